@@ -1,0 +1,40 @@
+// Lint for every project: type-aware TypeScript rules and Nx module boundaries.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+const banned = ['knex', 'pg', 'kafkajs', '@grpc/grpc-js', '@grpc/proto-loader', 'fastify', '@electric-sql/pglite', 'knex-pglite', 'nodemailer', 'pino'];
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', 'tools/**', 'scripts/**', '**/*.js', '**/*.mjs', '**/*.cjs', '.cache/**', '.data/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    languageOptions: { parserOptions: { project: ['./packages/*/tsconfig.spec.json', './services/*/tsconfig.spec.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'], bannedExternalImports: banned },
+            { sourceTag: 'type:contract', onlyDependOnLibsWithTags: ['type:domain', 'type:contract'] },
+            { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:domain', 'type:contract'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:platform'] },
+            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:platform', 'type:testing'] },
+            { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:platform', 'type:service'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/domain/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: banned, patterns: ['node:*', 'fs', 'net', 'http'] }] },
+  },
+);

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './money';
+export * from './rate';
+export * from './payment-split';
+export * from './case-rules';
+export * from './reference';

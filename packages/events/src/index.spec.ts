@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { makeEnvelope, parseEnvelope, UnknownEventError } from './index';
+
+describe('envelope', () => {
+  it('round-trips and rejects unknown types', () => {
+    const e = makeEnvelope('account.reopened', 'c1', { caseId: 'c1', partnerId: 'p', reference: 'ABCDEFGH', isTest: false, currency: 'EUR', notifyEmail: 'a@b.c', remainder: '10', oldLifecycle: 'Closed', newLifecycle: 'Active' }, { id: 'e1', occurredAt: new Date(0), producer: 'ledger' });
+    expect(parseEnvelope(JSON.stringify(e))).toEqual(e);
+    expect(() => parseEnvelope(JSON.stringify({ ...e, type: 'nope' }))).toThrow(UnknownEventError);
+    expect(() => parseEnvelope(JSON.stringify({ ...e, version: 2 }))).toThrow(UnknownEventError);
+  });
+});

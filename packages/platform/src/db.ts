@@ -1,0 +1,50 @@
+// PostgreSQL through knex: `pg` for real servers, PGlite (embedded Postgres) behind the same interface.
+import { PGlite } from '@electric-sql/pglite';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import * as fs from 'node:fs';
+import pg from 'pg';
+
+export type Db = Knex;
+export type Trx = Knex.Transaction;
+/** Either the pool or a transaction: query modules take this as their first argument. */
+export type Queryable = Knex | Knex.Transaction;
+
+// bigint columns come back as strings (as pg does by default): money never passes through a double.
+pg.types.setTypeParser(20, (v) => v);
+
+export type DbOptions = { kind: 'pg'; url: string; poolMax?: number } | { kind: 'pglite'; dataDir: string };
+
+export function createDb(options: DbOptions): Db {
+  if (options.kind === 'pg') {
+    return knexFactory({ client: 'pg', connection: options.url, pool: { min: 0, max: options.poolMax ?? 10 } });
+  }
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const pglite = new PGlite(options.dataDir, { parsers: { 20: (v: string) => v } });
+  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: () => ({ pglite }) as object } as Knex.Config);
+}
+
+export interface Migration {
+  readonly name: string;
+  up(db: Knex, schema: string): Promise<void>;
+}
+
+/** Forward-only migrations of one service, in its own schema, tracked in that schema. */
+export async function migrate(db: Db, schema: string, migrations: readonly Migration[]): Promise<void> {
+  await db.raw(`CREATE SCHEMA IF NOT EXISTS ??`, [schema]);
+  const source: Knex.MigrationSource<Migration> = {
+    getMigrations: () => Promise.resolve([...migrations]),
+    getMigrationName: (m) => m.name,
+    getMigration: (m) => Promise.resolve({ up: (k: Knex) => m.up(k, schema), down: () => Promise.reject(new Error('migrations are forward-only')) }),
+  };
+  await db.migrate.latest({ migrationSource: source, schemaName: schema, tableName: 'knex_migrations' });
+}
+
+export async function ping(db: Db): Promise<boolean> {
+  try {
+    await db.raw('select 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,138 @@
+// MessageBus for the single-process embedded default: a partitioned, durable log in the embedded
+// database. Same contract as Kafka: ordering per key, at-least-once, one offset per consumer group.
+// Never used by a test of distributed behaviour.
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import type { Db, Trx } from './db';
+import type { Logger } from './logger';
+import type { MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
+
+const SCHEMA = 'bus';
+
+export class EmbeddedBus implements MessageBus {
+  readonly kind = 'embedded' as const;
+  private readonly wake = new EventEmitter();
+  private ready: Promise<void> | undefined;
+  private readonly loops = new Set<{ stopped: boolean }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+    private readonly partitions = 4,
+    private readonly pollMs = 1_000,
+  ) {
+    this.wake.setMaxListeners(100);
+  }
+
+  private init(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.db.raw(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
+      await this.db.raw(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.messages (
+        "offset" bigserial PRIMARY KEY, topic text NOT NULL, partition int NOT NULL, key text NOT NULL,
+        value text NOT NULL, headers jsonb NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now())`);
+      await this.db.raw(`CREATE INDEX IF NOT EXISTS messages_topic_offset ON ${SCHEMA}.messages (topic, "offset")`);
+      await this.db.raw(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.group_offsets (
+        group_id text NOT NULL, topic text NOT NULL, committed bigint NOT NULL, PRIMARY KEY (group_id, topic))`);
+    })();
+    return this.ready;
+  }
+
+  private partitionOf(key: string): number {
+    return createHash('md5').update(key).digest().readUInt32BE(0) % this.partitions;
+  }
+
+  async publish(messages: readonly OutgoingMessage[], trx?: Trx): Promise<void> {
+    if (messages.length === 0) return;
+    await this.init();
+    const rows = messages.map((m) => ({ topic: m.topic, partition: this.partitionOf(m.key), key: m.key, value: m.value, headers: JSON.stringify(m.headers ?? {}) }));
+    await (trx ?? this.db).withSchema(SCHEMA).table('messages').insert(rows);
+    // Consumers learn about new messages after the publishing transaction commits.
+    if (trx) void trx.executionPromise.then(() => this.wake.emit('message'), () => undefined);
+    else this.wake.emit('message');
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    await this.init();
+    const state = { stopped: false };
+    this.loops.add(state);
+    let pending = true;
+    let notify: (() => void) | undefined;
+    const onMessage = () => {
+      pending = true;
+      notify?.();
+    };
+    this.wake.on('message', onMessage);
+    const loop = async () => {
+      while (!state.stopped) {
+        if (!pending) {
+          await new Promise<void>((resolve) => {
+            notify = resolve;
+            setTimeout(resolve, this.pollMs).unref();
+          });
+          notify = undefined;
+        }
+        pending = false;
+        try {
+          await this.drain(options, state);
+        } catch (error) {
+          // At-least-once: the failed message is retried on the next round, nothing is skipped.
+          this.logger.error({ err: error, groupId: options.groupId }, 'embedded bus handler failed; retrying');
+          pending = false;
+        }
+      }
+    };
+    const done = loop();
+    return {
+      stop: async () => {
+        state.stopped = true;
+        notify?.();
+        this.wake.off('message', onMessage);
+        this.loops.delete(state);
+        await done;
+      },
+    };
+  }
+
+  private async drain(options: SubscribeOptions, state: { stopped: boolean }): Promise<void> {
+    for (const topic of options.topics) {
+      for (;;) {
+        if (state.stopped) return;
+        const row = await this.db.withSchema(SCHEMA).table('group_offsets').where({ group_id: options.groupId, topic }).first<{ committed: string } | undefined>();
+        const committed = row?.committed ?? '0';
+        const batch = await this.db
+          .withSchema(SCHEMA)
+          .table('messages')
+          .where('topic', topic)
+          .andWhere('offset', '>', committed)
+          .orderBy('offset')
+          .limit(100)
+          .select<{ offset: string; topic: string; partition: number; key: string; value: string; headers: Record<string, string> | string }[]>();
+        if (batch.length === 0) break;
+        for (const m of batch) {
+          if (state.stopped) return;
+          const headers = typeof m.headers === 'string' ? (JSON.parse(m.headers) as Record<string, string>) : m.headers;
+          await options.handle({ topic: m.topic, key: m.key, value: m.value, headers, partition: m.partition, offset: m.offset });
+          await this.db
+            .withSchema(SCHEMA)
+            .table('group_offsets')
+            .insert({ group_id: options.groupId, topic, committed: m.offset })
+            .onConflict(['group_id', 'topic'])
+            .merge();
+        }
+      }
+    }
+  }
+
+  async ensureTopics(): Promise<void> {
+    await this.init();
+  }
+
+  async healthy(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    for (const loop of this.loops) loop.stopped = true;
+    this.wake.emit('message');
+  }
+}

@@ -1,0 +1,167 @@
+// gRPC servers and clients derived from the proto service definitions: promise handlers in, promise
+// clients out, deadlines on every call, business errors carried in metadata, grpc.health.v1 on every server.
+import * as grpc from '@grpc/grpc-js';
+import type { MethodDefinition } from '@grpc/proto-loader';
+import { HealthImplementation } from 'grpc-health-check';
+import { randomUUID } from 'node:crypto';
+import { DomainError, isErrorType, type ErrorType, type FieldProblem, assertNever } from '@pp/domain';
+import type { Logger } from './logger';
+
+export interface CallContext {
+  readonly requestId: string;
+  readonly deadlineMs?: number;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- variance positions of the proto-loader generics */
+type KnownKeys<D> = keyof { [K in keyof D as string extends K ? never : number extends K ? never : K]: D[K] };
+export type PromiseClient<D> = {
+  [K in KnownKeys<D>]: D[K] extends MethodDefinition<infer Req, any, any, infer ResOut> ? (req: Req, ctx?: CallContext) => Promise<ResOut> : never;
+};
+export type PromiseHandlers<D> = {
+  [K in KnownKeys<D>]: D[K] extends MethodDefinition<any, infer Res, infer ReqOut, any> ? (req: ReqOut, ctx: CallContext) => Promise<Res> : never;
+};
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+const DEFAULT_DEADLINE_MS = 10_000;
+
+function grpcStatusFor(type: ErrorType): grpc.status {
+  switch (type) {
+    case 'ValidationError':
+    case 'CloseCodeNotAllowed':
+      return grpc.status.INVALID_ARGUMENT;
+    case 'Unauthorized':
+      return grpc.status.UNAUTHENTICATED;
+    case 'Forbidden':
+      return grpc.status.PERMISSION_DENIED;
+    case 'NotFound':
+    case 'PartnerNotFound':
+    case 'CaseNotFound':
+    case 'PaymentNotFound':
+    case 'TaskNotFound':
+    case 'WebhookNotFound':
+    case 'EventNotFound':
+      return grpc.status.NOT_FOUND;
+    case 'CaseClosed':
+    case 'CaseAlreadyClosed':
+    case 'PaymentInvoiced':
+    case 'ReopenConsentRequired':
+    case 'IdempotencyConflict':
+      return grpc.status.FAILED_PRECONDITION;
+    case 'IdempotencyKeyInUse':
+      return grpc.status.ABORTED;
+    case 'RateLimited':
+      return grpc.status.RESOURCE_EXHAUSTED;
+    case 'ServiceUnavailable':
+      return grpc.status.UNAVAILABLE;
+    case 'InternalError':
+      return grpc.status.INTERNAL;
+    default:
+      return assertNever(type);
+  }
+}
+
+function toServiceError(error: unknown, logger: Logger, method: string, requestId: string): Partial<grpc.StatusObject> {
+  const metadata = new grpc.Metadata();
+  if (error instanceof DomainError) {
+    metadata.set('x-error-type', error.type);
+    if (error.field) metadata.set('x-error-field', error.field);
+    if (error.problems.length > 0) metadata.set('x-error-problems', JSON.stringify(error.problems));
+    return { code: grpcStatusFor(error.type), details: error.message, metadata };
+  }
+  const errorId = randomUUID();
+  logger.error({ err: error, errorId, method, requestId }, 'unhandled error in gRPC handler');
+  metadata.set('x-error-type', 'InternalError');
+  metadata.set('x-error-id', errorId);
+  return { code: grpc.status.INTERNAL, details: `Internal error ${errorId}`, metadata };
+}
+
+export interface GrpcServerOptions<D extends grpc.ServiceDefinition> {
+  readonly name: string;
+  readonly service: D;
+  readonly handlers: PromiseHandlers<D>;
+  readonly host: string;
+  readonly port: number;
+  readonly logger: Logger;
+}
+
+export interface RunningGrpcServer {
+  readonly port: number;
+  readonly health: HealthImplementation;
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export async function startGrpcServer<D extends grpc.ServiceDefinition>(options: GrpcServerOptions<D>): Promise<RunningGrpcServer> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const name of Object.keys(options.service)) {
+    const handler = (options.handlers as Record<string, (req: unknown, ctx: CallContext) => Promise<unknown>>)[name];
+    if (!handler) throw new Error(`${options.name}: no handler for ${name}`);
+    implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const requestId = String(call.metadata.get('x-request-id')[0] ?? randomUUID());
+      handler(call.request, { requestId }).then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toServiceError(error, options.logger, name, requestId)),
+      );
+    };
+  }
+  server.addService(options.service, implementation);
+  const health = new HealthImplementation({ '': 'SERVING', [options.name]: 'SERVING' });
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return {
+    port,
+    health,
+    shutdown: async (graceMs = 10_000) => {
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(options.name, 'NOT_SERVING');
+      // Stop accepting, let in-flight calls finish, then force.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+export function fromServiceError(error: grpc.ServiceError): DomainError {
+  const type = String(error.metadata?.get('x-error-type')[0] ?? '');
+  const field = error.metadata?.get('x-error-field')[0];
+  const problemsText = error.metadata?.get('x-error-problems')[0];
+  const problems = problemsText ? (JSON.parse(String(problemsText)) as FieldProblem[]) : [];
+  if (isErrorType(type) && type !== 'InternalError') return new DomainError(type, error.details, field === undefined ? undefined : String(field), problems);
+  if (error.code === grpc.status.UNAVAILABLE || error.code === grpc.status.DEADLINE_EXCEEDED || error.code === grpc.status.CANCELLED) {
+    return new DomainError('ServiceUnavailable', 'A backing service is unavailable; retry the request');
+  }
+  return new DomainError('InternalError', error.details || 'Internal error');
+}
+
+export type GrpcClient<D> = PromiseClient<D> & { close(): void; waitReady(timeoutMs: number): Promise<void> };
+
+export function createGrpcClient<D extends grpc.ServiceDefinition>(service: D, address: string, defaultDeadlineMs = DEFAULT_DEADLINE_MS): GrpcClient<D> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(service)) {
+    out[name] = (req: unknown, ctx?: CallContext) =>
+      new Promise((resolve, reject) => {
+        const metadata = new grpc.Metadata();
+        if (ctx?.requestId) metadata.set('x-request-id', ctx.requestId);
+        const deadline = new Date(Date.now() + (ctx?.deadlineMs ?? defaultDeadlineMs));
+        client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, metadata, { deadline }, (error, response) => {
+          if (error) reject(fromServiceError(error));
+          else resolve(response);
+        });
+      });
+  }
+  out.close = () => client.close();
+  out.waitReady = (timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => client.waitForReady(new Date(Date.now() + timeoutMs), (error) => (error ? reject(error) : resolve())));
+  return out as GrpcClient<D>;
+}

@@ -1,0 +1,54 @@
+// Process plumbing shared by the services' composition roots: the common environment, the
+// database and bus they choose from it, and graceful shutdown on SIGTERM/SIGINT.
+import { z } from 'zod';
+import { env } from './config';
+import { createDb, type Db } from './db';
+import { KafkaBus } from './kafka-bus';
+import type { Logger } from './logger';
+import type { MessageBus } from './messaging';
+
+export const serviceEnvSchema = z.object({
+  DATABASE_URL: z.string().min(1, 'is required for a service process (postgres://…)'),
+  KAFKA_BROKERS: env.list().refine((v) => v !== undefined && v.length > 0, 'is required for a service process (host:port,…)'),
+  GRPC_HOST: z.string().optional().default('127.0.0.1'),
+  GRPC_PORT: env.port(0),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  DB_POOL_MAX: env.positiveInt(10),
+});
+export type ServiceEnv = z.output<typeof serviceEnvSchema>;
+
+export interface Infra {
+  readonly db: Db;
+  readonly bus: MessageBus;
+}
+
+export function distributedInfra(config: ServiceEnv, clientId: string, logger: Logger): Infra {
+  return {
+    db: createDb({ kind: 'pg', url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX }),
+    bus: new KafkaBus({ brokers: config.KAFKA_BROKERS ?? [], clientId, logger }),
+  };
+}
+
+/** Runs `stop` once on SIGTERM/SIGINT, then exits; a second signal exits at once. */
+export function onShutdownSignal(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
+}
+
+/** Prints the one-line readiness marker a supervisor (the stack launcher, a test) waits for. */
+export function announceReady(service: string, ports: Record<string, number>): void {
+  process.stdout.write(`${JSON.stringify({ ready: service, ...ports })}\n`);
+}

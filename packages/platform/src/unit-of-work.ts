@@ -1,0 +1,31 @@
+// Every write of a service runs through here: one transaction holding the change and its outbox rows;
+// the relay is nudged once the transaction has committed.
+import type { Db, Trx } from './db';
+import { appendOutbox, type OutboxMessage, type OutboxRelay } from './outbox';
+
+export interface TxContext {
+  readonly trx: Trx;
+  /** Queue an event; it is written to the outbox in this same transaction. */
+  emit(message: OutboxMessage): void;
+}
+
+export class UnitOfWork {
+  constructor(
+    private readonly db: Db,
+    private readonly schema: string,
+    private readonly relay: Pick<OutboxRelay, 'nudge'>,
+  ) {}
+
+  async run<T>(work: (tx: TxContext) => Promise<T>): Promise<T> {
+    let emitted = 0;
+    const result = await this.db.transaction(async (trx) => {
+      const pending: OutboxMessage[] = [];
+      const value = await work({ trx, emit: (m) => pending.push(m) });
+      await appendOutbox(trx, this.schema, pending);
+      emitted = pending.length;
+      return value;
+    });
+    if (emitted > 0) this.relay.nudge();
+    return result;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './infra';
+export * from './poll-until';
+export * from './stack';

@@ -1,0 +1,87 @@
+// The distributed stack as real processes: ledger, case-lifecycle, follow-up and gateway, each its own
+// Node process on PostgreSQL and Kafka. Used by `npm run stack` and the end-to-end tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+export type ServiceName = 'ledger' | 'case-lifecycle' | 'follow-up' | 'gateway';
+
+export interface StackOptions {
+  databaseUrl: string;
+  kafkaBrokers: string;
+  port?: number;
+  env?: Record<string, string>;
+  /** forward service output to this stream (default: discard except errors) */
+  output?: NodeJS.WritableStream;
+}
+
+export interface RunningStack {
+  readonly gatewayUrl: string;
+  readonly ports: Record<ServiceName, number>;
+  kill(service: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  restart(service: ServiceName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function startProcess(service: ServiceName, env: Record<string, string>, output?: NodeJS.WritableStream): Promise<{ child: ChildProcess; ready: Record<string, number> }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'services', service, 'dist/main.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    const stderr: string[] = [];
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr.push(d.toString());
+      output?.write(d);
+    });
+    lines.on('line', (line) => {
+      output?.write(`${line}\n`);
+      if (line.startsWith('{"ready"')) resolve({ child, ready: JSON.parse(line) as Record<string, number> });
+    });
+    child.once('exit', (code) => reject(new Error(`${service} exited with ${code} before it was ready: ${stderr.join('').slice(-2000)}`)));
+  });
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const common = { DATABASE_URL: options.databaseUrl, KAFKA_BROKERS: options.kafkaBrokers, LOG_LEVEL: 'warn', ...(options.env ?? {}) };
+  const children = new Map<ServiceName, ChildProcess>();
+  const ports = {} as Record<ServiceName, number>;
+  const envFor = (service: ServiceName): Record<string, string> => {
+    const grpc = (s: ServiceName) => `127.0.0.1:${ports[s]}`;
+    switch (service) {
+      case 'ledger':
+        return { ...common, GRPC_PORT: String(ports.ledger ?? 0) };
+      case 'case-lifecycle':
+        return { ...common, GRPC_PORT: String(ports['case-lifecycle'] ?? 0), LEDGER_GRPC_ADDRESS: grpc('ledger') };
+      case 'follow-up':
+        return { ...common, GRPC_PORT: String(ports['follow-up'] ?? 0) };
+      case 'gateway':
+        return { ...common, PORT: String(ports.gateway ?? options.port ?? 0), HOST: '127.0.0.1', LEDGER_GRPC_ADDRESS: grpc('ledger'), CASE_LIFECYCLE_GRPC_ADDRESS: grpc('case-lifecycle'), FOLLOW_UP_GRPC_ADDRESS: grpc('follow-up') };
+    }
+  };
+  const launch = async (service: ServiceName) => {
+    const { child, ready } = await startProcess(service, envFor(service), options.output);
+    children.set(service, child);
+    ports[service] = service === 'gateway' ? (ready.port ?? 0) : (ready.grpcPort ?? 0);
+  };
+  // Migrations of each schema run at start; the first two can go together.
+  await Promise.all([launch('ledger'), launch('follow-up')]);
+  await launch('case-lifecycle');
+  await launch('gateway');
+  const kill = async (service: ServiceName, signal: NodeJS.Signals = 'SIGKILL') => {
+    const child = children.get(service);
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  };
+  return {
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    ports,
+    kill,
+    restart: launch,
+    stop: async () => {
+      for (const s of ['gateway', 'case-lifecycle', 'follow-up', 'ledger'] as const) await kill(s, 'SIGTERM');
+    },
+  };
+}

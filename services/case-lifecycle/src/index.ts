@@ -1,0 +1,1 @@
+export { startCaseLifecycle, type CaseLifecycleDeps } from './service';

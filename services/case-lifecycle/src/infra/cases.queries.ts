@@ -1,0 +1,89 @@
+// All SQL of the cases aggregate and the public event log.
+import type { Queryable } from '@pp/platform';
+import { SCHEMA } from '../migrations';
+
+export interface Party {
+  companyName?: string;
+  officeEmail?: string;
+  type?: string;
+  name?: string;
+}
+
+export interface CaseRow {
+  id: string;
+  partner_id: string;
+  reference: string;
+  is_test: boolean;
+  lifecycle: string;
+  close_code: string | null;
+  currency: string;
+  gross_amount: string;
+  interest_fees: string;
+  reminder_fees: string;
+  collection_fees: string;
+  success_fee_ppm: string;
+  engagement_phase: string;
+  creditor_reference: string | null;
+  creditor: Party | null;
+  debtor: Party | null;
+  tag: string | null;
+  event_sequence: number;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+const cases = (db: Queryable) => db.withSchema(SCHEMA).table('cases');
+
+export async function insertCase(db: Queryable, row: Omit<CaseRow, 'event_sequence' | 'finished_at' | 'close_code'>): Promise<void> {
+  await cases(db).insert({ ...row, creditor: row.creditor ? JSON.stringify(row.creditor) : null, debtor: row.debtor ? JSON.stringify(row.debtor) : null });
+}
+
+export async function findCase(db: Queryable, partnerId: string, caseId: string): Promise<CaseRow | undefined> {
+  return cases(db).where({ id: caseId, partner_id: partnerId }).first<CaseRow | undefined>();
+}
+
+export async function lockCaseById(db: Queryable, caseId: string): Promise<CaseRow | undefined> {
+  return cases(db).where({ id: caseId }).forUpdate().first<CaseRow | undefined>();
+}
+
+export async function listCases(db: Queryable, partnerId: string, filter: { statuses: string[]; includeTest: boolean; page: number; pageSize: number }): Promise<{ rows: CaseRow[]; total: number }> {
+  const base = () => {
+    const q = cases(db).where('partner_id', partnerId);
+    if (!filter.includeTest) q.where('is_test', false);
+    if (filter.statuses.length > 0) q.whereIn('lifecycle', filter.statuses);
+    return q;
+  };
+  const [count] = await base().count<{ count: string }[]>({ count: '*' });
+  const rows = await base()
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .limit(filter.pageSize)
+    .offset((filter.page - 1) * filter.pageSize)
+    .select<CaseRow[]>();
+  return { rows, total: Number(count?.count ?? 0) };
+}
+
+export async function setLifecycle(db: Queryable, caseId: string, changes: { lifecycle: string; close_code: string | null; finished_at: Date | null; event_sequence: number }): Promise<void> {
+  await cases(db).where('id', caseId).update({ ...changes, updated_at: new Date() });
+}
+
+export async function bumpSequence(db: Queryable, caseId: string, sequence: number): Promise<void> {
+  await cases(db).where('id', caseId).update({ event_sequence: sequence });
+}
+
+export async function insertCaseEvent(db: Queryable, e: { id: string; case_id: string; partner_id: string; type: string; sequence: number; is_test: boolean; data: unknown; created_at: Date }): Promise<void> {
+  await db.withSchema(SCHEMA).table('case_events').insert({ ...e, data: JSON.stringify(e.data) });
+}
+
+export async function findTestCaseIds(db: Queryable, partnerId: string, by: { caseId?: string; tag?: string }): Promise<{ id: string; is_test: boolean }[]> {
+  const q = cases(db).where('partner_id', partnerId);
+  if (by.caseId) q.where('id', by.caseId);
+  else q.where('tag', by.tag ?? '').where('is_test', true);
+  return q.select<{ id: string; is_test: boolean }[]>('id', 'is_test');
+}
+
+export async function deleteCases(db: Queryable, partnerId: string, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  await db.withSchema(SCHEMA).table('case_events').whereIn('case_id', ids).delete();
+  return cases(db).where('partner_id', partnerId).where('is_test', true).whereIn('id', ids).delete();
+}

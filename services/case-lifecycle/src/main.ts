@@ -1,0 +1,24 @@
+// Composition root of the case-lifecycle process.
+import { announceReady, createLogger, distributedInfra, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
+import { z } from 'zod';
+import { startCaseLifecycle } from './service';
+
+const schema = serviceEnvSchema.extend({ LEDGER_GRPC_ADDRESS: z.string().min(1, 'is required (host:port of the ledger)') });
+
+async function main(): Promise<void> {
+  const config = parseConfig(schema, process.env);
+  const logger = createLogger('case-lifecycle', config.LOG_LEVEL);
+  const infra = distributedInfra(config, 'case-lifecycle', logger);
+  const service = await startCaseLifecycle({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, ledgerAddress: config.LEDGER_GRPC_ADDRESS });
+  onShutdownSignal(logger, async () => {
+    await service.stop();
+    await infra.bus.close();
+    await infra.db.destroy();
+  });
+  announceReady('case-lifecycle', { grpcPort: service.grpcPort });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`case-lifecycle failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+// One thin handler per RPC.
+import { DomainError } from '@pp/domain';
+import type { PromiseHandlers } from '@pp/platform';
+import type { CaseLifecycleDefinition, caseLifecycleV1 } from '@pp/proto';
+import { applyAccountChange } from '../app/apply-events';
+import { closeCase } from '../app/close-case';
+import type { CaseContext } from '../app/context';
+import { createCase } from '../app/create-case';
+import * as q from '../infra/cases.queries';
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
+const party = (p: q.Party | null | undefined): caseLifecycleV1.Party | null => (p ? { companyName: p.companyName ?? '', officeEmail: p.officeEmail ?? '', type: p.type ?? '', name: p.name ?? '' } : null);
+
+export function caseMessage(c: q.CaseRow): caseLifecycleV1.Case {
+  return {
+    id: c.id,
+    partnerId: c.partner_id,
+    reference: c.reference,
+    isTest: c.is_test,
+    lifecycle: c.lifecycle,
+    closeCode: c.close_code ?? '',
+    currency: c.currency,
+    grossAmount: c.gross_amount,
+    interestFees: c.interest_fees,
+    reminderFees: c.reminder_fees,
+    collectionFees: c.collection_fees,
+    successFeePpm: c.success_fee_ppm,
+    engagementPhase: c.engagement_phase,
+    creditorReference: c.creditor_reference ?? '',
+    hasCreditorReference: c.creditor_reference !== null,
+    creditor: party(c.creditor),
+    hasCreditor: c.creditor !== null,
+    debtor: party(c.debtor),
+    hasDebtor: c.debtor !== null,
+    createdAt: iso(c.created_at),
+    updatedAt: iso(c.updated_at),
+    finishedAt: iso(c.finished_at),
+    tag: c.tag ?? '',
+  };
+}
+
+const optionalParty = (p: caseLifecycleV1.Party__Output | null, present: boolean): q.Party | null => {
+  if (!present || !p) return null;
+  const out: q.Party = {};
+  if (p.companyName) out.companyName = p.companyName;
+  if (p.officeEmail) out.officeEmail = p.officeEmail;
+  if (p.type) out.type = p.type;
+  if (p.name) out.name = p.name;
+  return out;
+};
+
+export function caseLifecycleHandlers(ctx: CaseContext): PromiseHandlers<CaseLifecycleDefinition> {
+  return {
+    CreateCase: async (r, call) =>
+      caseMessage(
+        await createCase(ctx, {
+          partnerId: r.partnerId,
+          partnerOfficeEmail: r.partnerOfficeEmail,
+          currency: r.currency,
+          grossAmount: BigInt(r.grossAmount),
+          interestFees: BigInt(r.interestFees),
+          reminderFees: BigInt(r.reminderFees),
+          collectionFees: BigInt(r.collectionFees),
+          successFeePpm: BigInt(r.successFeePpm),
+          revenueSharePpm: BigInt(r.engagementPhase === 'Legal' ? r.legalSharePpm : r.preLegalSharePpm),
+          isTest: r.isTest,
+          engagementPhase: r.engagementPhase,
+          creditorReference: r.creditorReference || null,
+          creditor: optionalParty(r.creditor, r.creditor !== null),
+          debtor: optionalParty(r.debtor, r.debtor !== null),
+          tag: r.tag || null,
+          requestId: call.requestId,
+        }),
+      ),
+    GetCase: async (r) => {
+      const row = await q.findCase(ctx.db, r.partnerId, r.caseId);
+      if (!row) throw new DomainError('CaseNotFound', 'Case not found');
+      return caseMessage(row);
+    },
+    ListCases: async (r) => {
+      const out = await q.listCases(ctx.db, r.partnerId, { statuses: r.statuses, includeTest: r.includeTestCases, page: Math.max(1, r.page), pageSize: Math.max(1, r.pageSize) });
+      return { cases: out.rows.map(caseMessage), totalResults: out.total };
+    },
+    CloseCase: async (r, call) => {
+      const out = await closeCase(ctx, { partnerId: r.partnerId, caseId: r.caseId, closeCode: r.closeCode, comment: r.comment, actor: r.actor, requestId: call.requestId });
+      return { case: caseMessage(out.row), remainder: out.account?.remainder ?? '0', totalPayments: out.account?.totalPayments ?? '0', closedAt: out.closedAt };
+    },
+    ApplyAccountEvents: async (r) => {
+      let applied = 0;
+      for (const e of r.events) if (await applyAccountChange(ctx, e)) applied++;
+      return { applied };
+    },
+    FindTestCases: async (r) => ({
+      caseIds: (await q.findTestCaseIds(ctx.db, r.partnerId, { caseId: r.caseId || undefined, tag: r.tag || undefined })).map((c) => {
+        if (!c.is_test) throw new DomainError('ValidationError', 'Only test cases can be deleted or advanced', 'id');
+        return c.id;
+      }),
+    }),
+    DeleteTestCases: async (r) => ({ deleted: await q.deleteCases(ctx.db, r.partnerId, r.caseIds) }),
+  };
+}

@@ -1,0 +1,47 @@
+// Composition root of the embedded default (`npm start`): all four services in one process, each
+// still behind its own gRPC server on loopback, sharing one embedded PostgreSQL (PGlite) in which
+// every service keeps its own schema, and the in-process bus. DATABASE_URL / KAFKA_BROKERS switch
+// to the real servers with the same code.
+import { startCaseLifecycle } from '@pp/case-lifecycle';
+import { startFollowUp } from '@pp/follow-up';
+import { gatewayEnvSchema, startGateway } from '@pp/gateway';
+import { startLedger } from '@pp/ledger';
+import { announceReady, ConfigError, createDb, createLogger, EmbeddedBus, KafkaBus, onShutdownSignal, parseConfig, type MessageBus } from '@pp/platform';
+import * as path from 'node:path';
+
+async function main(): Promise<void> {
+  const config = parseConfig(gatewayEnvSchema, process.env);
+  const logger = createLogger('embedded', config.LOG_LEVEL);
+  const started = Date.now();
+  const db = config.DATABASE_URL ? createDb({ kind: 'pg', url: config.DATABASE_URL }) : createDb({ kind: 'pglite', dataDir: path.resolve(config.DATA_DIR, 'pg') });
+  const bus: MessageBus = config.KAFKA_BROKERS ? new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: 'embedded', logger }) : new EmbeddedBus(db, logger);
+  const loopback = '127.0.0.1';
+  const ledger = await startLedger({ db, bus, logger: logger.child({ service: 'ledger' }), grpcHost: loopback, grpcPort: 0 });
+  const ledgerAddress = `${loopback}:${ledger.grpcPort}`;
+  const cases = await startCaseLifecycle({ db, bus, logger: logger.child({ service: 'case-lifecycle' }), grpcHost: loopback, grpcPort: 0, ledgerAddress });
+  const followUp = await startFollowUp({ db, bus, logger: logger.child({ service: 'follow-up' }), grpcHost: loopback, grpcPort: 0, chaseAfterMs: config.FOLLOW_UP_CHASE_AFTER });
+  const gateway = await startGateway({
+    db,
+    logger: logger.child({ service: 'gateway' }),
+    host: config.HOST,
+    port: config.PORT,
+    adminApiKey: config.ADMIN_API_KEY,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    ledgerAddress,
+    caseLifecycleAddress: `${loopback}:${cases.grpcPort}`,
+    followUpAddress: `${loopback}:${followUp.grpcPort}`,
+  });
+  onShutdownSignal(logger, async () => {
+    await gateway.stop();
+    await Promise.all([followUp.stop(), cases.stop(), ledger.stop()]);
+    await bus.close();
+    await db.destroy();
+  });
+  logger.info({ port: gateway.port, ms: Date.now() - started, database: config.DATABASE_URL ? 'postgres' : 'pglite', bus: bus.kind }, `listening on http://localhost:${gateway.port}`);
+  announceReady('embedded', { port: gateway.port });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : `failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+export { startFollowUp, type FollowUpDeps } from './service';

@@ -1,0 +1,43 @@
+import type { Queryable } from '@pp/platform';
+import { SCHEMA } from '../migrations';
+
+export interface TaskRow {
+  id: string;
+  type: string;
+  status: string;
+  case_id: string;
+  partner_id: string;
+  payment_id: string;
+  amount_owed: string;
+  currency: string;
+  due_at: Date;
+  reminder_count: number;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+const tasks = (db: Queryable) => db.withSchema(SCHEMA).table('tasks');
+
+export async function insertTask(db: Queryable, row: TaskRow): Promise<void> {
+  await tasks(db).insert(row).onConflict(db.raw("(payment_id) WHERE type = 'InvoiceClient'")).ignore();
+}
+
+export async function listTasks(db: Queryable, partnerId: string, filter: { caseId?: string; status?: string }): Promise<TaskRow[]> {
+  const q = tasks(db).where('partner_id', partnerId);
+  if (filter.caseId) q.where('case_id', filter.caseId);
+  if (filter.status) q.where('status', filter.status);
+  return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).select<TaskRow[]>();
+}
+
+export async function openTasksOfPayment(db: Queryable, paymentId: string): Promise<TaskRow[]> {
+  return tasks(db).where({ payment_id: paymentId, status: 'Open' }).forUpdate().select<TaskRow[]>();
+}
+
+export async function updateTask(db: Queryable, id: string, changes: Partial<TaskRow>): Promise<void> {
+  await tasks(db).where('id', id).update(changes);
+}
+
+export async function purge(db: Queryable, partnerId: string, caseIds: readonly string[]): Promise<number> {
+  if (caseIds.length === 0) return 0;
+  return tasks(db).where('partner_id', partnerId).whereIn('case_id', caseIds).delete();
+}

@@ -1,0 +1,28 @@
+import type { Db, GrpcClient, Logger } from '@pp/platform';
+import type { CaseLifecycleDefinition, FollowUpDefinition, LedgerDefinition } from '@pp/proto';
+import type { FastifyRequest } from 'fastify';
+import type { PartnerRow } from '../infra/gateway.queries';
+
+export interface GatewayContext {
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly ledger: GrpcClient<LedgerDefinition>;
+  readonly cases: GrpcClient<CaseLifecycleDefinition>;
+  readonly followUp: GrpcClient<FollowUpDefinition>;
+  readonly adminApiKey: string | undefined;
+  /** case id → currency; a case's currency never changes, so this cache is always right */
+  readonly currencies: Map<string, string>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    partner?: PartnerRow;
+  }
+}
+
+export function partnerOf(req: FastifyRequest): PartnerRow {
+  if (!req.partner) throw new Error('route without partner authentication');
+  return req.partner;
+}
+
+export const callCtx = (req: FastifyRequest) => ({ requestId: String(req.id) });

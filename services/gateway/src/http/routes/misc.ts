@@ -1,0 +1,39 @@
+// Profile, tasks, health and the API description.
+import { validationError } from '@pp/domain';
+import { ping } from '@pp/platform';
+import type { FastifyInstance } from 'fastify';
+import { UUID } from '../body';
+import { callCtx, partnerOf, type GatewayContext } from '../context';
+import { money } from '../mappers';
+
+export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  app.get('/me', async (req) => {
+    const p = partnerOf(req);
+    return { id: p.id, companyName: p.company_name, officeEmail: p.office_email, preLegalRevenueShare: Number(p.pre_legal_share_ppm) / 1e6, legalRevenueShare: Number(p.legal_share_ppm) / 1e6 };
+  });
+
+  app.get('/tasks', async (req) => {
+    const partner = partnerOf(req);
+    const query = req.query as Record<string, unknown>;
+    const caseId = typeof query.caseId === 'string' ? query.caseId : '';
+    const status = typeof query.status === 'string' ? query.status : '';
+    if (caseId && !UUID.test(caseId)) throw validationError([{ field: 'caseId', message: 'caseId: must be a UUID' }]);
+    if (status && !['Open', 'Escalated', 'Completed', 'Cancelled'].includes(status)) throw validationError([{ field: 'status', message: 'status: must be one of Open, Escalated, Completed, Cancelled' }]);
+    const out = await ctx.followUp.ListTasks({ partnerId: partner.id, caseId: caseId.toLowerCase(), status }, callCtx(req));
+    return out.tasks.map((t) => ({ ...t, amountOwed: money(t.amountOwed, t.currency), completedAt: t.completedAt || null }));
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (req, reply) => {
+    const checks = await Promise.all([
+      ping(ctx.db),
+      ctx.ledger.GetAccounts({ partnerId: '00000000-0000-0000-0000-000000000000', caseIds: [] }, { ...callCtx(req), deadlineMs: 2000 }).then(() => true, () => false),
+      ctx.cases.ListCases({ partnerId: '00000000-0000-0000-0000-000000000000', statuses: [], includeTestCases: false, page: 1, pageSize: 1 }, { ...callCtx(req), deadlineMs: 2000 }).then(() => true, () => false),
+      ctx.followUp.ListTasks({ partnerId: '00000000-0000-0000-0000-000000000000', caseId: '', status: '' }, { ...callCtx(req), deadlineMs: 2000 }).then(() => true, () => false),
+    ]);
+    const [database, ledger, caseLifecycle, followUp] = checks;
+    const ok = checks.every(Boolean);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not-ready', checks: { database, ledger, caseLifecycle, followUp } });
+  });
+}

@@ -1,0 +1,228 @@
+// Payments (SPEC §4): record with idempotency, list, edit, delete, commission settlement.
+import { COMMISSION_STATUSES, DomainError, PAYMENT_RECIPIENTS, validationError, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
+import type { ledgerV1 } from '@pp/proto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { withIdempotency } from '../../app/idempotency';
+import { bodyForDomainError } from '../errors';
+import { Fields, parseDate, UUID } from '../body';
+import { callCtx, partnerOf, type GatewayContext } from '../context';
+import { money, paymentJson } from '../mappers';
+import { caseIdOf } from './cases';
+
+type IdParams = { Params: { id: string } };
+type PaymentParams = { Params: { id: string; paymentId: string } };
+
+async function currencyOf(ctx: GatewayContext, req: FastifyRequest, caseId: string, notFound: 'CaseNotFound' | 'PaymentNotFound' = 'CaseNotFound'): Promise<string> {
+  const cached = ctx.currencies.get(caseId);
+  if (cached) return cached;
+  const out = await ctx.ledger.GetAccounts({ partnerId: partnerOf(req).id, caseIds: [caseId] }, callCtx(req));
+  const account = out.accounts[0];
+  if (!account) throw new DomainError(notFound, notFound === 'CaseNotFound' ? 'Case not found' : 'Payment not found');
+  ctx.currencies.set(caseId, account.currency);
+  return account.currency;
+}
+
+/** Mirrors a close/reopen into case-lifecycle at once; the Kafka consumer converges it anyway. */
+async function mirror(ctx: GatewayContext, req: FastifyRequest, events: ledgerV1.AccountEvent__Output[]): Promise<void> {
+  if (events.length === 0) return;
+  try {
+    await ctx.cases.ApplyAccountEvents({ events }, callCtx(req));
+  } catch (error) {
+    ctx.logger.warn({ err: error, requestId: req.id }, 'lifecycle mirror failed; the event consumer will converge it');
+  }
+}
+
+function splitFields(f: Fields, currency: string, amountField: string) {
+  const amount = f.money(amountField, currency, { required: true, positive: true });
+  const hasCreditor = f.has('payoutCreditor');
+  const hasPartner = f.has('payoutCollectionPartner');
+  const payoutCreditor = f.money('payoutCreditor', currency, {});
+  const payoutPartner = f.money('payoutCollectionPartner', currency, {});
+  if (hasCreditor !== hasPartner) f.problems.push({ field: hasCreditor ? 'payoutCollectionPartner' : 'payoutCreditor', message: 'payoutCreditor and payoutCollectionPartner must be sent together' });
+  const explicitSplit = hasCreditor && hasPartner && payoutCreditor !== undefined && payoutPartner !== undefined ? { payoutCreditor, payoutCollectionPartner: payoutPartner } : undefined;
+  return { amount, explicitSplit };
+}
+
+export interface RecordInput {
+  date: string;
+  amount: bigint;
+  recipient: PaymentRecipient;
+  commissionStatus: CommissionStatus | undefined;
+  explicitSplit: { payoutCreditor: bigint; payoutCollectionPartner: bigint } | undefined;
+  closeCase: boolean;
+  createFollowUp: boolean;
+  idempotencyKey: string | undefined;
+}
+
+export async function recordPaymentCall(ctx: GatewayContext, req: FastifyRequest, caseId: string, input: RecordInput) {
+  const partner = partnerOf(req);
+  const currency = await currencyOf(ctx, req, caseId);
+  const out = await ctx.ledger.RecordPayment(
+    {
+      partnerId: partner.id,
+      caseId,
+      date: input.date,
+      amount: input.amount.toString(),
+      recipient: input.recipient,
+      commissionStatus: input.commissionStatus ?? '',
+      explicitSplit: input.explicitSplit !== undefined,
+      payoutCreditor: (input.explicitSplit?.payoutCreditor ?? 0n).toString(),
+      payoutCollectionPartner: (input.explicitSplit?.payoutCollectionPartner ?? 0n).toString(),
+      closeCase: input.closeCase,
+      createFollowUp: input.createFollowUp,
+      idempotencyKey: input.idempotencyKey ?? '',
+      actor: partner.company_name,
+    },
+    callCtx(req),
+  );
+  await mirror(ctx, req, out.accountEvents);
+  const p = out.payment!;
+  return {
+    paymentId: p.id,
+    caseReference: out.reference,
+    date: p.date,
+    paymentAmount: money(p.amount, currency),
+    payoutCreditor: money(p.payoutCreditor, currency),
+    payoutCollectionPartner: money(p.payoutCollectionPartner, currency),
+    platformFee: money(p.platformFee, currency),
+    paymentRecipient: p.recipient,
+    commissionPaymentStatus: p.commissionStatus,
+    closeCase: input.closeCase,
+    caseClosed: out.caseClosed,
+    closeCode: out.closeCode || null,
+    remainingAmount: money(out.remainder, currency),
+    warnings: out.warnings,
+  };
+}
+
+function idempotencyKeyOf(req: FastifyRequest): string | undefined {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const key = Array.isArray(raw) ? raw.join(',') : raw;
+  if (key.length < 1 || key.length > 255) throw validationError([{ field: 'Idempotency-Key', message: 'Idempotency-Key: must be 1 to 255 characters' }]);
+  return key;
+}
+
+export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  app.post<IdParams>('/cases/:id/payments', async (req, reply) => {
+    const partner = partnerOf(req);
+    const key = idempotencyKeyOf(req);
+    const caseId = caseIdOf(req);
+    const run = async (): Promise<{ status: number; body: string }> => {
+      try {
+        const currency = await currencyOf(ctx, req, caseId);
+        const f = new Fields(req.body);
+        const date = f.date('date', true);
+        const { amount, explicitSplit } = splitFields(f, currency, 'paymentAmount');
+        const recipient = f.oneOf('paymentRecipient', PAYMENT_RECIPIENTS, true);
+        const status = f.oneOf('commissionPaymentStatus', COMMISSION_STATUSES, false);
+        if (recipient === 'Creditor' && status === undefined && !f.problems.some((p) => p.field === 'commissionPaymentStatus')) {
+          f.problems.push({ field: 'commissionPaymentStatus', message: 'commissionPaymentStatus: is required when paymentRecipient is Creditor' });
+        }
+        const closeCase = f.boolean('closeCase', false);
+        const createFollowUp = f.boolean('createUnpaidCommissionFollowUp', true);
+        f.check();
+        const body = await recordPaymentCall(ctx, req, caseId, { date: date!, amount: amount!, recipient: recipient!, commissionStatus: status, explicitSplit, closeCase, createFollowUp, idempotencyKey: key });
+        return { status: 200, body: JSON.stringify(body) };
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        const mapped = bodyForDomainError(error);
+        return { status: mapped.status, body: JSON.stringify(mapped.body) };
+      }
+    };
+    const result = key ? await withIdempotency(ctx.db, { partnerId: partner.id, key, method: 'POST', path: `/cases/${caseId}/payments`, body: req.body }, run) : { ...(await run()), replayed: false };
+    if (result.replayed) void reply.header('Idempotency-Replayed', 'true');
+    return reply.code(result.status).header('content-type', 'application/json; charset=utf-8').send(result.body);
+  });
+
+  app.get<IdParams>('/cases/:id/payments', async (req) => {
+    const partner = partnerOf(req);
+    const caseId = caseIdOf(req);
+    const currency = await currencyOf(ctx, req, caseId);
+    const query = req.query as Record<string, unknown>;
+    const f = new Fields(query);
+    const dateFrom = typeof query.dateFrom === 'string' ? parseDate(query.dateFrom) : undefined;
+    const dateTo = typeof query.dateTo === 'string' ? parseDate(query.dateTo) : undefined;
+    if (query.dateFrom !== undefined && !dateFrom) f.problems.push({ field: 'dateFrom', message: 'dateFrom: must be a date (YYYY-MM-DD)' });
+    if (query.dateTo !== undefined && !dateTo) f.problems.push({ field: 'dateTo', message: 'dateTo: must be a date (YYYY-MM-DD)' });
+    const amountBound = (name: string) => {
+      const v = query[name];
+      if (v === undefined) return '';
+      const parsed = new Fields({ [name]: Number(v) }).money(name, currency, {});
+      if (typeof v !== 'string' || v.trim() === '' || parsed === undefined) {
+        f.problems.push({ field: name, message: `${name}: must be a non-negative amount` });
+        return '';
+      }
+      return parsed.toString();
+    };
+    const minAmount = amountBound('minAmount');
+    const maxAmount = amountBound('maxAmount');
+    f.check();
+    const out = await ctx.ledger.ListPayments({ partnerId: partner.id, caseId, dateFrom: dateFrom ?? '', dateTo: dateTo ?? '', minAmount, maxAmount }, callCtx(req));
+    const a = out.account!;
+    return out.payments.map((p) => paymentJson(p, { caseId, reference: a.reference, lifecycle: a.lifecycle }));
+  });
+
+  const paymentIds = (req: FastifyRequest<PaymentParams>) => {
+    if (!UUID.test(req.params.paymentId)) throw new DomainError('PaymentNotFound', 'Payment not found');
+    return { caseId: caseIdOf(req as unknown as FastifyRequest<IdParams>, 'PaymentNotFound'), paymentId: req.params.paymentId.toLowerCase() };
+  };
+
+  const paymentResponse = async (req: FastifyRequest, caseId: string, p: ledgerV1.Payment__Output | null, reference: string) => {
+    const list = await ctx.ledger.GetAccounts({ partnerId: partnerOf(req).id, caseIds: [caseId] }, callCtx(req));
+    const lifecycle = list.accounts[0]?.lifecycle ?? 'Active';
+    return paymentJson(p!, { caseId, reference, lifecycle });
+  };
+
+  app.put<PaymentParams>('/cases/:id/payments/:paymentId', async (req) => {
+    const partner = partnerOf(req);
+    const { caseId, paymentId } = paymentIds(req);
+    const currency = await currencyOf(ctx, req, caseId, 'PaymentNotFound');
+    const f = new Fields(req.body);
+    const date = f.date('date', true);
+    const { amount, explicitSplit } = splitFields(f, currency, 'paymentAmount');
+    const recipient = f.oneOf('paymentRecipient', ['Creditor', 'CollectionPartner'] as const, true);
+    const status = f.oneOf('commissionPaymentStatus', COMMISSION_STATUSES, false);
+    const consent = f.boolean('reopenCaseIfNeeded', false);
+    f.check();
+    const out = await ctx.ledger.UpdatePayment(
+      {
+        partnerId: partner.id,
+        caseId,
+        paymentId,
+        date: date!,
+        amount: amount!.toString(),
+        recipient: recipient!,
+        commissionStatus: status ?? '',
+        explicitSplit: explicitSplit !== undefined,
+        payoutCreditor: (explicitSplit?.payoutCreditor ?? 0n).toString(),
+        payoutCollectionPartner: (explicitSplit?.payoutCollectionPartner ?? 0n).toString(),
+        reopenConsent: consent,
+        actor: partner.company_name,
+      },
+      callCtx(req),
+    );
+    await mirror(ctx, req, out.accountEvents);
+    return paymentResponse(req, caseId, out.payment, out.reference);
+  });
+
+  app.delete<PaymentParams>('/cases/:id/payments/:paymentId', async (req, reply) => {
+    const partner = partnerOf(req);
+    const { caseId, paymentId } = paymentIds(req);
+    const raw = (req.query as Record<string, unknown>).reopenCaseIfNeeded;
+    if (raw !== undefined && raw !== 'true' && raw !== 'false') throw validationError([{ field: 'reopenCaseIfNeeded', message: 'reopenCaseIfNeeded: must be true or false' }]);
+    const out = await ctx.ledger.DeletePayment({ partnerId: partner.id, caseId, paymentId, reopenConsent: raw === 'true', actor: partner.company_name }, callCtx(req));
+    await mirror(ctx, req, out.accountEvents);
+    return reply.code(204).send();
+  });
+
+  app.post<PaymentParams>('/cases/:id/payments/:paymentId/commission', async (req) => {
+    const partner = partnerOf(req);
+    const { caseId, paymentId } = paymentIds(req);
+    const f = new Fields(req.body);
+    f.oneOf('status', ['Paid'] as const, true);
+    f.check();
+    const out = await ctx.ledger.SettleCommission({ partnerId: partner.id, caseId, paymentId, actor: partner.company_name }, callCtx(req));
+    return paymentResponse(req, caseId, out.payment, out.reference);
+  });
+}

@@ -1,0 +1,2 @@
+export { gatewayEnvSchema, type GatewayConfig } from './config';
+export { startGateway, type GatewayDeps } from './service';

@@ -1,0 +1,64 @@
+import type { Queryable } from '@pp/platform';
+import { SCHEMA } from '../migrations';
+
+export interface PartnerRow {
+  id: string;
+  company_name: string;
+  office_email: string;
+  pre_legal_share_ppm: string;
+  legal_share_ppm: string;
+  api_key_hash: string;
+}
+
+export interface IdempotencyRow {
+  partner_id: string;
+  key: string;
+  request_hash: string;
+  state: 'running' | 'done';
+  status_code: number | null;
+  response_body: string | null;
+  locked_until: Date;
+  created_at: Date;
+}
+
+const t = (db: Queryable, table: string) => db.withSchema(SCHEMA).table(table);
+
+export async function insertPartner(db: Queryable, row: PartnerRow): Promise<void> {
+  await t(db, 'partners').insert(row);
+}
+
+export async function findPartnerByKeyHash(db: Queryable, hash: string): Promise<PartnerRow | undefined> {
+  return t(db, 'partners').where('api_key_hash', hash).first<PartnerRow | undefined>();
+}
+
+export async function findPartner(db: Queryable, id: string): Promise<PartnerRow | undefined> {
+  return t(db, 'partners').where('id', id).first<PartnerRow | undefined>();
+}
+
+/** Inserts a running record; false when the key already exists. */
+export async function claimKey(db: Queryable, row: Omit<IdempotencyRow, 'created_at' | 'status_code' | 'response_body' | 'state'>): Promise<boolean> {
+  const inserted = await t(db, 'idempotency_keys').insert({ ...row, state: 'running' }).onConflict(['partner_id', 'key']).ignore().returning('key');
+  return inserted.length > 0;
+}
+
+export async function findKey(db: Queryable, partnerId: string, key: string): Promise<IdempotencyRow | undefined> {
+  return t(db, 'idempotency_keys').where({ partner_id: partnerId, key }).first<IdempotencyRow | undefined>();
+}
+
+/** Takes over a running record whose owner died (its lock expired). */
+export async function takeOverStaleKey(db: Queryable, partnerId: string, key: string, lockedUntil: Date, now: Date): Promise<boolean> {
+  const n = await t(db, 'idempotency_keys').where({ partner_id: partnerId, key, state: 'running' }).andWhere('locked_until', '<', now).update({ locked_until: lockedUntil });
+  return n > 0;
+}
+
+export async function completeKey(db: Queryable, partnerId: string, key: string, status: number, body: string): Promise<void> {
+  await t(db, 'idempotency_keys').where({ partner_id: partnerId, key }).update({ state: 'done', status_code: status, response_body: body });
+}
+
+export async function releaseKey(db: Queryable, partnerId: string, key: string): Promise<void> {
+  await t(db, 'idempotency_keys').where({ partner_id: partnerId, key, state: 'running' }).delete();
+}
+
+export async function deleteExpiredKeys(db: Queryable, before: Date): Promise<number> {
+  return t(db, 'idempotency_keys').where('created_at', '<', before).delete();
+}

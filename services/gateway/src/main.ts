@@ -1,0 +1,33 @@
+// Composition root of the gateway process (distributed mode).
+import { announceReady, createDb, createLogger, onShutdownSignal, parseConfig } from '@pp/platform';
+import { gatewayEnvSchema } from './config';
+import { startGateway } from './service';
+
+async function main(): Promise<void> {
+  const config = parseConfig(gatewayEnvSchema, process.env);
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const missing = ['DATABASE_URL', 'LEDGER_GRPC_ADDRESS', 'CASE_LIFECYCLE_GRPC_ADDRESS', 'FOLLOW_UP_GRPC_ADDRESS'].filter((k) => !config[k as keyof typeof config]);
+  if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join(', ')} required for the gateway process`);
+  const db = createDb({ kind: 'pg', url: config.DATABASE_URL! });
+  const gateway = await startGateway({
+    db,
+    logger,
+    host: config.HOST,
+    port: config.PORT,
+    adminApiKey: config.ADMIN_API_KEY,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    ledgerAddress: config.LEDGER_GRPC_ADDRESS!,
+    caseLifecycleAddress: config.CASE_LIFECYCLE_GRPC_ADDRESS!,
+    followUpAddress: config.FOLLOW_UP_GRPC_ADDRESS!,
+  });
+  onShutdownSignal(logger, async () => {
+    await gateway.stop();
+    await db.destroy();
+  });
+  announceReady('gateway', { port: gateway.port });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

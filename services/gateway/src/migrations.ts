@@ -1,0 +1,33 @@
+import type { Migration } from '@pp/platform';
+
+export const SCHEMA = 'gateway';
+
+export const migrations: Migration[] = [
+  {
+    name: '20261123120000_create_partners_and_idempotency_keys',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).createTable('partners', (t) => {
+        t.uuid('id').primary();
+        t.text('company_name').notNullable();
+        t.text('office_email').notNullable();
+        t.bigInteger('pre_legal_share_ppm').notNullable();
+        t.bigInteger('legal_share_ppm').notNullable();
+        // sha-256 of a 256-bit random key: the key itself is never stored
+        t.text('api_key_hash').notNullable().unique();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+      await db.schema.withSchema(schema).createTable('idempotency_keys', (t) => {
+        t.uuid('partner_id').notNullable();
+        t.text('key').notNullable();
+        t.text('request_hash').notNullable();
+        t.text('state').notNullable();
+        t.integer('status_code');
+        t.text('response_body');
+        t.timestamp('locked_until', { useTz: true }).notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.primary(['partner_id', 'key']);
+      });
+      await db.raw(`CREATE INDEX idempotency_keys_created ON ??.idempotency_keys (created_at)`, [schema]);
+    },
+  },
+];

@@ -1,0 +1,51 @@
+// The gateway's composition: its own schema, gRPC clients to the services, the HTTP server.
+import { createGrpcClient, migrate, type Db, type Logger } from '@pp/platform';
+import { protos } from '@pp/proto';
+import { deleteExpiredKeys } from './infra/gateway.queries';
+import { buildServer } from './http/server';
+import { migrations, SCHEMA } from './migrations';
+
+export interface GatewayDeps {
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly host: string;
+  readonly port: number;
+  readonly adminApiKey: string | undefined;
+  readonly rateLimitPerMinute: number;
+  readonly ledgerAddress: string;
+  readonly caseLifecycleAddress: string;
+  readonly followUpAddress: string;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export async function startGateway(deps: GatewayDeps) {
+  await migrate(deps.db, SCHEMA, migrations);
+  const p = protos();
+  const ctx = {
+    db: deps.db,
+    logger: deps.logger,
+    ledger: createGrpcClient(p.ledger.ledger.v1.Ledger.service, deps.ledgerAddress),
+    cases: createGrpcClient(p.caseLifecycle.caselifecycle.v1.CaseLifecycle.service, deps.caseLifecycleAddress),
+    followUp: createGrpcClient(p.followUp.followup.v1.FollowUp.service, deps.followUpAddress),
+    adminApiKey: deps.adminApiKey,
+    currencies: new Map<string, string>(),
+  };
+  const app = buildServer(ctx, deps.rateLimitPerMinute);
+  await app.listen({ host: deps.host, port: deps.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : deps.port;
+  // Idempotency records are kept 24 h, then cleaned up.
+  const cleanup = setInterval(() => void deleteExpiredKeys(deps.db, new Date(Date.now() - DAY_MS)).catch(() => undefined), 3600_000);
+  cleanup.unref();
+  return {
+    port,
+    stop: async () => {
+      clearInterval(cleanup);
+      await app.close();
+      ctx.ledger.close();
+      ctx.cases.close();
+      ctx.followUp.close();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { startLedger, type LedgerDeps, type RunningLedger } from './service';

@@ -1,0 +1,233 @@
+// All SQL of the ledger's aggregates: plain functions taking (db | trx) first, returning typed rows.
+import type { Split } from '@pp/domain';
+import type { Queryable } from '@pp/platform';
+import { SCHEMA } from '../migrations';
+
+export interface AccountRow {
+  case_id: string;
+  partner_id: string;
+  reference: string;
+  currency: string;
+  digits: number;
+  gross_amount: string;
+  total_fees: string;
+  total_payments: string;
+  payment_count: number;
+  success_fee_ppm: string;
+  revenue_share_ppm: string;
+  is_test: boolean;
+  notify_email: string;
+  lifecycle: string;
+  close_code: string | null;
+  closed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PaymentRow {
+  id: string;
+  case_id: string;
+  partner_id: string;
+  date: string;
+  amount: string;
+  recipient: string;
+  commission_status: string;
+  idempotency_key: string | null;
+  record_result: RecordResult;
+  created_at: Date;
+  updated_at: Date;
+  payout_creditor: string;
+  payout_collection_partner: string;
+  platform_fee: string;
+  invoice_id: string | null;
+}
+
+export interface RecordResult {
+  caseClosed: boolean;
+  closeCode: string | null;
+  remainder: string;
+  warnings: string[];
+}
+
+const t = (db: Queryable, table: string) => db.withSchema(SCHEMA).table(table);
+
+export async function insertAccount(db: Queryable, row: Omit<AccountRow, 'created_at' | 'updated_at' | 'closed_at' | 'close_code' | 'total_payments' | 'payment_count'>): Promise<void> {
+  await t(db, 'accounts').insert(row).onConflict('case_id').ignore();
+}
+
+export async function findAccount(db: Queryable, partnerId: string, caseId: string): Promise<AccountRow | undefined> {
+  return t(db, 'accounts').where({ case_id: caseId, partner_id: partnerId }).first<AccountRow | undefined>();
+}
+
+/** Locks the case account row: every money decision on a case is taken under this lock. */
+export async function lockAccount(db: Queryable, partnerId: string, caseId: string): Promise<AccountRow | undefined> {
+  return t(db, 'accounts').where({ case_id: caseId, partner_id: partnerId }).forUpdate().first<AccountRow | undefined>();
+}
+
+export async function findAccounts(db: Queryable, partnerId: string, caseIds: readonly string[]): Promise<AccountRow[]> {
+  if (caseIds.length === 0) return [];
+  return t(db, 'accounts').where('partner_id', partnerId).whereIn('case_id', caseIds).select<AccountRow[]>();
+}
+
+export async function updateAccount(
+  db: Queryable,
+  caseId: string,
+  changes: Partial<Pick<AccountRow, 'total_payments' | 'payment_count' | 'lifecycle' | 'close_code' | 'closed_at'>>,
+): Promise<void> {
+  await t(db, 'accounts').where('case_id', caseId).update({ ...changes, updated_at: new Date() });
+}
+
+function paymentsWithPayouts(db: Queryable) {
+  return db
+    .withSchema(SCHEMA)
+    .from('payments as p')
+    .join('payouts as o', 'o.payment_id', 'p.id')
+    .select('p.*', 'o.payout_creditor', 'o.payout_collection_partner', 'o.platform_fee', 'o.invoice_id');
+}
+
+export async function findPayment(db: Queryable, partnerId: string, caseId: string, paymentId: string): Promise<PaymentRow | undefined> {
+  return paymentsWithPayouts(db).where({ 'p.id': paymentId, 'p.case_id': caseId, 'p.partner_id': partnerId }).first<PaymentRow | undefined>();
+}
+
+/** Locks the payment and its payout, so an invoicing run and a correction cannot interleave. */
+export async function lockPayment(db: Queryable, partnerId: string, caseId: string, paymentId: string): Promise<PaymentRow | undefined> {
+  return paymentsWithPayouts(db).where({ 'p.id': paymentId, 'p.case_id': caseId, 'p.partner_id': partnerId }).forUpdate().first<PaymentRow | undefined>();
+}
+
+export async function findPaymentByKey(db: Queryable, partnerId: string, key: string): Promise<PaymentRow | undefined> {
+  return paymentsWithPayouts(db).where({ 'p.partner_id': partnerId, 'p.idempotency_key': key }).first<PaymentRow | undefined>();
+}
+
+export interface PaymentFilter {
+  dateFrom?: string;
+  dateTo?: string;
+  minAmount?: string;
+  maxAmount?: string;
+}
+
+export async function listPayments(db: Queryable, partnerId: string, caseId: string, filter: PaymentFilter): Promise<PaymentRow[]> {
+  const q = paymentsWithPayouts(db).where({ 'p.case_id': caseId, 'p.partner_id': partnerId });
+  if (filter.dateFrom) q.where('p.date', '>=', filter.dateFrom);
+  if (filter.dateTo) q.where('p.date', '<=', filter.dateTo);
+  if (filter.minAmount) q.where('p.amount', '>=', filter.minAmount);
+  if (filter.maxAmount) q.where('p.amount', '<=', filter.maxAmount);
+  return q.orderBy([{ column: 'p.date', order: 'desc' }, { column: 'p.created_at', order: 'desc' }, { column: 'p.id', order: 'desc' }]).select<PaymentRow[]>();
+}
+
+export interface NewPayment {
+  id: string;
+  case_id: string;
+  partner_id: string;
+  currency: string;
+  date: string;
+  amount: bigint;
+  recipient: string;
+  commission_status: string;
+  idempotency_key: string | null;
+  record_result: RecordResult;
+  payout_creditor: bigint;
+  payout_collection_partner: bigint;
+  platform_fee: bigint;
+  now: Date;
+}
+
+export async function insertPayment(db: Queryable, p: NewPayment): Promise<void> {
+  await t(db, 'payments').insert({
+    id: p.id,
+    case_id: p.case_id,
+    partner_id: p.partner_id,
+    date: p.date,
+    amount: p.amount.toString(),
+    recipient: p.recipient,
+    commission_status: p.commission_status,
+    idempotency_key: p.idempotency_key,
+    record_result: JSON.stringify(p.record_result),
+    created_at: p.now,
+    updated_at: p.now,
+  });
+  await t(db, 'payouts').insert({
+    payment_id: p.id,
+    partner_id: p.partner_id,
+    currency: p.currency,
+    payout_creditor: p.payout_creditor.toString(),
+    payout_collection_partner: p.payout_collection_partner.toString(),
+    platform_fee: p.platform_fee.toString(),
+  });
+}
+
+export async function updatePayment(
+  db: Queryable,
+  id: string,
+  p: Split & { date: string; amount: bigint; recipient: string; commission_status: string; now: Date },
+): Promise<void> {
+  await t(db, 'payments').where('id', id).update({ date: p.date, amount: p.amount.toString(), recipient: p.recipient, commission_status: p.commission_status, updated_at: p.now });
+  await t(db, 'payouts').where('payment_id', id).update({
+    payout_creditor: p.payoutCreditor.toString(),
+    payout_collection_partner: p.payoutCollectionPartner.toString(),
+    platform_fee: p.platformFee.toString(),
+  });
+}
+
+export async function setCommissionStatus(db: Queryable, id: string, status: string, now: Date): Promise<void> {
+  await t(db, 'payments').where('id', id).update({ commission_status: status, updated_at: now });
+}
+
+/** The payout is cascade-deleted with the payment. */
+export async function deletePayment(db: Queryable, id: string): Promise<void> {
+  await t(db, 'payments').where('id', id).delete();
+}
+
+export async function appendJournal(
+  db: Queryable,
+  entry: Split & { case_id: string; payment_id: string; kind: 'apply' | 'reverse'; amount: bigint },
+): Promise<void> {
+  const sign = entry.kind === 'reverse' ? -1n : 1n;
+  await t(db, 'journal').insert({
+    case_id: entry.case_id,
+    payment_id: entry.payment_id,
+    kind: entry.kind,
+    amount: (sign * entry.amount).toString(),
+    payout_creditor: (sign * entry.payoutCreditor).toString(),
+    payout_collection_partner: (sign * entry.payoutCollectionPartner).toString(),
+    platform_fee: (sign * entry.platformFee).toString(),
+  });
+}
+
+export interface AuditRow {
+  id: string;
+  case_id: string;
+  type: string;
+  payment_id: string | null;
+  before: unknown;
+  after: unknown;
+  actor: string;
+  at: Date;
+}
+
+export async function appendAudit(db: Queryable, row: AuditRow): Promise<void> {
+  await t(db, 'audit').insert({ ...row, before: row.before === null ? null : JSON.stringify(row.before), after: row.after === null ? null : JSON.stringify(row.after) });
+}
+
+export async function listAudit(db: Queryable, caseId: string): Promise<AuditRow[]> {
+  return t(db, 'audit').where('case_id', caseId).orderBy('seq').select<AuditRow[]>();
+}
+
+export async function uninvoicedPayouts(db: Queryable, partnerId: string | undefined) {
+  const q = t(db, 'payouts').whereNull('invoice_id').forUpdate().select<{ payment_id: string; partner_id: string; currency: string; platform_fee: string }[]>('payment_id', 'partner_id', 'currency', 'platform_fee');
+  if (partnerId) q.where('partner_id', partnerId);
+  return q.orderBy('payment_id');
+}
+
+export async function insertInvoice(db: Queryable, inv: { id: string; partner_id: string; currency: string; total_platform_fee: string; payout_count: number }, paymentIds: string[]): Promise<void> {
+  await t(db, 'invoices').insert(inv);
+  await t(db, 'payouts').whereIn('payment_id', paymentIds).update({ invoice_id: inv.id });
+}
+
+export async function purgeAccounts(db: Queryable, partnerId: string, caseIds: readonly string[]): Promise<number> {
+  if (caseIds.length === 0) return 0;
+  const owned = await t(db, 'accounts').where('partner_id', partnerId).where('is_test', true).whereIn('case_id', caseIds).pluck('case_id');
+  if (owned.length === 0) return 0;
+  await t(db, 'audit').whereIn('case_id', owned).delete();
+  await t(db, 'journal').whereIn('case_id', owned).delete();
+  return t(db, 'accounts').whereIn('case_id', owned).delete();
+}

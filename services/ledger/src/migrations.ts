@@ -1,0 +1,88 @@
+import { createInboxTable, createOutboxTable, type Migration } from '@pp/platform';
+
+export const SCHEMA = 'ledger';
+
+export const migrations: Migration[] = [
+  {
+    name: '20261123120000_create_accounts_payments_payouts_journal_audit',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).createTable('accounts', (t) => {
+        t.uuid('case_id').primary();
+        t.uuid('partner_id').notNullable().index();
+        t.text('reference').notNullable();
+        t.text('currency').notNullable();
+        t.integer('digits').notNullable();
+        t.bigInteger('gross_amount').notNullable();
+        t.bigInteger('total_fees').notNullable();
+        t.bigInteger('total_payments').notNullable().defaultTo(0);
+        t.integer('payment_count').notNullable().defaultTo(0);
+        t.bigInteger('success_fee_ppm').notNullable();
+        t.bigInteger('revenue_share_ppm').notNullable();
+        t.boolean('is_test').notNullable();
+        t.text('notify_email').notNullable();
+        t.text('lifecycle').notNullable();
+        t.text('close_code');
+        t.timestamp('closed_at', { useTz: true });
+        t.timestamps(true, true);
+      });
+      await db.schema.withSchema(schema).createTable('invoices', (t) => {
+        t.uuid('id').primary();
+        t.uuid('partner_id').notNullable();
+        t.text('currency').notNullable();
+        t.bigInteger('total_platform_fee').notNullable();
+        t.integer('payout_count').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+      await db.schema.withSchema(schema).createTable('payments', (t) => {
+        t.uuid('id').primary();
+        t.uuid('case_id').notNullable().references('case_id').inTable(`${schema}.accounts`).onDelete('CASCADE');
+        t.uuid('partner_id').notNullable();
+        t.date('date').notNullable();
+        t.bigInteger('amount').notNullable();
+        t.text('recipient').notNullable();
+        t.text('commission_status').notNullable();
+        t.text('idempotency_key');
+        t.jsonb('record_result').notNullable();
+        t.timestamps(true, true);
+        t.unique(['partner_id', 'idempotency_key']);
+      });
+      await db.raw(`CREATE INDEX payments_case_order ON ??.payments (case_id, date DESC, created_at DESC)`, [schema]);
+      // The payout is the payment's split; it goes with the payment and is what an invoicing run freezes.
+      await db.schema.withSchema(schema).createTable('payouts', (t) => {
+        t.uuid('payment_id').primary().references('id').inTable(`${schema}.payments`).onDelete('CASCADE');
+        t.uuid('partner_id').notNullable();
+        t.text('currency').notNullable();
+        t.bigInteger('payout_creditor').notNullable();
+        t.bigInteger('payout_collection_partner').notNullable();
+        t.bigInteger('platform_fee').notNullable();
+        t.uuid('invoice_id').references('id').inTable(`${schema}.invoices`);
+      });
+      await db.raw(`CREATE INDEX payouts_uninvoiced ON ??.payouts (partner_id, currency) WHERE invoice_id IS NULL`, [schema]);
+      // Append-only postings: a record applies, a delete reverses, an edit reverses and re-applies.
+      await db.schema.withSchema(schema).createTable('journal', (t) => {
+        t.bigIncrements('seq').primary();
+        t.uuid('case_id').notNullable().index();
+        t.uuid('payment_id').notNullable();
+        t.text('kind').notNullable();
+        t.bigInteger('amount').notNullable();
+        t.bigInteger('payout_creditor').notNullable();
+        t.bigInteger('payout_collection_partner').notNullable();
+        t.bigInteger('platform_fee').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+      await db.schema.withSchema(schema).createTable('audit', (t) => {
+        t.bigIncrements('seq').primary();
+        t.uuid('id').notNullable().unique();
+        t.uuid('case_id').notNullable().index();
+        t.text('type').notNullable();
+        t.uuid('payment_id');
+        t.jsonb('before');
+        t.jsonb('after');
+        t.text('actor').notNullable();
+        t.timestamp('at', { useTz: true }).notNullable();
+      });
+      await createOutboxTable(db, schema);
+      await createInboxTable(db, schema);
+    },
+  },
+];
