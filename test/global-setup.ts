@@ -2,14 +2,6 @@
 import { provisionInfra, type Infra } from '@pp/testing';
 import type { TestProject } from 'vitest/node';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    kafkaBrokers: string;
-    infraMode: string;
-  }
-}
-
 let infra: Infra | undefined;
 
 export async function setup(project: TestProject): Promise<void> {

@@ -87,7 +87,7 @@ function run(cmd, args, { cwd, timeoutMs } = {}) {
     const timer = timeoutMs ? setTimeout(() => child.kill('SIGKILL'), timeoutMs) : null;
     child.on('error', (err) => {
       if (timer) clearTimeout(timer);
-      reject(err.code === 'ENOENT' ? new Error(`'${cmd}' not found on PATH`) : err);
+      reject(err.code === 'ENOENT' ? new Error(`'${cmd}' not found (is it installed and on PATH?)`) : err);
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
@@ -153,12 +153,14 @@ async function doEnsureKafkaJars(dir, log) {
     }
     fs.writeFileSync(path.join(tmpDir, MARKER_NAME), JSON.stringify({ version: KAFKA_VERSION, jars }, null, 2));
 
-    fs.rmSync(libsDir, { recursive: true, force: true }); // stale, incomplete copy (checked above)
-    try {
-      fs.renameSync(tmpDir, libsDir);
-    } catch (err) {
-      // Another process finished first: fine as long as its copy is complete.
-      if (!libsComplete(libsDir)) throw err;
+    // A parallel process may have finished meanwhile; never replace a complete copy (it may be in use).
+    if (!libsComplete(libsDir)) {
+      fs.rmSync(libsDir, { recursive: true, force: true }); // stale, incomplete copy
+      try {
+        fs.renameSync(tmpDir, libsDir);
+      } catch (err) {
+        if (!libsComplete(libsDir)) throw err; // lost a rename race to a complete copy: fine
+      }
     }
     log(`fetched ${jars.length} jars in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return { libsDir };
@@ -658,7 +660,9 @@ function parseFlags(argv) {
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!m) throw new Error(`unexpected argument: ${argv[i]}`);
-    flags[m[1]] = m[2] ?? argv[++i];
+    const value = m[2] ?? argv[++i];
+    if (value === undefined || value.startsWith('--')) throw new Error(`missing value for --${m[1]}`);
+    flags[m[1]] = value;
   }
   return flags;
 }
@@ -678,7 +682,12 @@ async function main(argv) {
   }
 
   const flags = parseFlags(rest);
-  const toPort = (v) => (v == null ? undefined : Number(v));
+  const toPort = (v) => {
+    if (v == null) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid port: ${v}`);
+    return n;
+  };
   const kafka = await startLocalKafka({
     dataDir: flags['data-dir'],
     port: toPort(flags.port),
