@@ -4,3 +4,5 @@ export * from './rate';
 export * from './payment-split';
 export * from './case-rules';
 export * from './reference';
+export * from './follow-up';
+export * from './webhooks';

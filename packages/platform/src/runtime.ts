@@ -49,6 +49,6 @@ export function onShutdownSignal(logger: Logger, stop: () => Promise<void>): voi
 }
 
 /** Prints the one-line readiness marker a supervisor (the stack launcher, a test) waits for. */
-export function announceReady(service: string, ports: Record<string, number>): void {
+export function announceReady(service: string, ports: Record<string, number | string>): void {
   process.stdout.write(`${JSON.stringify({ ready: service, ...ports })}\n`);
 }

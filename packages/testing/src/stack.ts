@@ -12,6 +12,8 @@ export interface StackOptions {
   kafkaBrokers: string;
   port?: number;
   env?: Record<string, string>;
+  /** extra environment of one service only, on top of `env` (e.g. a test-only fault for the ledger) */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** forward service output to this stream (default: discard except errors) */
   output?: NodeJS.WritableStream;
 }
@@ -20,7 +22,10 @@ export interface RunningStack {
   readonly gatewayUrl: string;
   readonly ports: Record<ServiceName, number>;
   kill(service: ServiceName, signal?: NodeJS.Signals): Promise<void>;
-  restart(service: ServiceName): Promise<void>;
+  /** Starts the service again on its port; `env`, when given, replaces its `serviceEnv` from now on. */
+  restart(service: ServiceName, env?: Record<string, string>): Promise<void>;
+  /** Starts one more process of `service` (a second replica on its own port); stopped with the stack. */
+  spawnReplica(service: Exclude<ServiceName, 'gateway'>, env?: Record<string, string>): Promise<{ readonly exited: Promise<number | null>; kill(signal?: NodeJS.Signals): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -45,7 +50,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const common = { DATABASE_URL: options.databaseUrl, KAFKA_BROKERS: options.kafkaBrokers, LOG_LEVEL: 'warn', ...(options.env ?? {}) };
   const children = new Map<ServiceName, ChildProcess>();
   const ports = {} as Record<ServiceName, number>;
-  const envFor = (service: ServiceName): Record<string, string> => {
+  const serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = { ...(options.serviceEnv ?? {}) };
+  const envFor = (service: ServiceName): Record<string, string> => ({ ...baseEnvFor(service), ...(serviceEnv[service] ?? {}) });
+  const baseEnvFor = (service: ServiceName): Record<string, string> => {
     const grpc = (s: ServiceName) => `127.0.0.1:${ports[s]}`;
     switch (service) {
       case 'ledger':
@@ -67,21 +74,36 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   await Promise.all([launch('ledger'), launch('follow-up')]);
   await launch('case-lifecycle');
   await launch('gateway');
+  const replicas: ChildProcess[] = [];
   const kill = async (service: ServiceName, signal: NodeJS.Signals = 'SIGKILL') => {
     const child = children.get(service);
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+    if (child) await stopChild(child, signal);
   };
   return {
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     ports,
     kill,
-    restart: launch,
+    restart: async (service, env) => {
+      if (env !== undefined) serviceEnv[service] = env;
+      await launch(service);
+    },
+    spawnReplica: async (service, env) => {
+      const { child } = await startProcess(service, { ...envFor(service), GRPC_PORT: '0', ...(env ?? {}) }, options.output);
+      replicas.push(child);
+      const exited = new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+      return { exited, kill: (signal: NodeJS.Signals = 'SIGKILL') => stopChild(child, signal) };
+    },
     stop: async () => {
+      await Promise.all(replicas.map((child) => stopChild(child, 'SIGTERM')));
       for (const s of ['gateway', 'case-lifecycle', 'follow-up', 'ledger'] as const) await kill(s, 'SIGTERM');
     },
   };
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
 }

@@ -3,7 +3,7 @@
 // every service keeps its own schema, and the in-process bus. DATABASE_URL / KAFKA_BROKERS switch
 // to the real servers with the same code.
 import { startCaseLifecycle } from '@pp/case-lifecycle';
-import { startFollowUp } from '@pp/follow-up';
+import { fileTransport, smtpTransport, startFollowUp } from '@pp/follow-up';
 import { gatewayEnvSchema, startGateway } from '@pp/gateway';
 import { startLedger } from '@pp/ledger';
 import { announceReady, ConfigError, createDb, createLogger, EmbeddedBus, KafkaBus, onShutdownSignal, parseConfig, type MessageBus } from '@pp/platform';
@@ -19,7 +19,17 @@ async function main(): Promise<void> {
   const ledger = await startLedger({ db, bus, logger: logger.child({ service: 'ledger' }), grpcHost: loopback, grpcPort: 0 });
   const ledgerAddress = `${loopback}:${ledger.grpcPort}`;
   const cases = await startCaseLifecycle({ db, bus, logger: logger.child({ service: 'case-lifecycle' }), grpcHost: loopback, grpcPort: 0, ledgerAddress });
-  const followUp = await startFollowUp({ db, bus, logger: logger.child({ service: 'follow-up' }), grpcHost: loopback, grpcPort: 0, chaseAfterMs: config.FOLLOW_UP_CHASE_AFTER });
+  const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.resolve(config.DATA_DIR, 'mail'));
+  const followUp = await startFollowUp({
+    db,
+    bus,
+    logger: logger.child({ service: 'follow-up' }),
+    grpcHost: loopback,
+    grpcPort: 0,
+    chaseAfterMs: config.FOLLOW_UP_CHASE_AFTER,
+    reminderIntervalMs: config.FOLLOW_UP_REMINDER_INTERVAL,
+    mail,
+  });
   const gateway = await startGateway({
     db,
     logger: logger.child({ service: 'gateway' }),

@@ -1,20 +1,38 @@
 // Composition root of the follow-up process.
+import * as path from 'node:path';
 import { announceReady, createLogger, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
-import { startFollowUp } from './service';
+import { z } from 'zod';
+import { fileTransport, smtpTransport } from './infra/mail-transport';
+import { parseFollowUpFault, startFollowUp } from './service';
 
-const schema = serviceEnvSchema.extend({ FOLLOW_UP_CHASE_AFTER: env.duration('P14D'), FOLLOW_UP_REMINDER_INTERVAL: env.duration('P7D') });
+const schema = serviceEnvSchema.extend({
+  FOLLOW_UP_CHASE_AFTER: env.duration('P14D'),
+  FOLLOW_UP_REMINDER_INTERVAL: env.duration('P7D'),
+  SMTP_URL: env.url(['smtp:', 'smtps:']),
+  DATA_DIR: z.string().optional().default('.data'),
+});
 
 async function main(): Promise<void> {
   const config = parseConfig(schema, process.env);
   const logger = createLogger('follow-up', config.LOG_LEVEL);
   const infra = distributedInfra(config, 'follow-up', logger);
-  const service = await startFollowUp({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, chaseAfterMs: config.FOLLOW_UP_CHASE_AFTER });
+  const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.resolve(config.DATA_DIR, 'mail'));
+  const service = await startFollowUp({
+    ...infra,
+    logger,
+    grpcHost: config.GRPC_HOST,
+    grpcPort: config.GRPC_PORT,
+    chaseAfterMs: config.FOLLOW_UP_CHASE_AFTER,
+    reminderIntervalMs: config.FOLLOW_UP_REMINDER_INTERVAL,
+    mail,
+    fault: parseFollowUpFault(process.env.PP_FAULT_INJECTION), // test-only seam, inert when unset
+  });
   onShutdownSignal(logger, async () => {
     await service.stop();
     await infra.bus.close();
     await infra.db.destroy();
   });
-  announceReady('follow-up', { grpcPort: service.grpcPort });
+  announceReady('follow-up', { grpcPort: service.grpcPort, mail: mail.kind });
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { createInboxTable, type Migration } from '@pp/platform';
+import { createInboxTable, createOutboxTable, type Migration } from '@pp/platform';
 
 export const SCHEMA = 'followup';
 
@@ -24,6 +24,60 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE UNIQUE INDEX tasks_one_invoice_client ON ??.tasks (payment_id) WHERE type = 'InvoiceClient'`, [schema]);
       await db.raw(`CREATE INDEX tasks_partner ON ??.tasks (partner_id, case_id, status)`, [schema]);
       await createInboxTable(db, schema);
+    },
+  },
+  {
+    name: '20261123140000_follow_up_state_timers_mail',
+    async up(db, schema) {
+      // One follow-up per payment: the state of the pure machine in @pp/domain (decideFollowUp).
+      await db.schema.withSchema(schema).createTable('followups', (t) => {
+        t.uuid('payment_id').primary();
+        t.uuid('case_id').notNullable();
+        t.uuid('partner_id').notNullable();
+        t.text('case_reference').notNullable();
+        t.text('notify_email').notNullable();
+        t.text('currency').notNullable();
+        t.bigInteger('amount_owed').notNullable();
+        t.text('stage').notNullable();
+        t.integer('generation').notNullable();
+        t.integer('reminders').notNullable();
+        t.boolean('escalated').notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+      });
+      // Durable timers: any replica claims due rows with FOR UPDATE SKIP LOCKED and publishes them.
+      await db.schema.withSchema(schema).createTable('timers', (t) => {
+        t.uuid('id').primary();
+        t.uuid('payment_id').notNullable();
+        t.text('kind').notNullable();
+        t.integer('generation').notNullable();
+        t.integer('step').notNullable();
+        t.timestamp('due_at', { useTz: true }).notNullable();
+        t.timestamp('fired_at', { useTz: true });
+        t.unique(['payment_id', 'kind', 'generation', 'step']);
+      });
+      await db.raw(`CREATE INDEX timers_due ON ??.timers (due_at) WHERE fired_at IS NULL`, [schema]);
+      // Outgoing mail, one row per step: sent by the mail sender with retries, never twice by design.
+      await db.schema.withSchema(schema).createTable('emails', (t) => {
+        t.uuid('id').primary();
+        t.text('step_id').notNullable().unique();
+        t.uuid('partner_id').notNullable();
+        t.uuid('case_id').notNullable();
+        t.uuid('payment_id').notNullable();
+        t.text('kind').notNullable();
+        t.text('to').notNullable();
+        t.text('subject').notNullable();
+        t.text('text').notNullable();
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.timestamp('next_attempt_at', { useTz: true }).notNullable();
+        t.text('last_error');
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('sent_at', { useTz: true });
+      });
+      await db.raw(`CREATE INDEX emails_unsent ON ??.emails (next_attempt_at) WHERE sent_at IS NULL`, [schema]);
+      await db.raw(`CREATE INDEX emails_partner ON ??.emails (partner_id, created_at DESC)`, [schema]);
+      // Exactly one ChaseClient task per payment (there is one escalation per payment).
+      await db.raw(`CREATE UNIQUE INDEX tasks_one_chase_client ON ??.tasks (payment_id) WHERE type = 'ChaseClient'`, [schema]);
+      await createOutboxTable(db, schema);
     },
   },
 ];

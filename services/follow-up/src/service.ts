@@ -1,9 +1,14 @@
-// The follow-up composition: migrations, the payment-events consumer, gRPC server.
+// The follow-up composition: migrations, the payment-events consumer, durable timers published on the
+// reminder topic and applied by their own consumer, the mail sender, and the gRPC server.
 import { randomUUID } from 'node:crypto';
 import { parseEnvelope, TOPIC_PARTITIONS, TOPICS, UnknownEventError } from '@pp/events';
-import { migrate, startGrpcServer, type Db, type Logger, type MessageBus } from '@pp/platform';
+import { migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus } from '@pp/platform';
 import { protos } from '@pp/proto';
-import { applyPaymentEvent, type FollowUpContext } from './app/apply-payment-event';
+import { applyPaymentEvent } from './app/apply-payment-event';
+import type { FollowUpContext } from './app/context';
+import { MailSender } from './app/mail-sender';
+import { applyFiredTimer, parseFiredTimer, TimerPoller } from './app/timers';
+import type { MailTransport } from './infra/mail-transport';
 import { migrations, SCHEMA } from './migrations';
 import { followUpHandlers } from './transport/follow-up.rpc';
 
@@ -14,15 +19,54 @@ export interface FollowUpDeps {
   readonly grpcHost: string;
   readonly grpcPort: number;
   readonly chaseAfterMs: number;
+  readonly reminderIntervalMs: number;
+  readonly mail: MailTransport;
+  readonly mailFrom?: string;
   readonly clock?: () => Date;
+  /** how often due timers and mail retries are looked for */
+  readonly pollMs?: number;
+  readonly maxMailBackoffMs?: number;
+  /** Test-only: see FollowUpFault. Unset in every real deployment. */
+  readonly fault?: FollowUpFault;
+}
+
+/**
+ * Test-only faults, chosen by env PP_FAULT_INJECTION in main.ts:
+ * `exit-before-timer-commit` kills the process after claiming due timers, before their transaction
+ * commits (the crash between claiming a timer and publishing it).
+ */
+export type FollowUpFault = 'exit-before-timer-commit';
+
+export function parseFollowUpFault(value: string | undefined): FollowUpFault | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'exit-before-timer-commit') return value;
+  throw new Error(`PP_FAULT_INJECTION: unknown fault "${value}" for follow-up`);
 }
 
 export async function startFollowUp(deps: FollowUpDeps) {
   await migrate(deps.db, SCHEMA, migrations);
-  const ctx: FollowUpContext = { db: deps.db, clock: deps.clock ?? (() => new Date()), newId: randomUUID, chaseAfterMs: deps.chaseAfterMs };
+  await deps.bus.ensureTopics([
+    { name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS },
+    { name: TOPICS.reminderSchedule, partitions: TOPIC_PARTITIONS },
+  ]);
+  const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
+  const clock = deps.clock ?? (() => new Date());
+  const pollMs = deps.pollMs ?? 250;
+  const sender = new MailSender({ db: deps.db, clock }, deps.mail, deps.logger, { pollMs: Math.max(pollMs, 500), maxBackoffMs: deps.maxMailBackoffMs ?? 15_000, from: deps.mailFrom ?? 'Partner Payments <no-reply@partner-payments.local>' });
+  const ctx: FollowUpContext = {
+    db: deps.db,
+    uow: new UnitOfWork(deps.db, SCHEMA, relay),
+    relay,
+    clock,
+    newId: randomUUID,
+    chaseAfterMs: deps.chaseAfterMs,
+    reminderIntervalMs: deps.reminderIntervalMs,
+    mailQueued: () => sender.nudge(),
+    faults: deps.fault === 'exit-before-timer-commit' ? { timersClaimed: () => process.exit(137) } : undefined,
+  };
+  const timers = new TimerPoller(ctx, deps.logger, pollMs);
   const server = await startGrpcServer({ name: 'followup.v1.FollowUp', service: protos().followUp.followup.v1.FollowUp.service, handlers: followUpHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger });
-  await deps.bus.ensureTopics([{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }]);
-  const subscription = await deps.bus.subscribe({
+  const payments = await deps.bus.subscribe({
     groupId: 'follow-up',
     topics: [TOPICS.paymentEvents],
     handle: async (message) => {
@@ -36,11 +80,27 @@ export async function startFollowUp(deps: FollowUpDeps) {
       await applyPaymentEvent(ctx, event);
     },
   });
+  const reminders = await deps.bus.subscribe({
+    groupId: 'follow-up-timers',
+    topics: [TOPICS.reminderSchedule],
+    handle: async (message) => {
+      const fired = parseFiredTimer(message.value);
+      if (!fired) return deps.logger.warn({ offset: message.offset }, 'skipping malformed timer message');
+      await applyFiredTimer(ctx, fired);
+    },
+  });
+  relay.start();
+  timers.start();
+  sender.start();
   return {
     grpcPort: server.port,
+    relay,
     stop: async () => {
       await server.shutdown();
-      await subscription.stop();
+      await Promise.all([payments.stop(), reminders.stop()]);
+      await timers.stop();
+      await sender.stop();
+      await relay.stop();
     },
   };
 }

@@ -1,61 +1,65 @@
-// Starts, updates, completes or cancels the unpaid-commission follow-up from the ledger's events.
-// Idempotent: the inbox records the event id in the same transaction as the task change.
-import { commissionOwed, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
+// Turns the ledger's payment events into inputs of the follow-up machine. Idempotent: the inbox
+// records the event id in the same transaction as the follow-up's change.
+import { commissionOwed, type CommissionStatus, type FollowUpInput, type PaymentRecipient } from '@pp/domain';
 import type { AnyEnvelope } from '@pp/events';
-import { claimInbox, type Db } from '@pp/platform';
-import * as q from '../infra/tasks.queries';
+import { claimInbox } from '@pp/platform';
+import * as f from '../infra/followups.queries';
 import { SCHEMA } from '../migrations';
-
-export interface FollowUpContext {
-  readonly db: Db;
-  readonly clock: () => Date;
-  readonly newId: () => string;
-  readonly chaseAfterMs: number;
-}
+import type { FollowUpContext } from './context';
+import { applyInput } from './perform';
 
 const owed = (p: { recipient: string; commissionStatus: string }) => commissionOwed(p.recipient as PaymentRecipient, p.commissionStatus as CommissionStatus);
 
-export async function applyPaymentEvent(ctx: FollowUpContext, event: AnyEnvelope): Promise<void> {
-  if (event.type === 'account.closed' || event.type === 'account.reopened') return;
-  await ctx.db.transaction(async (trx) => {
-    if (!(await claimInbox(trx, SCHEMA, 'follow-up', event.id))) return;
-    const { payload } = event;
-    const now = ctx.clock();
-    const start = async () => {
-      if (payload.isTest) return;
-      await q.insertTask(trx, {
-        id: ctx.newId(),
-        type: 'InvoiceClient',
-        status: 'Open',
-        case_id: payload.caseId,
-        partner_id: payload.partnerId,
-        payment_id: payload.payment.id,
-        amount_owed: payload.payment.payoutCollectionPartner,
-        currency: payload.currency,
-        due_at: new Date(now.getTime() + ctx.chaseAfterMs),
-        reminder_count: 0,
-        created_at: now,
-        completed_at: null,
-      });
-    };
-    const close = async (status: 'Completed' | 'Cancelled') => {
-      for (const task of await q.openTasksOfPayment(trx, payload.payment.id)) await q.updateTask(trx, task.id, { status, completed_at: now });
-    };
-    switch (event.type) {
-      case 'payment.recorded':
-        if (event.payload.createFollowUp && owed(payload.payment)) await start();
-        return;
-      case 'payment.updated': {
-        const open = await q.openTasksOfPayment(trx, payload.payment.id);
-        if (!owed(payload.payment)) return close('Cancelled');
-        if (open.length === 0 && !owed(event.payload.before)) return start();
-        for (const task of open) await q.updateTask(trx, task.id, { amount_owed: payload.payment.payoutCollectionPartner });
-        return;
-      }
-      case 'payment.deleted':
-        return close('Cancelled');
-      case 'commission.settled':
-        return close('Completed');
+function inputOf(event: AnyEnvelope): FollowUpInput | undefined {
+  switch (event.type) {
+    case 'payment.recorded': {
+      const p = event.payload;
+      return owed(p.payment) ? { kind: 'owed', amountOwed: BigInt(p.payment.payoutCollectionPartner), mayStart: p.createFollowUp && !p.isTest } : undefined;
     }
+    case 'payment.updated': {
+      const p = event.payload;
+      if (!owed(p.payment)) return { kind: 'cancelled' };
+      // An edit that makes a payment Creditor + Unpaid starts the follow-up; otherwise it updates the amount.
+      return { kind: 'owed', amountOwed: BigInt(p.payment.payoutCollectionPartner), mayStart: !owed(p.before) && !p.isTest };
+    }
+    case 'payment.deleted':
+      return { kind: 'cancelled' };
+    case 'commission.settled':
+      return { kind: 'settled' };
+    case 'account.closed':
+    case 'account.reopened':
+      return undefined;
+  }
+}
+
+export async function applyPaymentEvent(ctx: FollowUpContext, event: AnyEnvelope): Promise<void> {
+  const input = inputOf(event);
+  let mailQueued = false;
+  await ctx.uow.run(async ({ trx }) => {
+    // Every event is recorded as applied, also those that change nothing: the inbox is the progress.
+    if (!(await claimInbox(trx, SCHEMA, 'follow-up', event.id))) return;
+    if (!input || event.type === 'account.closed' || event.type === 'account.reopened') return;
+    const p = event.payload;
+    // Only an input that may start a follow-up creates its row; the others touch an existing one.
+    const row =
+      input.kind === 'owed' && input.mayStart
+        ? await f.lockFollowUp(trx, {
+            payment_id: p.payment.id,
+            case_id: p.caseId,
+            partner_id: p.partnerId,
+            case_reference: p.reference,
+            notify_email: p.notifyEmail,
+            currency: p.currency,
+            amount_owed: p.payment.payoutCollectionPartner,
+            stage: 'None',
+            generation: 0,
+            reminders: 0,
+            escalated: false,
+            updated_at: ctx.clock(),
+          })
+        : await f.lockExistingFollowUp(trx, p.payment.id);
+    if (!row) return;
+    mailQueued = (await applyInput(ctx, trx, row, input)).mailQueued;
   });
+  if (mailQueued) ctx.mailQueued();
 }

@@ -41,3 +41,25 @@ export async function purge(db: Queryable, partnerId: string, caseIds: readonly 
   if (caseIds.length === 0) return 0;
   return tasks(db).where('partner_id', partnerId).whereIn('case_id', caseIds).delete();
 }
+
+/** Opens (or reopens) the payment's one task of this type. */
+export async function openTask(db: Queryable, row: TaskRow): Promise<void> {
+  await tasks(db)
+    .insert(row)
+    .onConflict(db.raw(`(payment_id) WHERE type = '${row.type === 'ChaseClient' ? 'ChaseClient' : 'InvoiceClient'}'`))
+    .merge({ status: 'Open', due_at: row.due_at, amount_owed: row.amount_owed, completed_at: null });
+}
+
+export async function setTaskStatus(db: Queryable, paymentId: string, from: { type?: string; status: string }, changes: Partial<TaskRow>): Promise<void> {
+  const q = tasks(db).where({ payment_id: paymentId, status: from.status });
+  if (from.type) q.where('type', from.type);
+  await q.update(changes);
+}
+
+export async function setAmountOwed(db: Queryable, paymentId: string, amountOwed: string): Promise<void> {
+  await tasks(db).where('payment_id', paymentId).update({ amount_owed: amountOwed });
+}
+
+export async function countReminder(db: Queryable, paymentId: string, reminderCount: number, dueAt: Date): Promise<void> {
+  await tasks(db).where({ payment_id: paymentId, type: 'ChaseClient' }).update({ reminder_count: reminderCount, due_at: dueAt });
+}

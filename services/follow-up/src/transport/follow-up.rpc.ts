@@ -1,6 +1,7 @@
 import type { PromiseHandlers } from '@pp/platform';
 import type { FollowUpDefinition } from '@pp/proto';
-import type { FollowUpContext } from '../app/apply-payment-event';
+import type { FollowUpContext } from '../app/context';
+import * as f from '../infra/followups.queries';
 import * as q from '../infra/tasks.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
@@ -22,6 +23,27 @@ export function followUpHandlers(ctx: FollowUpContext): PromiseHandlers<FollowUp
         completedAt: iso(t.completed_at),
       })),
     }),
-    PurgeCases: async (r) => ({ purged: await q.purge(ctx.db, r.partnerId, r.caseIds) }),
+    PurgeCases: async (r) => {
+      const purged = await ctx.db.transaction(async (trx) => {
+        await f.purgeFollowUps(trx, { partnerId: r.partnerId, caseIds: r.caseIds });
+        return q.purge(trx, r.partnerId, r.caseIds);
+      });
+      return { purged };
+    },
+    ListEmails: async (r) => ({
+      emails: (await f.listEmails(ctx.db, r.partnerId, Math.min(Math.max(r.limit || 100, 1), 500))).map((e) => ({
+        id: e.id,
+        kind: e.kind,
+        to: e.to,
+        subject: e.subject,
+        text: e.text,
+        caseId: e.case_id,
+        paymentId: e.payment_id,
+        createdAt: iso(e.created_at),
+        sentAt: iso(e.sent_at),
+        attempts: e.attempts,
+        lastError: e.last_error ?? '',
+      })),
+    }),
   };
 }

@@ -1,0 +1,14 @@
+// What test/global-setup.ts hands to integration tests through vitest's inject(): importing anything
+// from @pp/testing brings this augmentation into the test's program.
+import 'vitest';
+
+export interface ProvidedInfra {
+  databaseUrl: string;
+  kafkaBrokers: string;
+  infraMode: string;
+}
+
+declare module 'vitest' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  export interface ProvidedContext extends ProvidedInfra {}
+}

@@ -1,0 +1,78 @@
+// Sends queued mail. Each row is leased before sending (its next attempt moved forward), so replicas
+// never send one row at the same time; a failed send is retried with backoff and never blocks tasks.
+import type { Logger } from '@pp/platform';
+import * as f from '../infra/followups.queries';
+import type { MailTransport } from '../infra/mail-transport';
+import type { FollowUpContext } from './context';
+
+const LEASE_MS = 60_000;
+
+export function backoffMs(attempts: number, maxMs: number): number {
+  return Math.min(maxMs, 500 * 2 ** Math.max(0, attempts - 1));
+}
+
+export class MailSender {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: Pick<FollowUpContext, 'db' | 'clock'>,
+    private readonly transport: MailTransport,
+    private readonly logger: Logger,
+    private readonly options: { pollMs: number; maxBackoffMs: number; from: string },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.nudge(), this.options.pollMs);
+    this.timer.unref();
+    this.nudge();
+  }
+
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.round) {
+      this.again = true;
+      return;
+    }
+    this.round = (async () => {
+      try {
+        do {
+          this.again = false;
+          while (!this.stopped && (await this.sendBatch()) > 0);
+        } while (this.again && !this.stopped);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'mail round failed; will retry');
+      } finally {
+        this.round = undefined;
+      }
+    })();
+  }
+
+  private async sendBatch(): Promise<number> {
+    const { db, clock } = this.ctx;
+    const batch = await db.transaction((trx) => f.leaseDueEmails(trx, clock(), LEASE_MS, 10));
+    let sent = 0;
+    for (const mail of batch) {
+      try {
+        await this.transport.send({ from: this.options.from, to: mail.to, subject: mail.subject, text: mail.text, messageId: `<${mail.step_id}@follow-up.partner-payments>` });
+        await f.markEmail(db, mail.id, { sent_at: clock(), last_error: null });
+        sent += 1;
+      } catch (error) {
+        const delay = backoffMs(mail.attempts, this.options.maxBackoffMs);
+        this.logger.warn({ err: error, emailId: mail.id, attempts: mail.attempts, retryInMs: delay }, 'sending mail failed; will retry');
+        await f.markEmail(db, mail.id, { next_attempt_at: new Date(clock().getTime() + delay), last_error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    // A batch that sent nothing stops the round; the poll brings the next retry.
+    return sent;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.round;
+    this.transport.close();
+  }
+}
