@@ -78,3 +78,4 @@ export function parseEnvelope(value: string): AnyEnvelope {
   }
   return parsed as AnyEnvelope;
 }
+export * from './public';

@@ -86,6 +86,15 @@ export const env = {
         return z.NEVER;
       }
     }),
+  delayList: (fallback: string) =>
+    z.string().optional().transform((v, ctx) => {
+      const delays = parseDelayList(v === undefined || v === '' ? fallback : v);
+      if (delays === undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be a comma list of delays such as 0s,5s,5m,2h, got "${v}"` });
+        return z.NEVER;
+      }
+      return delays;
+    }),
   list: () =>
     z.string().optional().transform((v) => (v === undefined || v.trim() === '' ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean))),
 };

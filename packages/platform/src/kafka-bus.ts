@@ -104,6 +104,18 @@ export class KafkaBus implements MessageBus {
           if (!String((error as Error).message).includes('already exists') && (error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
         }
       }
+      // A topic another process has just created may not have leaders yet: wait until every partition
+      // has one, so the consumers and producers started next find them.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const ready = await admin
+          .fetchTopicMetadata({ topics: topics.map((t) => t.name) })
+          .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+          .catch(() => false);
+        if (ready) break;
+        if (Date.now() > deadline) throw new Error(`topics ${topics.map((t) => t.name).join(', ')} have no leaders after 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     } finally {
       await admin.disconnect();
     }

@@ -1,15 +1,23 @@
 // Composition root of the case-lifecycle process.
-import { announceReady, createLogger, distributedInfra, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
+import { announceReady, createLogger, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
 import { z } from 'zod';
 import { startCaseLifecycle } from './service';
 
-const schema = serviceEnvSchema.extend({ LEDGER_GRPC_ADDRESS: z.string().min(1, 'is required (host:port of the ledger)') });
+const schema = serviceEnvSchema.extend({
+  LEDGER_GRPC_ADDRESS: z.string().min(1, 'is required (host:port of the ledger)'),
+  WEBHOOK_RETRY_SCHEDULE: env.delayList('0s,5s,5m,30m,2h,5h,10h,10h'),
+  WEBHOOK_DISABLE_AFTER: env.positiveInt(5),
+  WEBHOOK_ALLOW_INSECURE: env.bool(false),
+  WEBHOOK_ALLOW_PRIVATE: env.bool(false),
+});
 
 async function main(): Promise<void> {
   const config = parseConfig(schema, process.env);
   const logger = createLogger('case-lifecycle', config.LOG_LEVEL);
   const infra = distributedInfra(config, 'case-lifecycle', logger);
-  const service = await startCaseLifecycle({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, ledgerAddress: config.LEDGER_GRPC_ADDRESS });
+  const service = await startCaseLifecycle({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, ledgerAddress: config.LEDGER_GRPC_ADDRESS,
+    webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
+  });
   onShutdownSignal(logger, async () => {
     await service.stop();
     await infra.bus.close();

@@ -46,4 +46,61 @@ export const migrations: Migration[] = [
       await createInboxTable(db, schema);
     },
   },
+  {
+    name: '20261123150000_webhooks',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).createTable('webhook_subscriptions', (t) => {
+        t.uuid('id').primary();
+        t.uuid('partner_id').notNullable();
+        t.text('url').notNullable();
+        t.jsonb('events').notNullable();
+        t.boolean('is_active').notNullable();
+        t.boolean('is_test_mode').notNullable();
+        t.text('secret').notNullable();
+        t.text('disabled_reason');
+        // consecutive events whose every attempt failed; reset by a delivery
+        t.integer('failed_streak').notNullable().defaultTo(0);
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable();
+      });
+      await db.raw(`CREATE INDEX webhook_subscriptions_partner ON ??.webhook_subscriptions (partner_id, created_at)`, [schema]);
+      // One row per (public event, subscription): the delivery, its retry timer and its outcome.
+      await db.schema.withSchema(schema).createTable('webhook_deliveries', (t) => {
+        t.uuid('id').primary(); // also the envelope id and the webhook-id header
+        t.uuid('subscription_id').notNullable().references('id').inTable(`${schema}.webhook_subscriptions`).onDelete('CASCADE');
+        t.uuid('partner_id').notNullable();
+        t.uuid('case_id').notNullable();
+        t.uuid('case_event_id').notNullable();
+        t.text('event_type').notNullable();
+        t.text('payload').notNullable();
+        t.text('status').notNullable(); // Pending | Delivered | Failed
+        t.integer('attempt_count').notNullable().defaultTo(0);
+        // the attempt number last handed to the delivery topic
+        t.integer('enqueued_attempt').notNullable().defaultTo(0);
+        t.timestamp('next_attempt_at', { useTz: true }).notNullable();
+        t.uuid('lease_token');
+        t.timestamp('lease_until', { useTz: true });
+        t.boolean('replay').notNullable().defaultTo(false);
+        t.integer('last_response_code');
+        t.text('last_error');
+        t.timestamp('created_at', { useTz: true }).notNullable();
+        t.timestamp('delivered_at', { useTz: true });
+        t.unique(['case_event_id', 'subscription_id']);
+      });
+      await db.raw(`CREATE INDEX webhook_deliveries_due ON ??.webhook_deliveries (next_attempt_at) WHERE status = 'Pending'`, [schema]);
+      await db.raw(`CREATE INDEX webhook_deliveries_partner ON ??.webhook_deliveries (partner_id, created_at DESC)`, [schema]);
+      await db.raw(`CREATE INDEX webhook_deliveries_case ON ??.webhook_deliveries (case_id)`, [schema]);
+      await db.schema.withSchema(schema).createTable('webhook_attempts', (t) => {
+        t.bigIncrements('id').primary();
+        t.uuid('delivery_id').notNullable().references('id').inTable(`${schema}.webhook_deliveries`).onDelete('CASCADE');
+        t.integer('attempt').notNullable();
+        t.integer('response_code');
+        t.integer('latency_ms').notNullable();
+        t.text('error');
+        t.boolean('replay').notNullable();
+        t.timestamp('at', { useTz: true }).notNullable();
+      });
+      await db.raw(`CREATE INDEX webhook_attempts_delivery ON ??.webhook_attempts (delivery_id, attempt)`, [schema]);
+    },
+  },
 ];

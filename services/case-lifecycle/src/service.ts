@@ -1,10 +1,11 @@
 // The case-lifecycle composition: migrations, the payment-events consumer, gRPC server.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseEnvelope, TOPIC_PARTITIONS, TOPICS, UnknownEventError } from '@pp/events';
-import { createGrpcClient, migrate, startGrpcServer, type Db, type Logger, type MessageBus } from '@pp/platform';
+import { createGrpcClient, migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
 import type { CaseContext } from './app/context';
+import { attemptDelivery, httpPoster, parseDeliveryMessage, RetryPoller } from './app/deliver-webhooks';
 import { migrations, SCHEMA } from './migrations';
 import { caseLifecycleHandlers } from './transport/case-lifecycle.rpc';
 
@@ -16,14 +17,42 @@ export interface CaseLifecycleDeps {
   readonly grpcPort: number;
   readonly ledgerAddress: string;
   readonly clock?: () => Date;
+  readonly webhooks: {
+    readonly retrySchedule: readonly number[];
+    readonly disableAfter: number;
+    readonly allowInsecure: boolean;
+    readonly allowPrivate: boolean;
+  };
+  /** how often due webhook retries are looked for */
+  readonly pollMs?: number;
 }
 
 export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
   await migrate(deps.db, SCHEMA, migrations);
   const ledger = createGrpcClient(protos().ledger.ledger.v1.Ledger.service, deps.ledgerAddress);
-  const ctx: CaseContext = { db: deps.db, ledger, clock: deps.clock ?? (() => new Date()), newId: randomUUID, randomBytes: (n) => randomBytes(n) };
+  const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
+  const ctx: CaseContext = {
+    db: deps.db,
+    uow: new UnitOfWork(deps.db, SCHEMA, relay),
+    ledger,
+    clock: deps.clock ?? (() => new Date()),
+    newId: randomUUID,
+    randomBytes: (n) => randomBytes(n),
+    random: Math.random,
+    webhooks: {
+      schedule: deps.webhooks.retrySchedule,
+      disableAfter: deps.webhooks.disableAfter,
+      destinations: { allowInsecure: deps.webhooks.allowInsecure, allowPrivate: deps.webhooks.allowPrivate },
+      timeoutMs: 10_000,
+    },
+  };
+  const retries = new RetryPoller(ctx, deps.logger, deps.pollMs ?? 200);
+  const post = httpPoster(ctx);
   const server = await startGrpcServer({ name: 'caselifecycle.v1.CaseLifecycle', service: protos().caseLifecycle.caselifecycle.v1.CaseLifecycle.service, handlers: caseLifecycleHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger });
-  await deps.bus.ensureTopics([{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }]);
+  await deps.bus.ensureTopics([
+    { name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS },
+    { name: TOPICS.webhookDelivery, partitions: TOPIC_PARTITIONS },
+  ]);
   const subscription = await deps.bus.subscribe({
     groupId: 'case-lifecycle',
     topics: [TOPICS.paymentEvents],
@@ -40,11 +69,30 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
       deps.logger.debug({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied ledger event');
     },
   });
+  const deliveries = await deps.bus.subscribe({
+    groupId: 'webhook-delivery',
+    topics: [TOPICS.webhookDelivery],
+    handle: async (message) => {
+      let parsed;
+      try {
+        parsed = parseDeliveryMessage(message.value);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed) return deps.logger.warn({ offset: message.offset }, 'skipping malformed delivery message');
+      await attemptDelivery(ctx, parsed, post, deps.logger);
+    },
+  });
+  relay.start();
+  retries.start();
   return {
     grpcPort: server.port,
+    relay,
     stop: async () => {
       await server.shutdown();
-      await subscription.stop();
+      await Promise.all([subscription.stop(), deliveries.stop()]);
+      await retries.stop();
+      await relay.stop();
       ledger.close();
     },
   };

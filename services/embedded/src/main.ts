@@ -18,7 +18,15 @@ async function main(): Promise<void> {
   const loopback = '127.0.0.1';
   const ledger = await startLedger({ db, bus, logger: logger.child({ service: 'ledger' }), grpcHost: loopback, grpcPort: 0 });
   const ledgerAddress = `${loopback}:${ledger.grpcPort}`;
-  const cases = await startCaseLifecycle({ db, bus, logger: logger.child({ service: 'case-lifecycle' }), grpcHost: loopback, grpcPort: 0, ledgerAddress });
+  const cases = await startCaseLifecycle({
+    db,
+    bus,
+    logger: logger.child({ service: 'case-lifecycle' }),
+    grpcHost: loopback,
+    grpcPort: 0,
+    ledgerAddress,
+    webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
+  });
   const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.resolve(config.DATA_DIR, 'mail'));
   const followUp = await startFollowUp({
     db,

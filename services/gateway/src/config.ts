@@ -1,5 +1,5 @@
 // The only place the gateway reads the environment: every SPEC §9 variable, validated at start.
-import { env, parseDelayList } from '@pp/platform';
+import { env } from '@pp/platform';
 import { z } from 'zod';
 
 export const gatewayEnvSchema = z.object({
@@ -12,11 +12,7 @@ export const gatewayEnvSchema = z.object({
   SMTP_URL: env.url(['smtp:', 'smtps:']),
   FOLLOW_UP_CHASE_AFTER: env.duration('P14D'),
   FOLLOW_UP_REMINDER_INTERVAL: env.duration('P7D'),
-  WEBHOOK_RETRY_SCHEDULE: z
-    .string()
-    .optional()
-    .default('0s,5s,5m,30m,2h,5h,10h,10h')
-    .refine((v) => parseDelayList(v) !== undefined, 'must be a comma list of delays such as 0s,5s,5m,2h'),
+  WEBHOOK_RETRY_SCHEDULE: env.delayList('0s,5s,5m,30m,2h,5h,10h,10h'),
   WEBHOOK_DISABLE_AFTER: env.positiveInt(5),
   WEBHOOK_ALLOW_INSECURE: env.bool(false),
   WEBHOOK_ALLOW_PRIVATE: env.bool(false),

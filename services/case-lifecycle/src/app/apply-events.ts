@@ -1,10 +1,11 @@
 // Mirrors the ledger's decisions into the case lifecycle and the public event log. Idempotent by
 // event id (inbox), so the synchronous path from the gateway and the Kafka consumer can both run.
-import { claimInbox, type Trx } from '@pp/platform';
-import type { AnyEnvelope } from '@pp/events';
+import { claimInbox } from '@pp/platform';
+import { majorUnits, publicPayment, type AnyEnvelope } from '@pp/events';
 import * as q from '../infra/cases.queries';
 import { SCHEMA } from '../migrations';
 import type { CaseContext } from './context';
+import { appendPublic } from './public-events';
 
 export interface AccountChange {
   eventId: string;
@@ -20,31 +21,37 @@ export interface AccountChange {
 
 const CONSUMER = 'case-lifecycle';
 
-async function appendPublic(ctx: CaseContext, trx: Trx, row: q.CaseRow, type: string, data: Record<string, unknown>, at: Date): Promise<number> {
-  const sequence = row.event_sequence + 1;
-  row.event_sequence = sequence;
-  await q.insertCaseEvent(trx, { id: ctx.newId(), case_id: row.id, partner_id: row.partner_id, type, sequence, is_test: row.is_test, data: { ...data, sequence }, created_at: at });
-  return sequence;
-}
-
 export async function applyAccountChange(ctx: CaseContext, change: AccountChange): Promise<boolean> {
-  return ctx.db.transaction(async (trx) => {
+  return ctx.uow.run(async (tx) => {
+    const { trx } = tx;
     if (!(await claimInbox(trx, SCHEMA, CONSUMER, change.eventId))) return false;
     const row = await q.lockCaseById(trx, change.caseId);
     if (!row) return true; // a purged test case: nothing to mirror
     const at = new Date(change.occurredAt);
     const closing = change.type === 'account.closed';
     const base = { caseId: row.id, reference: row.reference };
-    await appendPublic(ctx, trx, row, 'case.updated', { ...base, oldLifecycle: change.oldLifecycle, newLifecycle: change.newLifecycle, remainder: change.remainder }, at);
-    if (closing) await appendPublic(ctx, trx, row, 'case.closed', { ...base, closeCode: change.closeCode, comment: change.comment || null, remainder: change.remainder }, at);
-    await q.setLifecycle(trx, row.id, {
-      lifecycle: change.newLifecycle,
-      close_code: closing ? change.closeCode : null,
-      finished_at: closing ? at : null,
-      event_sequence: row.event_sequence,
-    });
+    const remainder = majorUnits(change.remainder, row.currency);
+    await appendPublic(ctx, tx, row, 'case.updated', { ...base, oldLifecycle: change.oldLifecycle, newLifecycle: change.newLifecycle, remainder }, at);
+    if (closing) await appendPublic(ctx, tx, row, 'case.closed', { ...base, closeCode: change.closeCode, comment: change.comment || null, remainder }, at);
+    await q.setLifecycle(trx, row.id, { ...(await ledgerLifecycle(ctx, row, change.eventId)), event_sequence: row.event_sequence });
     return true;
   });
+}
+
+/**
+ * The lifecycle to mirror is the ledger's current one, not the change's `newLifecycle`: the gateway's
+ * synchronous mirror and the consumer can apply two changes of one case in another order than the
+ * ledger took them (a reopen answered to the gateway can arrive after the close that followed it).
+ * Read under the case row lock, the last applier always sees the ledger's latest decision. When the
+ * ledger cannot be asked, this throws and the transaction (inbox claim included) rolls back, so the
+ * consumer applies the change later.
+ */
+async function ledgerLifecycle(ctx: CaseContext, row: q.CaseRow, requestId: string): Promise<{ lifecycle: string; close_code: string | null; finished_at: Date | null }> {
+  const out = await ctx.ledger.GetAccounts({ partnerId: row.partner_id, caseIds: [row.id] }, { requestId });
+  const account = out.accounts[0];
+  if (!account) throw new Error(`ledger account of case ${row.id} not found`);
+  const closed = account.lifecycle === 'Closed';
+  return { lifecycle: account.lifecycle, close_code: closed ? account.closeCode || null : null, finished_at: closed && account.closedAt ? new Date(account.closedAt) : null };
 }
 
 /** Consumer of the ledger's payment events. */
@@ -69,16 +76,18 @@ export async function applyLedgerEvent(ctx: CaseContext, event: AnyEnvelope): Pr
     case 'payment.updated':
     case 'payment.deleted':
     case 'commission.settled':
-      await ctx.db.transaction(async (trx) => {
+      await ctx.uow.run(async (tx) => {
+        const { trx } = tx;
         if (!(await claimInbox(trx, SCHEMA, CONSUMER, event.id))) return;
         const row = await q.lockCaseById(trx, p.caseId);
         if (!row) return;
-        const type = { 'payment.recorded': 'payment.created', 'payment.updated': 'payment.updated', 'payment.deleted': 'payment.deleted', 'commission.settled': 'payment.updated' }[event.type];
+        const type = ({ 'payment.recorded': 'payment.created', 'payment.updated': 'payment.updated', 'payment.deleted': 'payment.deleted', 'commission.settled': 'payment.updated' } as const)[event.type];
+        const payment = event.payload.payment;
         const data =
           event.type === 'payment.deleted'
-            ? { caseId: row.id, reference: row.reference, paymentId: event.payload.payment.id, paymentAmount: event.payload.payment.amount }
-            : { caseId: row.id, reference: row.reference, payment: event.payload.payment };
-        await appendPublic(ctx, trx, row, type, data, new Date(event.occurredAt));
+            ? { caseId: row.id, reference: row.reference, paymentId: payment.id, paymentAmount: majorUnits(payment.amount, row.currency) }
+            : { caseId: row.id, reference: row.reference, payment: publicPayment(payment, row.currency, { caseId: row.id, reference: row.reference, lifecycle: row.lifecycle }) };
+        await appendPublic(ctx, tx, row, type, data, new Date(event.occurredAt));
         await q.bumpSequence(trx, row.id, row.event_sequence);
       });
       return;

@@ -6,7 +6,9 @@ import { applyAccountChange } from '../app/apply-events';
 import { closeCase } from '../app/close-case';
 import type { CaseContext } from '../app/context';
 import { createCase } from '../app/create-case';
+import { createWebhook, deleteWebhook, getWebhook, replayEvent, updateWebhook } from '../app/webhooks';
 import * as q from '../infra/cases.queries';
+import * as w from '../infra/webhooks.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
 const party = (p: q.Party | null | undefined): caseLifecycleV1.Party | null => (p ? { companyName: p.companyName ?? '', officeEmail: p.officeEmail ?? '', type: p.type ?? '', name: p.name ?? '' } : null);
@@ -96,6 +98,59 @@ export function caseLifecycleHandlers(ctx: CaseContext): PromiseHandlers<CaseLif
         return c.id;
       }),
     }),
-    DeleteTestCases: async (r) => ({ deleted: await q.deleteCases(ctx.db, r.partnerId, r.caseIds) }),
+    DeleteTestCases: async (r) => ({
+      deleted: await ctx.db.transaction(async (trx) => {
+        await w.deleteDeliveriesOfCases(trx, r.caseIds);
+        return q.deleteCases(trx, r.partnerId, r.caseIds);
+      }),
+    }),
+    CreateWebhook: async (r) => webhookMessage(await createWebhook(ctx, { partnerId: r.partnerId, url: r.url, events: r.events, isTestMode: r.isTestMode }), true),
+    ListWebhooks: async (r) => ({ webhooks: (await w.listSubscriptions(ctx.db, r.partnerId)).map((row) => webhookMessage(row, false)) }),
+    GetWebhook: async (r) => webhookMessage(await getWebhook(ctx, r.partnerId, r.id), false),
+    UpdateWebhook: async (r) => {
+      const out = await updateWebhook(ctx, r.partnerId, r.id, {
+        url: r.hasUrl ? r.url : undefined,
+        events: r.hasEvents ? r.events : undefined,
+        isActive: r.hasIsActive ? r.isActive : undefined,
+        regenerateSecret: r.regenerateSecret,
+      });
+      return webhookMessage(out.row, out.secretShown);
+    },
+    DeleteWebhook: async (r) => {
+      await deleteWebhook(ctx, r.partnerId, r.id);
+      return {};
+    },
+    ListWebhookEvents: async (r) => ({
+      events: (await w.listDeliveries(ctx.db, r.partnerId, { caseId: r.caseId || undefined, since: r.since ? new Date(r.since) : undefined, limit: Math.min(Math.max(r.limit || 100, 1), 1000) })).map((d) => ({
+        id: d.id,
+        subscriptionId: d.subscription_id,
+        caseId: d.case_id,
+        eventType: d.event_type,
+        payload: d.payload,
+        createdAt: iso(d.created_at),
+        deliveredAt: iso(d.delivered_at),
+        attemptCount: d.attempt_count,
+        lastResponseCode: d.last_response_code ?? 0,
+        lastError: d.last_error ?? '',
+      })),
+    }),
+    ReplayWebhookEvent: async (r) => {
+      const d = await replayEvent(ctx, r.partnerId, r.eventId);
+      return { eventId: d.id, subscriptionId: d.subscription_id, eventType: d.event_type };
+    },
+  };
+}
+
+function webhookMessage(row: w.SubscriptionRow, withSecret: boolean): caseLifecycleV1.Webhook {
+  return {
+    id: row.id,
+    url: row.url,
+    events: row.events,
+    isActive: row.is_active,
+    isTestMode: row.is_test_mode,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    disabledReason: row.disabled_reason ?? '',
+    secret: withSecret ? row.secret : '',
   };
 }

@@ -29,6 +29,7 @@ export class Fields {
     if (typeof v !== 'string') return this.bad(name, 'must be a string');
     if (v.length > (opts.max ?? MAX_STRING)) return this.bad(name, `must be at most ${opts.max ?? MAX_STRING} characters`);
     if (v.trim().length < (opts.min ?? (opts.required ? 1 : 0))) return this.bad(name, 'must not be empty');
+    if (v.includes('\u0000')) return this.bad(name, 'must not contain NUL characters');
     if (opts.pattern && !opts.pattern.test(v)) return this.bad(name, 'has an invalid format');
     return v;
   }
@@ -53,6 +54,18 @@ export class Fields {
     if (v === undefined || v === null) return required ? this.bad(name, 'is required') : undefined;
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) return this.bad(name, `must be one of ${values.join(', ')}`);
     return v as T;
+  }
+
+  /** A non-empty array of distinct known values. */
+  listOf<T extends string>(name: string, values: readonly T[], required: boolean): T[] | undefined {
+    const v = this.raw[name];
+    if (v === undefined || v === null) return required ? this.bad(name, 'is required') : undefined;
+    if (!Array.isArray(v)) return this.bad(name, 'must be an array');
+    if (v.length === 0) return this.bad(name, 'must name at least one value');
+    if (v.length > values.length * 4) return this.bad(name, 'has too many entries');
+    const unknown = v.filter((x) => typeof x !== 'string' || !(values as readonly unknown[]).includes(x));
+    if (unknown.length > 0) return this.bad(name, `must only contain ${values.join(', ')}`);
+    return [...new Set(v as T[])];
   }
 
   number(name: string, opts: { required?: boolean; min?: number; max?: number; integer?: boolean } = {}): number | undefined {
@@ -108,9 +121,10 @@ export const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 /** YYYY-MM-DD, or an ISO date-time cut to its date; only real calendar dates. */
 export function parseDate(value: string): string | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(value);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?$/.exec(value);
   if (!m) return undefined;
-  const [, y, mo, d] = m;
+  const [, y, mo, d, hh, mm, ss] = m;
+  if (Number(hh ?? 0) > 23 || Number(mm ?? 0) > 59 || Number(ss ?? 0) > 59) return undefined;
   const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
   if (date.getUTCFullYear() !== Number(y) || date.getUTCMonth() !== Number(mo) - 1 || date.getUTCDate() !== Number(d) || Number(y) < 1900) return undefined;
   return `${y}-${mo}-${d}`;

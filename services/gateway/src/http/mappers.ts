@@ -1,8 +1,9 @@
 // gRPC messages → the JSON shapes of the contract (SPEC §3, §4). Money leaves as major units here.
-import { CLOSE_CODES, currencyDigits, isCloseCode, rateToNumber, toMajor } from '@pp/domain';
+import { CLOSE_CODES, isCloseCode, rateToNumber } from '@pp/domain';
+import { majorUnits, publicPayment } from '@pp/events';
 import type { caseLifecycleV1, ledgerV1 } from '@pp/proto';
 
-const money = (minor: string, currency: string) => toMajor(BigInt(minor || '0'), currencyDigits(currency));
+const money = majorUnits;
 const orNull = (s: string) => (s === '' ? null : s);
 
 export function caseJson(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__Output | undefined) {
@@ -39,25 +40,7 @@ export function caseJson(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__O
 }
 
 export function paymentJson(p: ledgerV1.Payment__Output, invoice: { caseId: string; reference: string; lifecycle: string }) {
-  return {
-    id: p.id,
-    date: p.date,
-    paymentAmount: money(p.amount, p.currency),
-    grossAmount: money(p.amount, p.currency),
-    currency: p.currency,
-    paymentRecipient: p.recipient,
-    recipient: p.recipient,
-    method: null,
-    commissionPaymentStatus: p.commissionStatus,
-    payoutCreditor: money(p.payoutCreditor, p.currency),
-    payoutCollectionPartner: money(p.payoutCollectionPartner, p.currency),
-    platformFee: money(p.platformFee, p.currency),
-    invoice: { invoiceId: invoice.caseId, reference: invoice.reference, status: invoice.lifecycle },
-    invoiced: p.invoiceId !== '',
-    platformInvoiceId: orNull(p.invoiceId),
-    dateCreated: p.createdAt,
-    dateUpdated: p.updatedAt,
-  };
+  return publicPayment(p, p.currency, invoice);
 }
 
 export function closeCodeDescription(code: string): string {

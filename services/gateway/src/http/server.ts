@@ -12,6 +12,12 @@ import { adminRoutes } from './routes/admin';
 import { caseRoutes } from './routes/cases';
 import { miscRoutes } from './routes/misc';
 import { paymentRoutes } from './routes/payments';
+import { webhookRoutes } from './routes/webhooks';
+
+/** A request body of a content type other than application/json, not yet parsed. */
+class JsonText {
+  constructor(readonly text: string) {}
+}
 
 const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
 
@@ -24,7 +30,10 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   });
 
   // Any JSON body, or none; malformed JSON becomes a 400 ValidationError in the error handler.
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body === '' ? undefined : body));
+  // application/json is parsed by Fastify; every other type (text/plain too: fetch's default) is
+  // JSON text kept as JsonText and parsed once below, so a JSON string body stays a string.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body === '' ? undefined : new JsonText(String(body))));
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
@@ -49,9 +58,9 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
 
   // Parse the JSON text ourselves so a malformed body is a clean 400 with our error body.
   app.addHook('preValidation', async (req) => {
-    if (typeof req.body !== 'string') return;
+    if (!(req.body instanceof JsonText)) return;
     try {
-      req.body = JSON.parse(req.body) as unknown;
+      req.body = JSON.parse(req.body.text) as unknown;
     } catch {
       throw validationError([{ message: 'The request body is not valid JSON' }]);
     }
@@ -79,6 +88,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   caseRoutes(app, ctx);
   paymentRoutes(app, ctx);
   miscRoutes(app, ctx);
+  webhookRoutes(app, ctx);
   registerOpenApi(app, routes);
   app.addHook('onResponse', async (req, reply) => {
     ctx.logger.info({ requestId: req.id, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');

@@ -2,6 +2,7 @@
 import { CLOSE_CODE_NAMES, currencyDigits, DomainError, isCurrency, LIFECYCLES, parseMajor, validationError } from '@pp/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Fields, UUID } from '../body';
+import { idempotencyKeyOf, idempotent } from '../idempotent';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { caseJson, closeCodeDescription, money } from '../mappers';
 import { createCaseFromFields } from './admin';
@@ -29,7 +30,7 @@ function listParam(value: unknown): string[] {
 
 function intParam(value: unknown, name: string, fallback: number, max: number): number {
   if (value === undefined || value === '') return fallback;
-  const n = Number(value);
+  const n = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > max) throw validationError([{ field: name, message: `${name}: must be an integer between 1 and ${max}` }]);
   return n;
 }
@@ -90,6 +91,7 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   // ---- test cases (SPEC §7)
   app.post('/managed-cases', async (req, reply) => {
     const partner = partnerOf(req);
+    idempotencyKeyOf(req);
     const f = new Fields(req.body);
     const isTest = f.boolean('isTest', false);
     if (!isTest && f.problems.length === 0) f.problems.push({ field: 'isTest', message: 'isTest: partners can only create test cases (isTest: true)' });
@@ -102,8 +104,10 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     f.check();
     const body = { ...(req.body as Record<string, unknown>), creditor: { companyName: creditorName } };
     const fields = new Fields(body);
-    const c = await createCaseFromFields(ctx, fields, partner, currency!, { isTest: true, amountField: 'amountToRecover', successFeeDefault: 20, tag: tag ?? null }, callCtx(req));
-    return reply.code(200).send(c);
+    return idempotent(ctx, req, reply, '/managed-cases', async () => ({
+      status: 200,
+      body: await createCaseFromFields(ctx, fields, partner, currency!, { isTest: true, amountField: 'amountToRecover', successFeeDefault: 20, tag: tag ?? null }, callCtx(req)),
+    }));
   });
 
   app.post<IdParams>('/test/cases/:id/advance', async (req) => {
@@ -156,9 +160,10 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   });
 
   app.delete('/test/cases', async (req, reply) => {
-    const tag = (req.query as Record<string, unknown>).tag;
-    if (typeof tag !== 'string' || tag.trim() === '') throw validationError([{ field: 'tag', message: 'tag: is required' }]);
-    await purge(req, { tag });
+    const f = new Fields(req.query);
+    const tag = f.string('tag', { required: true, max: 100 });
+    f.check();
+    await purge(req, { tag: tag! });
     return reply.code(204).send();
   });
 }

@@ -2,10 +2,9 @@
 import { COMMISSION_STATUSES, DomainError, PAYMENT_RECIPIENTS, validationError, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
 import type { ledgerV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { withIdempotency } from '../../app/idempotency';
-import { bodyForDomainError } from '../errors';
 import { Fields, parseDate, UUID } from '../body';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
+import { idempotencyKeyOf, idempotent } from '../idempotent';
 import { money, paymentJson } from '../mappers';
 import { caseIdOf } from './cases';
 
@@ -95,44 +94,26 @@ export async function recordPaymentCall(ctx: GatewayContext, req: FastifyRequest
   };
 }
 
-function idempotencyKeyOf(req: FastifyRequest): string | undefined {
-  const raw = req.headers['idempotency-key'];
-  if (raw === undefined) return undefined;
-  const key = Array.isArray(raw) ? raw.join(',') : raw;
-  if (key.length < 1 || key.length > 255) throw validationError([{ field: 'Idempotency-Key', message: 'Idempotency-Key: must be 1 to 255 characters' }]);
-  return key;
-}
-
 export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.post<IdParams>('/cases/:id/payments', async (req, reply) => {
-    const partner = partnerOf(req);
     const key = idempotencyKeyOf(req);
     const caseId = caseIdOf(req);
-    const run = async (): Promise<{ status: number; body: string }> => {
-      try {
-        const currency = await currencyOf(ctx, req, caseId);
-        const f = new Fields(req.body);
-        const date = f.date('date', true);
-        const { amount, explicitSplit } = splitFields(f, currency, 'paymentAmount');
-        const recipient = f.oneOf('paymentRecipient', PAYMENT_RECIPIENTS, true);
-        const status = f.oneOf('commissionPaymentStatus', COMMISSION_STATUSES, false);
-        if (recipient === 'Creditor' && status === undefined && !f.problems.some((p) => p.field === 'commissionPaymentStatus')) {
-          f.problems.push({ field: 'commissionPaymentStatus', message: 'commissionPaymentStatus: is required when paymentRecipient is Creditor' });
-        }
-        const closeCase = f.boolean('closeCase', false);
-        const createFollowUp = f.boolean('createUnpaidCommissionFollowUp', true);
-        f.check();
-        const body = await recordPaymentCall(ctx, req, caseId, { date: date!, amount: amount!, recipient: recipient!, commissionStatus: status, explicitSplit, closeCase, createFollowUp, idempotencyKey: key });
-        return { status: 200, body: JSON.stringify(body) };
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        const mapped = bodyForDomainError(error);
-        return { status: mapped.status, body: JSON.stringify(mapped.body) };
+    return idempotent(ctx, req, reply, `/cases/${caseId}/payments`, async () => {
+      const currency = await currencyOf(ctx, req, caseId);
+      const f = new Fields(req.body);
+      const date = f.date('date', true);
+      const { amount, explicitSplit } = splitFields(f, currency, 'paymentAmount');
+      const recipient = f.oneOf('paymentRecipient', PAYMENT_RECIPIENTS, true);
+      const status = f.oneOf('commissionPaymentStatus', COMMISSION_STATUSES, false);
+      if (recipient === 'Creditor' && status === undefined && !f.problems.some((p) => p.field === 'commissionPaymentStatus')) {
+        f.problems.push({ field: 'commissionPaymentStatus', message: 'commissionPaymentStatus: is required when paymentRecipient is Creditor' });
       }
-    };
-    const result = key ? await withIdempotency(ctx.db, { partnerId: partner.id, key, method: 'POST', path: `/cases/${caseId}/payments`, body: req.body }, run) : { ...(await run()), replayed: false };
-    if (result.replayed) void reply.header('Idempotency-Replayed', 'true');
-    return reply.code(result.status).header('content-type', 'application/json; charset=utf-8').send(result.body);
+      const closeCase = f.boolean('closeCase', false);
+      const createFollowUp = f.boolean('createUnpaidCommissionFollowUp', true);
+      f.check();
+      const body = await recordPaymentCall(ctx, req, caseId, { date: date!, amount: amount!, recipient: recipient!, commissionStatus: status, explicitSplit, closeCase, createFollowUp, idempotencyKey: key });
+      return { status: 200, body };
+    });
   });
 
   app.get<IdParams>('/cases/:id/payments', async (req) => {
@@ -149,7 +130,7 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       const v = query[name];
       if (v === undefined) return '';
       const parsed = new Fields({ [name]: Number(v) }).money(name, currency, {});
-      if (typeof v !== 'string' || v.trim() === '' || parsed === undefined) {
+      if (typeof v !== 'string' || !/^\d{1,13}(\.\d+)?$/.test(v) || parsed === undefined) {
         f.problems.push({ field: name, message: `${name}: must be a non-negative amount` });
         return '';
       }

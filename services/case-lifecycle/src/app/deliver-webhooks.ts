@@ -1,0 +1,131 @@
+// Webhook delivery. A message on the webhook-delivery topic asks for one attempt of one delivery; the
+// worker leases the row (so duplicates and other replicas stand back), POSTs the signed envelope, and
+// records the outcome with the subscription's streak in one transaction. Retries are durable timers:
+// the due row is handed to the topic again by the RetryPoller, never before its time.
+import { decideAttempt, withJitter } from '@pp/domain';
+import type { Logger } from '@pp/platform';
+import { postWebhook, sign, type PostResult } from '../infra/webhook-http';
+import * as w from '../infra/webhooks.queries';
+import type { CaseContext } from './context';
+import { deliveryMessage, type DeliveryMessage } from './public-events';
+
+export function parseDeliveryMessage(value: string): DeliveryMessage | undefined {
+  const v = JSON.parse(value) as Partial<DeliveryMessage>;
+  return typeof v.deliveryId === 'string' && typeof v.attempt === 'number' && v.attempt >= 1 ? (v as DeliveryMessage) : undefined;
+}
+
+export type Poster = (url: string, body: string, headers: Record<string, string>) => Promise<PostResult>;
+
+export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage, post: Poster, logger: Logger): Promise<void> {
+  const token = ctx.newId();
+  const leaseMs = ctx.webhooks.timeoutMs + 20_000;
+  const delivery = await w.leaseForAttempt(ctx.db, message.deliveryId, message.attempt, ctx.clock(), token, leaseMs);
+  if (!delivery) return; // done, not due, another attempt, or another worker holds it
+  const subscription = await w.findSubscriptionById(ctx.db, delivery.subscription_id);
+  if (!subscription?.is_active) {
+    await ctx.db.transaction(async (trx) => {
+      if (await w.findLeased(trx, delivery.id, token)) await w.updateDelivery(trx, delivery.id, { status: 'Failed', last_error: 'subscription disabled', lease_token: null, lease_until: null });
+    });
+    return;
+  }
+  const timestamp = Math.floor(ctx.clock().getTime() / 1000);
+  const headers: Record<string, string> = {
+    'webhook-id': delivery.id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': sign(subscription.secret, delivery.id, timestamp, delivery.payload),
+    ...(delivery.replay ? { 'webhook-replay': 'true' } : {}),
+  };
+  const result = await post(subscription.url, delivery.payload, headers);
+  await ctx.uow.run(async ({ trx, emit }) => {
+    const current = await w.findLeased(trx, delivery.id, token);
+    if (!current) return; // replayed or taken over meanwhile: that run records its own outcome
+    const sub = await w.lockSubscriptionById(trx, subscription.id);
+    const now = ctx.clock();
+    const outcome = decideAttempt(result.status !== undefined ? { status: result.status } : { error: result.error ?? 'unknown error' }, message.attempt, sub?.failed_streak ?? 0, ctx.webhooks);
+    const error = result.error ?? (outcome.kind === 'delivered' ? null : `HTTP ${result.status ?? 0}`);
+    await w.insertAttempt(trx, { delivery_id: delivery.id, attempt: message.attempt, response_code: result.status ?? null, latency_ms: result.latencyMs, error, replay: current.replay, at: now });
+    const base = { attempt_count: message.attempt, last_response_code: result.status ?? null, last_error: error, lease_token: null, lease_until: null };
+    logger.info({ deliveryId: delivery.id, subscriptionId: subscription.id, attempt: message.attempt, status: result.status, latencyMs: result.latencyMs, error, outcome: outcome.kind }, 'webhook attempt');
+    switch (outcome.kind) {
+      case 'delivered':
+        await w.updateDelivery(trx, delivery.id, { ...base, status: 'Delivered', delivered_at: now });
+        if (sub && sub.failed_streak > 0) await w.updateSubscription(trx, sub.id, { failed_streak: 0 });
+        return;
+      case 'retry': {
+        const delay = withJitter(outcome.delayMs, ctx.random());
+        if (delay === 0) {
+          await w.updateDelivery(trx, delivery.id, { ...base, next_attempt_at: now, enqueued_attempt: message.attempt + 1 });
+          emit(deliveryMessage(ctx, delivery.case_id, { deliveryId: delivery.id, attempt: message.attempt + 1 }));
+        } else {
+          await w.updateDelivery(trx, delivery.id, { ...base, next_attempt_at: new Date(now.getTime() + delay) });
+        }
+        return;
+      }
+      case 'gone':
+        await w.updateDelivery(trx, delivery.id, { ...base, status: 'Failed' });
+        if (sub) await w.updateSubscription(trx, sub.id, { is_active: false, disabled_reason: 'The endpoint answered 410 Gone', updated_at: now });
+        return;
+      case 'exhausted':
+        await w.updateDelivery(trx, delivery.id, { ...base, status: 'Failed' });
+        if (sub) {
+          await w.updateSubscription(trx, sub.id, {
+            failed_streak: outcome.failedStreak,
+            ...(outcome.disable ? { is_active: false, disabled_reason: `Every delivery attempt failed for ${outcome.failedStreak} consecutive events`, updated_at: now } : {}),
+          });
+        }
+        return;
+    }
+  });
+}
+
+/** Hands due retries (and deliveries whose worker vanished) to the delivery topic. */
+export class RetryPoller {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: CaseContext,
+    private readonly logger: Logger,
+    private readonly pollMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.pollMs);
+    this.timer.unref();
+    this.tick();
+  }
+
+  async drainOnce(): Promise<number> {
+    return this.ctx.uow.run(async ({ trx, emit }) => {
+      const now = this.ctx.clock();
+      const due = await w.claimDueRetries(trx, now, 200, 120_000);
+      await w.markEnqueued(trx, due, now);
+      for (const d of due) emit(deliveryMessage(this.ctx, d.case_id, { deliveryId: d.id, attempt: d.attempt_count + 1 }));
+      return due.length;
+    });
+  }
+
+  private tick(): void {
+    if (this.round || this.stopped) return;
+    this.round = (async () => {
+      try {
+        while (!this.stopped && (await this.drainOnce()) > 0);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'webhook retry round failed; will retry');
+      } finally {
+        this.round = undefined;
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.round;
+  }
+}
+
+export function httpPoster(ctx: CaseContext): Poster {
+  return (url, body, headers) => postWebhook(url, body, headers, ctx.webhooks.destinations, ctx.webhooks.timeoutMs);
+}

@@ -1,0 +1,268 @@
+// SPEC §6 end to end: the distributed stack on real PostgreSQL and Kafka delivering to real HTTP
+// receivers on loopback (WEBHOOK_ALLOW_INSECURE / WEBHOOK_ALLOW_PRIVATE on, as for local use).
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Api, pollUntil, startStack, type RunningStack } from '@pp/testing';
+import { WebhookReceiver, type Received } from './webhook-receiver';
+
+const ADMIN = 'test-admin-key';
+const ALL = ['case.updated', 'case.closed', 'payment.created', 'payment.updated', 'payment.deleted'];
+let stack: RunningStack;
+let api: Api;
+const receiver = new WebhookReceiver();
+let pathSeq = 0;
+
+interface Subscription {
+  id: string;
+  url: string;
+  events: string[];
+  isActive: boolean;
+  isTestMode: boolean;
+  createdUtc: string;
+  updatedUtc: string;
+  disabledReason: string | null;
+  secret?: string;
+}
+
+interface EventLogEntry {
+  id: string;
+  subscriptionId: string;
+  caseId: string;
+  eventType: string;
+  payload: string;
+  createdAt: string;
+  deliveredAt: string | null;
+  attemptCount: number;
+  lastResponseCode: number | null;
+  lastError: string | null;
+}
+
+beforeAll(async () => {
+  await receiver.start();
+  stack = await startStack({
+    databaseUrl: inject('databaseUrl'),
+    kafkaBrokers: inject('kafkaBrokers'),
+    env: { ADMIN_API_KEY: ADMIN, WEBHOOK_ALLOW_INSECURE: 'true', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,1s,2s', WEBHOOK_DISABLE_AFTER: '2' },
+  });
+  api = new Api(stack.gatewayUrl, ADMIN);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await receiver.stop();
+});
+
+async function subscribe(key: string, events: string[] = ALL, extra: Record<string, unknown> = {}): Promise<Subscription & { path: string; secret: string }> {
+  const path = `/hook/${++pathSeq}`;
+  const sub = await api.expect<Subscription & { secret: string }>(201, 'POST', '/webhooks', { key, body: { url: receiver.url(path), events, ...extra } });
+  return { ...sub, path };
+}
+
+function verify(secret: string, r: Received): unknown {
+  return new Webhook(secret).verify(r.body, { 'webhook-id': r.headers['webhook-id']!, 'webhook-timestamp': r.headers['webhook-timestamp']!, 'webhook-signature': r.headers['webhook-signature']! });
+}
+
+const types = (rs: Received[]) => rs.map((r) => r.json.event);
+
+describe('subscriptions', () => {
+  it('creates with a whsec_ secret shown once, lists, reads, changes, regenerates and deletes', async () => {
+    const partner = await api.newPartner('Hooked Agency');
+    const other = await api.newPartner('Nosy Agency');
+    const created = await subscribe(partner.apiKey, ['payment.created']);
+    expect(created).toMatchObject({ events: ['payment.created'], isActive: true, isTestMode: false, disabledReason: null });
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(Buffer.from(created.secret.slice(6), 'base64').length).toBeGreaterThanOrEqual(24);
+    const got = await api.expect<Subscription>(200, 'GET', `/webhooks/${created.id}`, { key: partner.apiKey });
+    expect(got).not.toHaveProperty('secret');
+    expect(got.url).toBe(created.url);
+    expect((await api.expect<Subscription[]>(200, 'GET', '/webhooks', { key: partner.apiKey })).map((s) => s.id)).toEqual([created.id]);
+    expect(await api.expect<Subscription[]>(200, 'GET', '/webhooks', { key: other.apiKey })).toEqual([]);
+    expect((await api.call('GET', `/webhooks/${created.id}`, { key: other.apiKey })).status).toBe(404);
+    const changed = await api.expect<Subscription>(200, 'PUT', `/webhooks/${created.id}`, { key: partner.apiKey, body: { events: ['payment.created', 'case.closed'], regenerateSecret: true } });
+    expect(changed.events).toEqual(['payment.created', 'case.closed']);
+    expect(changed.secret).toMatch(/^whsec_/);
+    expect(changed.secret).not.toBe(created.secret);
+    const unknown = await api.call('POST', '/webhooks', { key: partner.apiKey, body: { url: receiver.url('/x'), events: ['payment.exploded'] } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ businessErrors: [{ type: 'ValidationError', field: 'events' }] });
+    expect((await api.call('DELETE', `/webhooks/${created.id}`, { key: other.apiKey })).status).toBe(404);
+    expect((await api.call('DELETE', `/webhooks/${created.id}`, { key: partner.apiKey })).status).toBe(204);
+    expect((await api.call('GET', `/webhooks/${created.id}`, { key: partner.apiKey })).status).toBe(404);
+  });
+
+  it('replays POST /webhooks by Idempotency-Key', async () => {
+    const partner = await api.newPartner('Idempotent Hooks');
+    const body = { url: receiver.url('/idem'), events: ['case.closed'] };
+    const first = await api.call<Subscription>('POST', '/webhooks', { key: partner.apiKey, body, headers: { 'Idempotency-Key': 'hook-1' } });
+    const again = await api.call<Subscription>('POST', '/webhooks', { key: partner.apiKey, body, headers: { 'Idempotency-Key': 'hook-1' } });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotency-replayed')).toBe('true');
+    expect(again.body.id).toBe(first.body.id);
+    expect(await api.expect<Subscription[]>(200, 'GET', '/webhooks', { key: partner.apiKey })).toHaveLength(1);
+  });
+});
+
+describe('delivery', () => {
+  it('sends every event type once per matching subscription, signed, routed by classification both ways', async () => {
+    const partner = await api.newPartner('Routed Agency');
+    const prod = await subscribe(partner.apiKey);
+    const onlyCreated = await subscribe(partner.apiKey, ['payment.created']);
+    const test = await subscribe(partner.apiKey, ALL, { isTestMode: true });
+    const c = await api.newCase(partner.id, { grossAmount: 100, successFee: 20 });
+    const paid = await api.expect<{ paymentId: string }>(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 100, paymentRecipient: 'CollectionPartner', closeCase: true } });
+    await api.expect(204, 'DELETE', `/cases/${c.id}/payments/${paid.paymentId}?reopenCaseIfNeeded=true`, { key: partner.apiKey });
+    const p2 = await api.expect<{ paymentId: string }>(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 40, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' } });
+    await api.expect(200, 'PUT', `/cases/${c.id}/payments/${p2.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 50, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' } });
+    // expected: created, case.updated, case.closed, deleted, case.updated, created, updated = 7
+    const got = await pollUntil(async () => receiver.at(prod.path).length >= 7 && receiver.at(prod.path), { timeoutMs: 20_000, what: '7 events at the production subscription' });
+    expect(types(got).sort()).toEqual(['case.closed', 'case.updated', 'case.updated', 'payment.created', 'payment.created', 'payment.deleted', 'payment.updated']);
+    for (const r of got) {
+      expect(verify(prod.secret, r)).toBeTruthy();
+      expect(r.headers['webhook-id']).toBe(r.json.id);
+      expect(r.json).toMatchObject({ specVersion: '1.0', classification: 'production' });
+      expect(r.json.data.caseId).toBe(c.id);
+      expect(Math.abs(Number(r.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+    }
+    expect(new Set(got.map((r) => r.json.id)).size).toBe(got.length);
+    // per-case sequence: distinct, and increasing along each kind of change
+    const seqs = got.map((r) => r.json.data.sequence);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    const closed = got.find((r) => r.json.event === 'case.closed')!;
+    expect(closed.json.data).toMatchObject({ reference: c.reference, closeCode: 'Paid', remainder: 0 });
+    const deleted = got.find((r) => r.json.event === 'payment.deleted')!;
+    expect(deleted.json.data).toMatchObject({ paymentId: paid.paymentId, paymentAmount: 100 });
+    const updated = got.find((r) => r.json.event === 'payment.updated')!;
+    expect(updated.json.data.payment).toMatchObject({ id: p2.paymentId, paymentAmount: 50, payoutCollectionPartner: 10, payoutCreditor: 40, commissionPaymentStatus: 'Unpaid', currency: 'EUR' });
+    const created = await pollUntil(async () => receiver.at(onlyCreated.path).length >= 2 && receiver.at(onlyCreated.path), { what: 'payment.created x2' });
+    expect(types(created)).toEqual(['payment.created', 'payment.created']);
+    for (const r of created) expect(verify(onlyCreated.secret, r)).toBeTruthy();
+
+    // the other way round: a test case's events reach only the test-mode subscription
+    const t = await api.newCase(partner.id, { grossAmount: 100, isTestCase: true });
+    await api.expect(200, 'POST', `/cases/${t.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 10, paymentRecipient: 'Platform' } });
+    const testGot = await pollUntil(async () => receiver.at(test.path).length >= 1 && receiver.at(test.path), { what: 'test-mode delivery' });
+    expect(testGot[0]!.json).toMatchObject({ event: 'payment.created', classification: 'test', data: { caseId: t.id } });
+    expect(verify(test.secret, testGot[0]!)).toBeTruthy();
+    // drain: a later production event arrives after the test event, so nothing of the test case went to prod
+    await api.expect(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-03', paymentAmount: 1, paymentRecipient: 'Platform' } });
+    await pollUntil(async () => receiver.at(prod.path).length >= 8, { what: 'the marker event' });
+    expect(receiver.at(prod.path).filter((r) => r.json.data.caseId === t.id)).toEqual([]);
+    expect(receiver.at(test.path).filter((r) => r.json.data.caseId === c.id)).toEqual([]);
+    // the event log shows the deliveries, newest first, filtered by case
+    const log = await api.expect<EventLogEntry[]>(200, 'GET', `/webhooks/events?caseId=${t.id}`, { key: partner.apiKey });
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ subscriptionId: test.id, caseId: t.id, eventType: 'payment.created', attemptCount: 1, lastResponseCode: 204, lastError: null });
+    expect(JSON.parse(log[0]!.payload)).toMatchObject({ id: log[0]!.id, event: 'payment.created' });
+    const other = await api.newPartner('Foreign Reader');
+    expect(await api.expect<EventLogEntry[]>(200, 'GET', `/webhooks/events?caseId=${t.id}`, { key: other.apiKey })).toEqual([]);
+  });
+
+  it('the reopen flow of the second seed page: close a test case as Paid, delete with consent, receive payment.deleted and case.updated', async () => {
+    const partner = await api.newPartner('Reopening Agency');
+    const sub = await subscribe(partner.apiKey, ['payment.deleted', 'case.updated'], { isTestMode: true });
+    const c = await api.expect<{ id: string; reference: string }>(200, 'POST', '/managed-cases', {
+      key: partner.apiKey,
+      body: { isTest: true, currencyCode: 'EUR', amountToRecover: 300, date: '2026-11-01', creditorCompanyName: 'Creditor AG', debtor: { type: 'Person', name: 'Max Muster' } },
+    });
+    expect(await api.expect(200, 'POST', `/test/cases/${c.id}/advance`, { key: partner.apiKey, body: { to: 'Closed:Paid', amount: 300 } })).toMatchObject({ advanced: true });
+    const [payment] = await api.expect<{ id: string }[]>(200, 'GET', `/cases/${c.id}/payments`, { key: partner.apiKey });
+    expect((await api.call('DELETE', `/cases/${c.id}/payments/${payment!.id}`, { key: partner.apiKey })).status).toBe(409);
+    await api.expect(204, 'DELETE', `/cases/${c.id}/payments/${payment!.id}?reopenCaseIfNeeded=true`, { key: partner.apiKey });
+    const got = await pollUntil(async () => {
+      const rs = receiver.at(sub.path);
+      return rs.some((r) => r.json.event === 'payment.deleted') && rs.some((r) => r.json.event === 'case.updated' && r.json.data.newLifecycle === 'Active') && rs;
+    }, { timeoutMs: 20_000, what: 'payment.deleted and the reopening case.updated' });
+    expect(got.find((r) => r.json.event === 'payment.deleted')!.json.data).toMatchObject({ caseId: c.id, reference: c.reference, paymentId: payment!.id, paymentAmount: 300 });
+    expect(got.find((r) => r.json.event === 'case.updated' && r.json.data.newLifecycle === 'Active')!.json.data).toMatchObject({ caseId: c.id, oldLifecycle: 'Closed', newLifecycle: 'Active', remainder: 300 });
+    for (const r of got) expect(r.json.classification).toBe('test');
+  });
+
+  it('retries a failing receiver at the scheduled times and delivers on the third attempt', async () => {
+    const partner = await api.newPartner('Flaky Receiver');
+    const sub = await subscribe(partner.apiKey, ['payment.created']);
+    receiver.script(sub.path, (n) => ({ status: n < 2 ? 500 : 200 }));
+    const c = await api.newCase(partner.id);
+    await api.expect(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 10, paymentRecipient: 'Platform' } });
+    const attempts = await pollUntil(async () => receiver.at(sub.path).length >= 3 && receiver.at(sub.path), { timeoutMs: 20_000, what: 'three attempts' });
+    expect(new Set(attempts.map((a) => a.headers['webhook-id'])).size).toBe(1);
+    // schedule 0s,1s,2s: never early (jitter only adds)
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(1000);
+    expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(2000);
+    const [entry] = await pollUntil(async () => {
+      const log = await api.expect<EventLogEntry[]>(200, 'GET', `/webhooks/events?caseId=${c.id}`, { key: partner.apiKey });
+      return log[0]?.deliveredAt ? log : undefined;
+    }, { what: 'delivered in the log' });
+    expect(entry).toMatchObject({ attemptCount: 3, lastResponseCode: 200, lastError: null });
+    expect(receiver.at(sub.path)).toHaveLength(3);
+  });
+
+  it('410 disables at once; exhausted events disable after WEBHOOK_DISABLE_AFTER; isActive: true re-enables', async () => {
+    const partner = await api.newPartner('Gone Receiver');
+    const gone = await subscribe(partner.apiKey, ['payment.created']);
+    receiver.script(gone.path, () => ({ status: 410 }));
+    const broken = await subscribe(partner.apiKey, ['payment.created']);
+    receiver.script(broken.path, () => ({ status: 500 }));
+    const c = await api.newCase(partner.id, { grossAmount: 10_000 });
+    const pay = () => api.expect(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 1, paymentRecipient: 'Platform' } });
+    await pay();
+    const disabledGone = await pollUntil(async () => {
+      const s = await api.expect<Subscription>(200, 'GET', `/webhooks/${gone.id}`, { key: partner.apiKey });
+      return !s.isActive && s;
+    }, { what: 'disabled by 410' });
+    expect(disabledGone.disabledReason).toMatch(/410/);
+    expect(receiver.at(gone.path)).toHaveLength(1);
+    await pay();
+    const disabledBroken = await pollUntil(async () => {
+      const s = await api.expect<Subscription>(200, 'GET', `/webhooks/${broken.id}`, { key: partner.apiKey });
+      return !s.isActive && s;
+    }, { timeoutMs: 20_000, what: 'disabled after two exhausted events' });
+    expect(disabledBroken.disabledReason).toMatch(/2 consecutive events/);
+    expect(receiver.at(broken.path)).toHaveLength(6);
+    // a disabled subscription receives nothing new; re-enabled, it does
+    receiver.script(broken.path, () => ({ status: 200 }));
+    await pay();
+    const reenabled = await api.expect<Subscription>(200, 'PUT', `/webhooks/${broken.id}`, { key: partner.apiKey, body: { isActive: true } });
+    expect(reenabled).toMatchObject({ isActive: true, disabledReason: null });
+    await pay();
+    await pollUntil(async () => receiver.at(broken.path).length === 7, { what: 'delivery after re-enabling' });
+    expect(receiver.at(gone.path)).toHaveLength(1);
+  });
+
+  it('replays an event as a fresh delivery with the same webhook-id and webhook-replay: true', async () => {
+    const partner = await api.newPartner('Replaying Agency');
+    const sub = await subscribe(partner.apiKey, ['payment.created']);
+    const c = await api.newCase(partner.id);
+    await api.expect(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 10, paymentRecipient: 'Platform' } });
+    const [first] = await pollUntil(async () => receiver.at(sub.path).length === 1 && receiver.at(sub.path), { what: 'first delivery' });
+    const [entry] = await api.expect<EventLogEntry[]>(200, 'GET', `/webhooks/events?caseId=${c.id}`, { key: partner.apiKey });
+    const other = await api.newPartner('Replay Thief');
+    expect((await api.call('POST', `/webhooks/events/${entry!.id}/replay`, { key: other.apiKey })).status).toBe(404);
+    expect(await api.expect(200, 'POST', `/webhooks/events/${entry!.id}/replay`, { key: partner.apiKey })).toEqual({ eventId: entry!.id, subscriptionId: sub.id, eventType: 'payment.created' });
+    const [, replayed] = await pollUntil(async () => receiver.at(sub.path).length === 2 && receiver.at(sub.path), { what: 'replayed delivery' });
+    expect(replayed!.headers['webhook-replay']).toBe('true');
+    expect(replayed!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    expect(replayed!.body).toBe(first!.body);
+    expect(verify(sub.secret, replayed!)).toBeTruthy();
+    const [after] = await pollUntil(async () => {
+      const log = await api.expect<EventLogEntry[]>(200, 'GET', `/webhooks/events?caseId=${c.id}`, { key: partner.apiKey });
+      return log[0]?.attemptCount === 1 && log[0].deliveredAt ? log : undefined;
+    }, { what: 'replay recorded as attempt 1' });
+    expect(after!.lastResponseCode).toBe(204);
+  });
+
+  it('follows no redirect: a 3xx is a failed attempt and the Location is never requested', async () => {
+    const partner = await api.newPartner('Redirecting Receiver');
+    const sub = await subscribe(partner.apiKey, ['payment.created']);
+    const target = `/redirect-target/${pathSeq}`;
+    receiver.script(sub.path, () => ({ status: 302, headers: { location: receiver.url(target) } }));
+    const c = await api.newCase(partner.id);
+    await api.expect(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 10, paymentRecipient: 'Platform' } });
+    const [entry] = await pollUntil(async () => {
+      const log = await api.expect<EventLogEntry[]>(200, 'GET', `/webhooks/events?caseId=${c.id}`, { key: partner.apiKey });
+      return log[0]?.attemptCount === 3 && log;
+    }, { timeoutMs: 20_000, what: 'three failed attempts' });
+    expect(entry).toMatchObject({ deliveredAt: null, lastResponseCode: 302 });
+    expect(receiver.at(target)).toEqual([]);
+  });
+});

@@ -1,0 +1,101 @@
+// Webhook subscriptions and the delivery log (SPEC §6); case-lifecycle owns them.
+import { DomainError, WEBHOOK_EVENTS } from '@pp/domain';
+import type { caseLifecycleV1 } from '@pp/proto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Fields, UUID } from '../body';
+import { callCtx, partnerOf, type GatewayContext } from '../context';
+import { idempotencyKeyOf, idempotent } from '../idempotent';
+
+type IdParams = { Params: { id: string } };
+
+function webhookJson(w: caseLifecycleV1.Webhook__Output, withSecret: boolean) {
+  return {
+    id: w.id,
+    url: w.url,
+    events: w.events,
+    isActive: w.isActive,
+    isTestMode: w.isTestMode,
+    createdUtc: w.createdAt,
+    updatedUtc: w.updatedAt,
+    disabledReason: w.disabledReason || null,
+    ...(withSecret ? { secret: w.secret } : {}),
+  };
+}
+
+const MAX_URL = 2048;
+
+function idOf(req: FastifyRequest<IdParams>, notFound: 'WebhookNotFound' | 'EventNotFound'): string {
+  if (!UUID.test(req.params.id)) throw new DomainError(notFound, notFound === 'WebhookNotFound' ? 'Webhook not found' : 'Event not found');
+  return req.params.id.toLowerCase();
+}
+
+export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  app.post('/webhooks', async (req, reply) => {
+    const partner = partnerOf(req);
+    idempotencyKeyOf(req);
+    const f = new Fields(req.body);
+    const url = f.string('url', { required: true, max: MAX_URL });
+    const events = f.listOf('events', WEBHOOK_EVENTS, true);
+    const isTestMode = f.boolean('isTestMode', false);
+    f.check();
+    return idempotent(ctx, req, reply, '/webhooks', async () => {
+      const created = await ctx.cases.CreateWebhook({ partnerId: partner.id, url: url!, events: events!, isTestMode }, callCtx(req));
+      return { status: 201, body: webhookJson(created, true) };
+    });
+  });
+
+  app.get('/webhooks', async (req) => {
+    const out = await ctx.cases.ListWebhooks({ partnerId: partnerOf(req).id }, callCtx(req));
+    return out.webhooks.map((w) => webhookJson(w, false));
+  });
+
+  app.get('/webhooks/events', async (req) => {
+    const f = new Fields(req.query);
+    const caseId = f.uuid('caseId', false);
+    const sinceText = f.string('since', { max: 40 });
+    const since = sinceText === undefined ? undefined : new Date(sinceText);
+    if (since !== undefined && (Number.isNaN(since.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(sinceText ?? ''))) f.problems.push({ field: 'since', message: 'since: must be an ISO 8601 date or timestamp' });
+    f.check();
+    const out = await ctx.cases.ListWebhookEvents({ partnerId: partnerOf(req).id, caseId: caseId?.toLowerCase() ?? '', since: since?.toISOString() ?? '', limit: 1000 }, callCtx(req));
+    return out.events.map((e) => ({
+      id: e.id,
+      subscriptionId: e.subscriptionId,
+      caseId: e.caseId,
+      eventType: e.eventType,
+      payload: e.payload,
+      createdAt: e.createdAt,
+      deliveredAt: e.deliveredAt || null,
+      attemptCount: e.attemptCount,
+      lastResponseCode: e.lastResponseCode || null,
+      lastError: e.lastError || null,
+    }));
+  });
+
+  app.post<IdParams>('/webhooks/events/:id/replay', async (req) => {
+    const out = await ctx.cases.ReplayWebhookEvent({ partnerId: partnerOf(req).id, eventId: idOf(req, 'EventNotFound') }, callCtx(req));
+    return { eventId: out.eventId, subscriptionId: out.subscriptionId, eventType: out.eventType };
+  });
+
+  app.get<IdParams>('/webhooks/:id', async (req) => webhookJson(await ctx.cases.GetWebhook({ partnerId: partnerOf(req).id, id: idOf(req, 'WebhookNotFound') }, callCtx(req)), false));
+
+  app.put<IdParams>('/webhooks/:id', async (req) => {
+    const id = idOf(req, 'WebhookNotFound');
+    const f = new Fields(req.body);
+    const url = f.string('url', { max: MAX_URL });
+    const events = f.listOf('events', WEBHOOK_EVENTS, false);
+    const hasActive = f.has('isActive');
+    const isActive = f.boolean('isActive', false);
+    const regenerateSecret = f.boolean('regenerateSecret', false);
+    f.check();
+    const out = await ctx.cases.UpdateWebhook(
+      { partnerId: partnerOf(req).id, id, hasUrl: url !== undefined, url: url ?? '', hasEvents: events !== undefined, events: events ?? [], hasIsActive: hasActive, isActive, regenerateSecret },
+      callCtx(req),
+    );
+    return webhookJson(out, regenerateSecret);
+  });
+
+  app.delete<IdParams>('/webhooks/:id', async (req, reply) => {
+    await ctx.cases.DeleteWebhook({ partnerId: partnerOf(req).id, id: idOf(req, 'WebhookNotFound') }, callCtx(req));
+    return reply.code(204).send();
+  });
+}
