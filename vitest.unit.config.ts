@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'deploy/test/**/*.spec.ts'],
+    include: ['packages/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'deploy/test/**/*.spec.ts', 'test/lint/**/*.spec.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.cache/test-results/unit.json' },
   },
