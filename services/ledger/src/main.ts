@@ -1,18 +1,21 @@
 // Composition root of the ledger process.
-import { announceReady, createLogger, distributedInfra, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
-import { startLedger } from './service';
+import { announceReady, createLogger, startMetricsServer, distributedInfra, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
+import { parseLedgerFault, startLedger } from './service';
 
 async function main(): Promise<void> {
   const config = parseConfig(serviceEnvSchema, process.env);
   const logger = createLogger('ledger', config.LOG_LEVEL);
+  const fault = parseLedgerFault(process.env.PP_FAULT_INJECTION); // test-only seam, inert when unset
   const infra = distributedInfra(config, 'ledger', logger);
-  const ledger = await startLedger({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT });
+  const ledger = await startLedger({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, fault });
+  const metricsServer = await startMetricsServer(infra.metrics, config.GRPC_HOST, config.METRICS_PORT);
   onShutdownSignal(logger, async () => {
+    await metricsServer.close();
     await ledger.stop();
     await infra.bus.close();
     await infra.db.destroy();
   });
-  announceReady('ledger', { grpcPort: ledger.grpcPort });
+  announceReady('ledger', { grpcPort: ledger.grpcPort, metricsPort: metricsServer.port });
 }
 
 main().catch((error: unknown) => {

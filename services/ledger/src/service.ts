@@ -1,10 +1,10 @@
 // The ledger's composition: migrations, outbox relay, gRPC server. Used by main.ts (its own process)
 // and by the embedded launcher (all services in one process).
 import { randomUUID } from 'node:crypto';
-import { migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus } from '@pp/platform';
+import { migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { TOPIC_PARTITIONS, TOPICS } from '@pp/events';
-import type { LedgerContext } from './app/context';
+import type { LedgerContext, LedgerFaults } from './app/context';
 import { migrations, SCHEMA } from './migrations';
 import { ledgerHandlers } from './transport/ledger.rpc';
 
@@ -15,6 +15,28 @@ export interface LedgerDeps {
   readonly grpcHost: string;
   readonly grpcPort: number;
   readonly clock?: () => Date;
+  readonly metrics?: Metrics;
+  /** Test-only: see LedgerFault. Unset in every real deployment. */
+  readonly fault?: LedgerFault;
+}
+
+/**
+ * Test-only fault-injection seam, read once at start from env `PP_FAULT_INJECTION` (main.ts) and inert
+ * when unset. `exit-after-record-commit`: the process exits with 137 (as if SIGKILLed) right after a
+ * record-payment transaction commits and before the gRPC answer, so the crash tests can prove that a
+ * client's retry never records a second payment.
+ */
+export type LedgerFault = 'exit-after-record-commit';
+
+export function parseLedgerFault(value: string | undefined): LedgerFault | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'exit-after-record-commit') return value;
+  throw new Error(`Invalid configuration:\n  PP_FAULT_INJECTION: must be exit-after-record-commit or unset, got "${value}"`);
+}
+
+function faultsFor(fault: LedgerFault | undefined): LedgerFaults | undefined {
+  if (fault === 'exit-after-record-commit') return { afterRecordCommit: () => process.exit(137) };
+  return undefined;
 }
 
 export interface RunningLedger {
@@ -27,8 +49,9 @@ export async function startLedger(deps: LedgerDeps): Promise<RunningLedger> {
   await migrate(deps.db, SCHEMA, migrations);
   await deps.bus.ensureTopics([{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }]);
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
-  const ctx: LedgerContext = { db: deps.db, uow: new UnitOfWork(deps.db, SCHEMA, relay), clock: deps.clock ?? (() => new Date()), newId: randomUUID };
-  const server = await startGrpcServer({ name: 'ledger.v1.Ledger', service: protos().ledger.ledger.v1.Ledger.service, handlers: ledgerHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger });
+  const ctx: LedgerContext = { db: deps.db, uow: new UnitOfWork(deps.db, SCHEMA, relay), clock: deps.clock ?? (() => new Date()), newId: randomUUID, faults: faultsFor(deps.fault) };
+  const server = await startGrpcServer({ name: 'ledger.v1.Ledger', service: protos().ledger.ledger.v1.Ledger.service, handlers: ledgerHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics });
+  deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
   relay.start();
   return {
     grpcPort: server.port,

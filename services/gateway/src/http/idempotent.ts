@@ -4,7 +4,7 @@ import { DomainError, validationError } from '@pp/domain';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { withIdempotency } from '../app/idempotency';
 import { partnerOf, type GatewayContext } from './context';
-import { bodyForDomainError } from './errors';
+import { bodyForDomainError, httpStatusFor } from './errors';
 
 export function idempotencyKeyOf(req: FastifyRequest): string | undefined {
   const raw = req.headers['idempotency-key'];
@@ -24,6 +24,9 @@ export async function idempotent(ctx: GatewayContext, req: FastifyRequest, reply
     } catch (error) {
       // Validation answers are not stored: the client fixes the request and retries with the same key.
       if (!(error instanceof DomainError) || error.type === 'ValidationError') throw error;
+      // Nor are 5xx (a backing service down, a crash): the error handler logs their errorId (SPEC §1).
+      // Nor a conflict the ledger found with its own copy of the key: it is not this key's answer.
+      if (httpStatusFor(error.type) >= 500 || error.type === 'IdempotencyConflict') throw error;
       const mapped = bodyForDomainError(error);
       return { status: mapped.status, body: JSON.stringify(mapped.body) };
     }

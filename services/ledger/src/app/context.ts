@@ -9,6 +9,13 @@ export interface LedgerContext {
   readonly uow: UnitOfWork;
   readonly clock: () => Date;
   readonly newId: () => string;
+  /** Test-only fault injection (see LedgerFault in service.ts); absent in normal operation. */
+  readonly faults?: LedgerFaults;
+}
+
+export interface LedgerFaults {
+  /** Runs right after a record-payment transaction committed, before the answer is sent. */
+  afterRecordCommit(): void;
 }
 
 export function accountState(row: AccountRow): AccountState {

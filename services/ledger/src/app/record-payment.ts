@@ -30,13 +30,13 @@ export async function recordPayment(ctx: LedgerContext, cmd: RecordPaymentComman
   const replay = await findReplay(ctx, cmd);
   if (replay) return replay;
   try {
-    return await ctx.uow.run(async (tx) => {
+    const out = await ctx.uow.run(async (tx) => {
       const account = await q.lockAccount(tx.trx, cmd.partnerId, cmd.caseId);
       if (!account) throw new DomainError('CaseNotFound', 'Case not found');
       // A concurrent request with the same key may have committed while we waited for the lock.
       if (cmd.idempotencyKey) {
         const existing = await q.findPaymentByKey(tx.trx, cmd.partnerId, cmd.idempotencyKey);
-        if (existing) return { payment: existing, account, result: existing.record_result, accountChanges: [], replayed: true };
+        if (existing) return { payment: existing, account, result: replayedResult(existing, cmd), accountChanges: [], replayed: true };
       }
       const state = accountState(account);
       const decision = decideRecord(state, cmd.amount, cmd.closeCase);
@@ -52,6 +52,7 @@ export async function recordPayment(ctx: LedgerContext, cmd: RecordPaymentComman
         closeCode: closeAsPaid ? 'Paid' : null,
         remainder: remainderAfter.toString(),
         warnings: paymentWarnings(cmd.explicitSplit !== undefined, split.payoutCreditor, remainderBefore),
+        ...(cmd.idempotencyKey ? { request: requestFingerprint(cmd) } : {}),
       };
       const paymentId = ctx.newId();
       await q.insertPayment(tx.trx, {
@@ -88,6 +89,8 @@ export async function recordPayment(ctx: LedgerContext, cmd: RecordPaymentComman
       const updated = (await q.findAccount(tx.trx, cmd.partnerId, cmd.caseId))!;
       return { payment, account: updated, result, accountChanges, replayed: false };
     });
+    if (!out.replayed) ctx.faults?.afterRecordCommit();
+    return out;
   } catch (error) {
     // Two first requests with one key on different cases: the unique constraint lets only one win.
     if (cmd.idempotencyKey && isUniqueViolation(error)) {
@@ -104,7 +107,25 @@ async function findReplay(ctx: LedgerContext, cmd: RecordPaymentCommand): Promis
   if (!existing) return undefined;
   const account = await q.findAccount(ctx.db, cmd.partnerId, existing.case_id);
   if (!account) return undefined;
-  return { payment: existing, account, result: existing.record_result, accountChanges: [], replayed: true };
+  return { payment: existing, account, result: replayedResult(existing, cmd), accountChanges: [], replayed: true };
+}
+
+/**
+ * The gateway answers a repeated key itself; a retry reaches the ledger's own key only when the gateway
+ * did not keep the first answer (it crashed, or the ledger died before answering). Such a retry is a
+ * replay only if it is the same request; another case or body is a conflict (SPEC §4.2).
+ */
+function replayedResult(existing: q.PaymentRow, cmd: RecordPaymentCommand): q.RecordResult {
+  const stored = existing.record_result.request;
+  if (existing.case_id !== cmd.caseId || (stored !== undefined && stored !== requestFingerprint(cmd))) {
+    throw new DomainError('IdempotencyConflict', 'This Idempotency-Key was used with a different request', 'Idempotency-Key');
+  }
+  return existing.record_result;
+}
+
+function requestFingerprint(cmd: RecordPaymentCommand): string {
+  const split = cmd.explicitSplit ? [cmd.explicitSplit.payoutCreditor.toString(), cmd.explicitSplit.payoutCollectionPartner.toString()] : null;
+  return JSON.stringify([cmd.caseId, cmd.date, cmd.amount.toString(), cmd.recipient, cmd.commissionStatus ?? null, split, cmd.closeCase, cmd.createFollowUp]);
 }
 
 function isUniqueViolation(error: unknown): boolean {

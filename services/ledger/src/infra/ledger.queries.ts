@@ -47,6 +47,8 @@ export interface RecordResult {
   closeCode: string | null;
   remainder: string;
   warnings: string[];
+  /** fingerprint of the request that recorded it under an idempotency key (see record-payment.ts) */
+  request?: string;
 }
 
 const t = (db: Queryable, table: string) => db.withSchema(SCHEMA).table(table);
