@@ -103,4 +103,12 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE INDEX webhook_attempts_delivery ON ??.webhook_attempts (delivery_id, attempt)`, [schema]);
     },
   },
+  {
+    name: '20261123160000_cases_ledger_seen_at',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).alterTable('cases', (t) => {
+        t.timestamp('ledger_seen_at', { useTz: true });
+      });
+    },
+  },
 ];

@@ -22,6 +22,9 @@ export interface AccountChange {
 const CONSUMER = 'case-lifecycle';
 
 export async function applyAccountChange(ctx: CaseContext, change: AccountChange): Promise<boolean> {
+  // Asked before the transaction: no database connection is held while waiting for the ledger (the
+  // embedded default has a single one).
+  const ledgerState = await ledgerLifecycle(ctx, change.caseId, change.eventId);
   return ctx.uow.run(async (tx) => {
     const { trx } = tx;
     if (!(await claimInbox(trx, SCHEMA, CONSUMER, change.eventId))) return false;
@@ -33,7 +36,12 @@ export async function applyAccountChange(ctx: CaseContext, change: AccountChange
     const remainder = majorUnits(change.remainder, row.currency);
     await appendPublic(ctx, tx, row, 'case.updated', { ...base, oldLifecycle: change.oldLifecycle, newLifecycle: change.newLifecycle, remainder }, at);
     if (closing) await appendPublic(ctx, tx, row, 'case.closed', { ...base, closeCode: change.closeCode, comment: change.comment || null, remainder }, at);
-    await q.setLifecycle(trx, row.id, { ...(await ledgerLifecycle(ctx, row, change.eventId)), event_sequence: row.event_sequence });
+    // Another applier may have mirrored a later ledger state meanwhile: never go back in time.
+    if (ledgerState && (!row.ledger_seen_at || ledgerState.seenAt.getTime() >= new Date(row.ledger_seen_at).getTime())) {
+      await q.setLifecycle(trx, row.id, { lifecycle: ledgerState.lifecycle, close_code: ledgerState.close_code, finished_at: ledgerState.finished_at, ledger_seen_at: ledgerState.seenAt, event_sequence: row.event_sequence });
+    } else {
+      await q.bumpSequence(trx, row.id, row.event_sequence);
+    }
     return true;
   });
 }
@@ -42,16 +50,23 @@ export async function applyAccountChange(ctx: CaseContext, change: AccountChange
  * The lifecycle to mirror is the ledger's current one, not the change's `newLifecycle`: the gateway's
  * synchronous mirror and the consumer can apply two changes of one case in another order than the
  * ledger took them (a reopen answered to the gateway can arrive after the close that followed it).
- * Read under the case row lock, the last applier always sees the ledger's latest decision. When the
- * ledger cannot be asked, this throws and the transaction (inbox claim included) rolls back, so the
- * consumer applies the change later.
+ * Each applier reads the ledger after the change it applies was committed, and the case keeps the
+ * newest ledger state it has seen (by the account's updatedAt), so the last state always wins. When
+ * the ledger cannot be asked, this throws and the consumer applies the change later.
  */
-async function ledgerLifecycle(ctx: CaseContext, row: q.CaseRow, requestId: string): Promise<{ lifecycle: string; close_code: string | null; finished_at: Date | null }> {
-  const out = await ctx.ledger.GetAccounts({ partnerId: row.partner_id, caseIds: [row.id] }, { requestId });
+async function ledgerLifecycle(ctx: CaseContext, caseId: string, requestId: string) {
+  const owner = await q.partnerOfCase(ctx.db, caseId);
+  if (!owner) return undefined; // a purged test case
+  const out = await ctx.ledger.GetAccounts({ partnerId: owner, caseIds: [caseId] }, { requestId });
   const account = out.accounts[0];
-  if (!account) throw new Error(`ledger account of case ${row.id} not found`);
+  if (!account) throw new Error(`ledger account of case ${caseId} not found`);
   const closed = account.lifecycle === 'Closed';
-  return { lifecycle: account.lifecycle, close_code: closed ? account.closeCode || null : null, finished_at: closed && account.closedAt ? new Date(account.closedAt) : null };
+  return {
+    lifecycle: account.lifecycle,
+    close_code: closed ? account.closeCode || null : null,
+    finished_at: closed && account.closedAt ? new Date(account.closedAt) : null,
+    seenAt: new Date(account.updatedAt),
+  };
 }
 
 /** Consumer of the ledger's payment events. */

@@ -28,6 +28,8 @@ export interface CaseRow {
   debtor: Party | null;
   tag: string | null;
   event_sequence: number;
+  /** the ledger account's updatedAt of the lifecycle last mirrored */
+  ledger_seen_at: Date | null;
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
@@ -35,7 +37,7 @@ export interface CaseRow {
 
 const cases = (db: Queryable) => db.withSchema(SCHEMA).table('cases');
 
-export async function insertCase(db: Queryable, row: Omit<CaseRow, 'event_sequence' | 'finished_at' | 'close_code'>): Promise<void> {
+export async function insertCase(db: Queryable, row: Omit<CaseRow, 'event_sequence' | 'finished_at' | 'close_code' | 'ledger_seen_at'>): Promise<void> {
   await cases(db).insert({ ...row, creditor: row.creditor ? JSON.stringify(row.creditor) : null, debtor: row.debtor ? JSON.stringify(row.debtor) : null });
 }
 
@@ -63,7 +65,12 @@ export async function listCases(db: Queryable, partnerId: string, filter: { stat
   return { rows, total: Number(count?.count ?? 0) };
 }
 
-export async function setLifecycle(db: Queryable, caseId: string, changes: { lifecycle: string; close_code: string | null; finished_at: Date | null; event_sequence: number }): Promise<void> {
+export async function partnerOfCase(db: Queryable, caseId: string): Promise<string | undefined> {
+  const row = await cases(db).where({ id: caseId }).first<{ partner_id: string } | undefined>('partner_id');
+  return row?.partner_id;
+}
+
+export async function setLifecycle(db: Queryable, caseId: string, changes: { lifecycle: string; close_code: string | null; finished_at: Date | null; event_sequence: number; ledger_seen_at?: Date }): Promise<void> {
   await cases(db).where('id', caseId).update({ ...changes, updated_at: new Date() });
 }
 
