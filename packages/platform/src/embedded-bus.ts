@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
 import type { Db, Trx } from './db';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
 
 const SCHEMA = 'bus';
@@ -20,6 +21,7 @@ export class EmbeddedBus implements MessageBus {
     private readonly logger: Logger,
     private readonly partitions = 4,
     private readonly pollMs = 1_000,
+    private readonly metrics?: Metrics,
   ) {
     this.wake.setMaxListeners(100);
   }
@@ -112,6 +114,7 @@ export class EmbeddedBus implements MessageBus {
           if (state.stopped) return;
           const headers = typeof m.headers === 'string' ? (JSON.parse(m.headers) as Record<string, string>) : m.headers;
           await options.handle({ topic: m.topic, key: m.key, value: m.value, headers, partition: m.partition, offset: m.offset });
+          this.metrics?.consumed.inc({ group: options.groupId, topic: m.topic });
           await this.db
             .withSchema(SCHEMA)
             .table('group_offsets')

@@ -6,6 +6,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { randomUUID } from 'node:crypto';
 import { DomainError, isErrorType, type ErrorType, type FieldProblem, assertNever } from '@pp/domain';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 
 export interface CallContext {
   readonly requestId: string;
@@ -82,6 +83,7 @@ export interface GrpcServerOptions<D extends grpc.ServiceDefinition> {
   readonly host: string;
   readonly port: number;
   readonly logger: Logger;
+  readonly metrics?: Metrics;
 }
 
 export interface RunningGrpcServer {
@@ -98,9 +100,22 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
     if (!handler) throw new Error(`${options.name}: no handler for ${name}`);
     implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const requestId = String(call.metadata.get('x-request-id')[0] ?? randomUUID());
+      const started = process.hrtime.bigint();
+      const observe = (code: string) => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        options.metrics?.grpcRequests.inc({ service: options.name, method: name, code });
+        options.metrics?.grpcDuration.observe({ service: options.name, method: name }, seconds);
+        options.logger.info({ requestId, method: name, code, ms: Math.round(seconds * 1000) }, 'grpc call');
+      };
       handler(call.request, { requestId }).then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(toServiceError(error, options.logger, name, requestId)),
+        (response) => {
+          observe('OK');
+          callback(null, response);
+        },
+        (error: unknown) => {
+          observe(error instanceof DomainError ? error.type : 'InternalError');
+          callback(toServiceError(error, options.logger, name, requestId));
+        },
       );
     };
   }

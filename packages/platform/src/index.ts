@@ -9,3 +9,4 @@ export * from './messaging';
 export * from './outbox';
 export * from './unit-of-work';
 export * from './runtime';
+export * from './metrics';

@@ -2,12 +2,14 @@
 // after the handler succeeded (at-least-once; handlers are idempotent through their inbox).
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { IncomingMessage, MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logger: Logger;
+  readonly metrics?: Metrics;
 }
 
 export class KafkaBus implements MessageBus {
@@ -51,6 +53,21 @@ export class KafkaBus implements MessageBus {
     const producer = await this.getProducer();
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+    try {
+      await this.send(producer, byTopic);
+    } catch (error) {
+      // After a failed send (a broker restart, a fenced or out-of-sequence idempotent producer) start
+      // over with a fresh producer; the caller (the outbox relay) sends the batch again.
+      if (this.producer === producer) {
+        this.producer = undefined;
+        this.producerReady = undefined;
+        void producer.disconnect().catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private async send(producer: Producer, byTopic: Map<string, OutgoingMessage[]>): Promise<void> {
     await producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, ms]) => ({
@@ -61,29 +78,69 @@ export class KafkaBus implements MessageBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({ groupId: options.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, allowAutoTopicCreation: true });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
-    await consumer.run({
-      partitionsConsumedConcurrently: 4,
-      eachMessage: async ({ topic, partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
-        const incoming: IncomingMessage = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? '',
-          value: message.value?.toString() ?? '',
-          headers,
-        };
-        // Throwing makes kafkajs retry the same message: nothing is skipped.
-        await options.handle(incoming);
-      },
-    });
-    this.consumers.add(consumer);
+    const log = this.options.logger;
+    const state: { stopped: boolean; consumer: Consumer | undefined } = { stopped: false, consumer: undefined };
+    const start = async (): Promise<void> => {
+      const consumer = this.kafka.consumer({ groupId: options.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, allowAutoTopicCreation: true });
+      state.consumer = consumer;
+      const metrics = this.options.metrics;
+      if (metrics) {
+        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+          metrics.consumerLag.set({ group: options.groupId, topic: e.payload.topic, partition: String(e.payload.partition) }, Number(e.payload.offsetLag));
+        });
+      }
+      // kafkajs restarts a consumer after retriable errors by itself; after any other crash (a broker
+      // gone for longer than the retries, say) the consumer would stay stopped: start a new one.
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (state.stopped || e.payload.restart) return;
+        log.error({ err: e.payload.error, groupId: options.groupId }, 'Kafka consumer crashed; starting a new one');
+        this.consumers.delete(consumer);
+        void consumer
+          .disconnect()
+          .catch(() => undefined)
+          .then(() => restartUntilRunning());
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+      await consumer.run({
+        partitionsConsumedConcurrently: 4,
+        eachMessage: async ({ topic, partition, message }) => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
+          const incoming: IncomingMessage = {
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key?.toString() ?? '',
+            value: message.value?.toString() ?? '',
+            headers,
+          };
+          // Throwing makes kafkajs retry the same message: nothing is skipped.
+          await options.handle(incoming);
+          metrics?.consumed.inc({ group: options.groupId, topic });
+        },
+      });
+      this.consumers.add(consumer);
+    };
+    const restartUntilRunning = async (): Promise<void> => {
+      while (!state.stopped) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        if (state.stopped) return;
+        try {
+          await start();
+          return;
+        } catch (error) {
+          log.warn({ err: error, groupId: options.groupId }, 'starting the Kafka consumer again failed; retrying');
+          await state.consumer?.disconnect().catch(() => undefined);
+        }
+      }
+    };
+    await start();
     return {
       stop: async () => {
+        state.stopped = true;
+        const consumer = state.consumer;
+        if (!consumer) return;
         this.consumers.delete(consumer);
         await consumer.disconnect();
       },

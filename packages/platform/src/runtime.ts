@@ -6,6 +6,7 @@ import { createDb, type Db } from './db';
 import { KafkaBus } from './kafka-bus';
 import type { Logger } from './logger';
 import type { MessageBus } from './messaging';
+import { Metrics } from './metrics';
 
 export const serviceEnvSchema = z.object({
   DATABASE_URL: z.string().min(1, 'is required for a service process (postgres://…)'),
@@ -14,18 +15,23 @@ export const serviceEnvSchema = z.object({
   GRPC_PORT: env.port(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   DB_POOL_MAX: env.positiveInt(10),
+  /** Prometheus /metrics of this process, on GRPC_HOST */
+  METRICS_PORT: env.port(9464),
 });
 export type ServiceEnv = z.output<typeof serviceEnvSchema>;
 
 export interface Infra {
   readonly db: Db;
   readonly bus: MessageBus;
+  readonly metrics: Metrics;
 }
 
 export function distributedInfra(config: ServiceEnv, clientId: string, logger: Logger): Infra {
+  const metrics = new Metrics(clientId);
   return {
     db: createDb({ kind: 'pg', url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX }),
-    bus: new KafkaBus({ brokers: config.KAFKA_BROKERS ?? [], clientId, logger }),
+    bus: new KafkaBus({ brokers: config.KAFKA_BROKERS ?? [], clientId, logger, metrics }),
+    metrics,
   };
 }
 

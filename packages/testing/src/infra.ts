@@ -9,12 +9,15 @@ export interface Infra {
   readonly mode: 'testcontainers' | 'local';
   readonly databaseUrl: string;
   readonly kafkaBrokers: string;
+  /** Stops the broker and starts it again on the same address with its data (a fault for tests). */
+  restartKafka(): Promise<void>;
   stop(): Promise<void>;
 }
 
 interface LocalKafka {
   brokers: string;
   stop(opts?: { keepData?: boolean }): Promise<void>;
+  restart(): Promise<LocalKafka>;
 }
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -68,6 +71,9 @@ export async function provisionInfra(log: (line: string) => void = () => undefin
       mode: 'testcontainers',
       databaseUrl: postgres.getConnectionUri(),
       kafkaBrokers: `${kafka.getHost()}:${kafka.getMappedPort(9093)}`,
+      restartKafka: async () => {
+        await kafka.restart();
+      },
       stop: async () => {
         await Promise.all([postgres.stop(), kafka.stop()]);
       },
@@ -76,11 +82,15 @@ export async function provisionInfra(log: (line: string) => void = () => undefin
   log('no container runtime: using the local PostgreSQL and a Kafka broker from the official jars');
   const adminUrl = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const name = `pp_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const [databaseUrl, kafka] = await Promise.all([createDatabase(adminUrl, name), startLocalKafka(log)]);
+  const [databaseUrl, first] = await Promise.all([createDatabase(adminUrl, name), startLocalKafka(log)]);
+  let kafka = first;
   return {
     mode: 'local',
     databaseUrl,
     kafkaBrokers: kafka.brokers,
+    restartKafka: async () => {
+      kafka = await kafka.restart();
+    },
     stop: async () => {
       await kafka.stop();
       await dropDatabase(adminUrl, name).catch(() => undefined);

@@ -6,6 +6,8 @@ export interface ProvidedInfra {
   databaseUrl: string;
   kafkaBrokers: string;
   infraMode: string;
+  /** POST {url}/kafka/restart restarts the shared broker (fault tests) */
+  infraControlUrl: string;
 }
 
 declare module 'vitest' {

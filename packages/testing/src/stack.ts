@@ -1,6 +1,7 @@
 // The distributed stack as real processes: ledger, case-lifecycle, follow-up and gateway, each its own
 // Node process on PostgreSQL and Kafka. Used by `npm run stack` and the end-to-end tests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
@@ -21,6 +22,8 @@ export interface StackOptions {
 export interface RunningStack {
   readonly gatewayUrl: string;
   readonly ports: Record<ServiceName, number>;
+  /** where each service process serves GET /metrics (the gateway on its own HTTP port) */
+  readonly metricsPorts: Record<ServiceName, number>;
   kill(service: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   /** Starts the service again on its port; `env`, when given, replaces its `serviceEnv` from now on. */
   restart(service: ServiceName, env?: Record<string, string>): Promise<void>;
@@ -47,9 +50,10 @@ function startProcess(service: ServiceName, env: Record<string, string>, output?
 }
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
-  const common = { DATABASE_URL: options.databaseUrl, KAFKA_BROKERS: options.kafkaBrokers, LOG_LEVEL: 'warn', ...(options.env ?? {}) };
+  const common = { DATABASE_URL: options.databaseUrl, KAFKA_BROKERS: options.kafkaBrokers, LOG_LEVEL: 'warn', METRICS_PORT: '0', DATA_DIR: path.join(os.tmpdir(), `pp-stack-${process.pid}`), ...(options.env ?? {}) };
   const children = new Map<ServiceName, ChildProcess>();
   const ports = {} as Record<ServiceName, number>;
+  const metricsPorts = {} as Record<ServiceName, number>;
   const serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = { ...(options.serviceEnv ?? {}) };
   const envFor = (service: ServiceName): Record<string, string> => ({ ...baseEnvFor(service), ...(serviceEnv[service] ?? {}) });
   const baseEnvFor = (service: ServiceName): Record<string, string> => {
@@ -68,7 +72,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const launch = async (service: ServiceName) => {
     const { child, ready } = await startProcess(service, envFor(service), options.output);
     children.set(service, child);
-    ports[service] = service === 'gateway' ? (ready.port ?? 0) : (ready.grpcPort ?? 0);
+    ports[service] = service === 'gateway' ? Number(ready.port ?? 0) : Number(ready.grpcPort ?? 0);
+    metricsPorts[service] = service === 'gateway' ? ports.gateway : Number(ready.metricsPort ?? 0);
   };
   // Migrations of each schema run at start; the first two can go together.
   await Promise.all([launch('ledger'), launch('follow-up')]);
@@ -82,6 +87,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   return {
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     ports,
+    metricsPorts,
     kill,
     restart: async (service, env) => {
       if (env !== undefined) serviceEnv[service] = env;

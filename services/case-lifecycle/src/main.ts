@@ -1,5 +1,5 @@
 // Composition root of the case-lifecycle process.
-import { announceReady, createLogger, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
+import { announceReady, createLogger, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
 import { z } from 'zod';
 import { startCaseLifecycle } from './service';
 
@@ -18,12 +18,14 @@ async function main(): Promise<void> {
   const service = await startCaseLifecycle({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, ledgerAddress: config.LEDGER_GRPC_ADDRESS,
     webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
   });
+  const metricsServer = await startMetricsServer(infra.metrics, config.GRPC_HOST, config.METRICS_PORT);
   onShutdownSignal(logger, async () => {
+    await metricsServer.close();
     await service.stop();
     await infra.bus.close();
     await infra.db.destroy();
   });
-  announceReady('case-lifecycle', { grpcPort: service.grpcPort });
+  announceReady('case-lifecycle', { grpcPort: service.grpcPort, metricsPort: metricsServer.port });
 }
 
 main().catch((error: unknown) => {

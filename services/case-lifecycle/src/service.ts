@@ -1,11 +1,12 @@
 // The case-lifecycle composition: migrations, the payment-events consumer, gRPC server.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseEnvelope, TOPIC_PARTITIONS, TOPICS, UnknownEventError } from '@pp/events';
-import { createGrpcClient, migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus } from '@pp/platform';
+import { createGrpcClient, migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
 import type { CaseContext } from './app/context';
 import { attemptDelivery, httpPoster, parseDeliveryMessage, RetryPoller } from './app/deliver-webhooks';
+import { dueRetryBacklog } from './infra/webhooks.queries';
 import { migrations, SCHEMA } from './migrations';
 import { caseLifecycleHandlers } from './transport/case-lifecycle.rpc';
 
@@ -17,6 +18,7 @@ export interface CaseLifecycleDeps {
   readonly grpcPort: number;
   readonly ledgerAddress: string;
   readonly clock?: () => Date;
+  readonly metrics?: Metrics;
   readonly webhooks: {
     readonly retrySchedule: readonly number[];
     readonly disableAfter: number;
@@ -45,10 +47,11 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
       destinations: { allowInsecure: deps.webhooks.allowInsecure, allowPrivate: deps.webhooks.allowPrivate },
       timeoutMs: 10_000,
     },
+    metrics: deps.metrics,
   };
   const retries = new RetryPoller(ctx, deps.logger, deps.pollMs ?? 200);
   const post = httpPoster(ctx);
-  const server = await startGrpcServer({ name: 'caselifecycle.v1.CaseLifecycle', service: protos().caseLifecycle.caselifecycle.v1.CaseLifecycle.service, handlers: caseLifecycleHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger });
+  const server = await startGrpcServer({ name: 'caselifecycle.v1.CaseLifecycle', service: protos().caseLifecycle.caselifecycle.v1.CaseLifecycle.service, handlers: caseLifecycleHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics });
   await deps.bus.ensureTopics([
     { name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS },
     { name: TOPICS.webhookDelivery, partitions: TOPIC_PARTITIONS },
@@ -66,7 +69,7 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
         throw error;
       }
       await applyLedgerEvent(ctx, event);
-      deps.logger.debug({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied ledger event');
+      deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied ledger event');
     },
   });
   const deliveries = await deps.bus.subscribe({
@@ -83,6 +86,8 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
       await attemptDelivery(ctx, parsed, post, deps.logger);
     },
   });
+  deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
+  deps.metrics?.addTimers('webhook-retry', () => dueRetryBacklog(deps.db, ctx.clock()));
   relay.start();
   retries.start();
   return {

@@ -7,13 +7,14 @@ export interface Received {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: string;
-  readonly json: { id: string; specVersion: string; event: string; timestamp: string; classification: string; data: Record<string, unknown> & { sequence: number; caseId: string } };
+  readonly json: { id: string; specVersion: string; event: string; timestamp: string; classification: string; data: Record<string, unknown> & { sequence: number; caseId: string; payment?: { id: string } } };
 }
 
 export class WebhookReceiver {
   readonly received: Received[] = [];
   /** status to answer per path; a function gets the number of earlier requests to that path */
   private readonly scripts = new Map<string, (n: number) => { status: number; headers?: Record<string, string> }>();
+  private readonly holds = new Map<string, { until: Promise<void>; arrived: () => void }>();
   private server: http.Server | undefined;
   port = 0;
 
@@ -35,8 +36,14 @@ export class WebhookReceiver {
         }
         this.received.push({ at: Date.now(), path, headers, body, json });
         const answer = this.scripts.get(path)?.(n) ?? { status: 204 };
-        res.writeHead(answer.status, answer.headers ?? {});
-        res.end();
+        const hold = this.holds.get(path);
+        this.holds.delete(path);
+        hold?.arrived();
+        void (hold?.until ?? Promise.resolve()).then(() => {
+          if (res.destroyed) return;
+          res.writeHead(answer.status, answer.headers ?? {});
+          res.end();
+        });
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
@@ -51,11 +58,17 @@ export class WebhookReceiver {
     this.scripts.set(path, answer);
   }
 
+  /** The next request to `path` gets no answer until `until` settles; resolves when it has arrived. */
+  hold(path: string, until: Promise<void>): Promise<void> {
+    return new Promise<void>((arrived) => this.holds.set(path, { until, arrived }));
+  }
+
   at(path: string): Received[] {
     return this.received.filter((r) => r.path === path);
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

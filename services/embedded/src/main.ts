@@ -6,7 +6,7 @@ import { startCaseLifecycle } from '@pp/case-lifecycle';
 import { fileTransport, smtpTransport, startFollowUp } from '@pp/follow-up';
 import { gatewayEnvSchema, startGateway } from '@pp/gateway';
 import { startLedger } from '@pp/ledger';
-import { announceReady, ConfigError, createDb, createLogger, EmbeddedBus, KafkaBus, onShutdownSignal, parseConfig, type MessageBus } from '@pp/platform';
+import { announceReady, ConfigError, createDb, createLogger, EmbeddedBus, KafkaBus, Metrics, onShutdownSignal, parseConfig, type MessageBus } from '@pp/platform';
 import * as path from 'node:path';
 
 async function main(): Promise<void> {
@@ -14,9 +14,10 @@ async function main(): Promise<void> {
   const logger = createLogger('embedded', config.LOG_LEVEL);
   const started = Date.now();
   const db = config.DATABASE_URL ? createDb({ kind: 'pg', url: config.DATABASE_URL }) : createDb({ kind: 'pglite', dataDir: path.resolve(config.DATA_DIR, 'pg') });
-  const bus: MessageBus = config.KAFKA_BROKERS ? new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: 'embedded', logger }) : new EmbeddedBus(db, logger);
+  const metrics = new Metrics('embedded');
+  const bus: MessageBus = config.KAFKA_BROKERS ? new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: 'embedded', logger, metrics }) : new EmbeddedBus(db, logger, undefined, undefined, metrics);
   const loopback = '127.0.0.1';
-  const ledger = await startLedger({ db, bus, logger: logger.child({ service: 'ledger' }), grpcHost: loopback, grpcPort: 0 });
+  const ledger = await startLedger({ db, bus, logger: logger.child({ service: 'ledger' }), grpcHost: loopback, grpcPort: 0, metrics });
   const ledgerAddress = `${loopback}:${ledger.grpcPort}`;
   const cases = await startCaseLifecycle({
     db,
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     grpcHost: loopback,
     grpcPort: 0,
     ledgerAddress,
+    metrics,
     webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
   });
   const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.resolve(config.DATA_DIR, 'mail'));
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
     chaseAfterMs: config.FOLLOW_UP_CHASE_AFTER,
     reminderIntervalMs: config.FOLLOW_UP_REMINDER_INTERVAL,
     mail,
+    metrics,
   });
   const gateway = await startGateway({
     db,
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     ledgerAddress,
     caseLifecycleAddress: `${loopback}:${cases.grpcPort}`,
     followUpAddress: `${loopback}:${followUp.grpcPort}`,
+    metrics,
   });
   onShutdownSignal(logger, async () => {
     await gateway.stop();

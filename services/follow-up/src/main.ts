@@ -1,6 +1,6 @@
 // Composition root of the follow-up process.
 import * as path from 'node:path';
-import { announceReady, createLogger, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
+import { announceReady, createLogger, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
 import { z } from 'zod';
 import { fileTransport, smtpTransport } from './infra/mail-transport';
 import { parseFollowUpFault, startFollowUp } from './service';
@@ -27,12 +27,14 @@ async function main(): Promise<void> {
     mail,
     fault: parseFollowUpFault(process.env.PP_FAULT_INJECTION), // test-only seam, inert when unset
   });
+  const metricsServer = await startMetricsServer(infra.metrics, config.GRPC_HOST, config.METRICS_PORT);
   onShutdownSignal(logger, async () => {
+    await metricsServer.close();
     await service.stop();
     await infra.bus.close();
     await infra.db.destroy();
   });
-  announceReady('follow-up', { grpcPort: service.grpcPort, mail: mail.kind });
+  announceReady('follow-up', { grpcPort: service.grpcPort, metricsPort: metricsServer.port, mail: mail.kind });
 }
 
 main().catch((error: unknown) => {

@@ -2,12 +2,13 @@
 // reminder topic and applied by their own consumer, the mail sender, and the gRPC server.
 import { randomUUID } from 'node:crypto';
 import { parseEnvelope, TOPIC_PARTITIONS, TOPICS, UnknownEventError } from '@pp/events';
-import { migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus } from '@pp/platform';
+import { migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyPaymentEvent } from './app/apply-payment-event';
 import type { FollowUpContext } from './app/context';
 import { MailSender } from './app/mail-sender';
 import { applyFiredTimer, parseFiredTimer, TimerPoller } from './app/timers';
+import { timerBacklog } from './infra/followups.queries';
 import type { MailTransport } from './infra/mail-transport';
 import { migrations, SCHEMA } from './migrations';
 import { followUpHandlers } from './transport/follow-up.rpc';
@@ -23,6 +24,7 @@ export interface FollowUpDeps {
   readonly mail: MailTransport;
   readonly mailFrom?: string;
   readonly clock?: () => Date;
+  readonly metrics?: Metrics;
   /** how often due timers and mail retries are looked for */
   readonly pollMs?: number;
   readonly maxMailBackoffMs?: number;
@@ -52,7 +54,7 @@ export async function startFollowUp(deps: FollowUpDeps) {
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
   const clock = deps.clock ?? (() => new Date());
   const pollMs = deps.pollMs ?? 250;
-  const sender = new MailSender({ db: deps.db, clock }, deps.mail, deps.logger, { pollMs: Math.max(pollMs, 500), maxBackoffMs: deps.maxMailBackoffMs ?? 15_000, from: deps.mailFrom ?? 'Partner Payments <no-reply@partner-payments.local>' });
+  const sender = new MailSender({ db: deps.db, clock }, deps.mail, deps.logger, { pollMs: Math.max(pollMs, 500), maxBackoffMs: deps.maxMailBackoffMs ?? 15_000, from: deps.mailFrom ?? 'Partner Payments <no-reply@partner-payments.local>', metrics: deps.metrics });
   const ctx: FollowUpContext = {
     db: deps.db,
     uow: new UnitOfWork(deps.db, SCHEMA, relay),
@@ -65,7 +67,7 @@ export async function startFollowUp(deps: FollowUpDeps) {
     faults: deps.fault === 'exit-before-timer-commit' ? { timersClaimed: () => process.exit(137) } : undefined,
   };
   const timers = new TimerPoller(ctx, deps.logger, pollMs);
-  const server = await startGrpcServer({ name: 'followup.v1.FollowUp', service: protos().followUp.followup.v1.FollowUp.service, handlers: followUpHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger });
+  const server = await startGrpcServer({ name: 'followup.v1.FollowUp', service: protos().followUp.followup.v1.FollowUp.service, handlers: followUpHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics });
   const payments = await deps.bus.subscribe({
     groupId: 'follow-up',
     topics: [TOPICS.paymentEvents],
@@ -78,6 +80,7 @@ export async function startFollowUp(deps: FollowUpDeps) {
         throw error;
       }
       await applyPaymentEvent(ctx, event);
+      deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied payment event');
     },
   });
   const reminders = await deps.bus.subscribe({
@@ -89,6 +92,8 @@ export async function startFollowUp(deps: FollowUpDeps) {
       await applyFiredTimer(ctx, fired);
     },
   });
+  deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
+  deps.metrics?.addTimers('follow-up', () => timerBacklog(deps.db, clock()));
   relay.start();
   timers.start();
   sender.start();

@@ -1,5 +1,5 @@
 // The gateway's composition: its own schema, gRPC clients to the services, the HTTP server.
-import { createGrpcClient, migrate, type Db, type Logger } from '@pp/platform';
+import { createGrpcClient, Metrics, migrate, type Db, type Logger } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { deleteExpiredKeys } from './infra/gateway.queries';
 import { buildServer } from './http/server';
@@ -15,6 +15,8 @@ export interface GatewayDeps {
   readonly ledgerAddress: string;
   readonly caseLifecycleAddress: string;
   readonly followUpAddress: string;
+  /** the process's registry (the embedded default shares one across services) */
+  readonly metrics?: Metrics;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -30,6 +32,7 @@ export async function startGateway(deps: GatewayDeps) {
     followUp: createGrpcClient(p.followUp.followup.v1.FollowUp.service, deps.followUpAddress),
     adminApiKey: deps.adminApiKey,
     currencies: new Map<string, string>(),
+    metrics: deps.metrics ?? new Metrics('gateway'),
   };
   const app = buildServer(ctx, deps.rateLimitPerMinute);
   await app.listen({ host: deps.host, port: deps.port });

@@ -1,5 +1,5 @@
 import type { AttemptPolicy } from '@pp/domain';
-import type { Db, GrpcClient, UnitOfWork } from '@pp/platform';
+import type { Db, GrpcClient, Metrics, UnitOfWork } from '@pp/platform';
 import type { LedgerDefinition } from '@pp/proto';
 import type { DestinationPolicy } from '../infra/webhook-http';
 
@@ -19,4 +19,5 @@ export interface CaseContext {
   readonly randomBytes: (n: number) => Uint8Array;
   readonly random: () => number;
   readonly webhooks: WebhookSettings;
+  readonly metrics?: Metrics | undefined;
 }

@@ -18,7 +18,7 @@ export type Poster = (url: string, body: string, headers: Record<string, string>
 
 export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage, post: Poster, logger: Logger): Promise<void> {
   const token = ctx.newId();
-  const leaseMs = ctx.webhooks.timeoutMs + 20_000;
+  const leaseMs = ctx.webhooks.timeoutMs + 5_000; // longer than any attempt can take
   const delivery = await w.leaseForAttempt(ctx.db, message.deliveryId, message.attempt, ctx.clock(), token, leaseMs);
   if (!delivery) return; // done, not due, another attempt, or another worker holds it
   const subscription = await w.findSubscriptionById(ctx.db, delivery.subscription_id);
@@ -45,6 +45,8 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
     const error = result.error ?? (outcome.kind === 'delivered' ? null : `HTTP ${result.status ?? 0}`);
     await w.insertAttempt(trx, { delivery_id: delivery.id, attempt: message.attempt, response_code: result.status ?? null, latency_ms: result.latencyMs, error, replay: current.replay, at: now });
     const base = { attempt_count: message.attempt, last_response_code: result.status ?? null, last_error: error, lease_token: null, lease_until: null };
+    ctx.metrics?.webhookAttempts.inc({ outcome: outcome.kind });
+    ctx.metrics?.webhookLatency.observe({ outcome: outcome.kind }, result.latencyMs / 1000);
     logger.info({ deliveryId: delivery.id, subscriptionId: subscription.id, attempt: message.attempt, status: result.status, latencyMs: result.latencyMs, error, outcome: outcome.kind }, 'webhook attempt');
     switch (outcome.kind) {
       case 'delivered':

@@ -152,3 +152,8 @@ export async function findSubscriptionById(db: Queryable, id: string): Promise<S
   const row = await subs(db).where({ id }).first<SubscriptionRow | undefined>();
   return row && parseEvents(row);
 }
+
+export async function dueRetryBacklog(db: Queryable, now: Date): Promise<number> {
+  const [row] = await deliveries(db).where('status', 'Pending').where('next_attempt_at', '<=', now).whereRaw('enqueued_attempt <= attempt_count').count<{ count: string }[]>({ count: '*' });
+  return Number(row?.count ?? 0);
+}

@@ -1,6 +1,6 @@
 // Sends queued mail. Each row is leased before sending (its next attempt moved forward), so replicas
 // never send one row at the same time; a failed send is retried with backoff and never blocks tasks.
-import type { Logger } from '@pp/platform';
+import type { Logger, Metrics } from '@pp/platform';
 import * as f from '../infra/followups.queries';
 import type { MailTransport } from '../infra/mail-transport';
 import type { FollowUpContext } from './context';
@@ -21,7 +21,7 @@ export class MailSender {
     private readonly ctx: Pick<FollowUpContext, 'db' | 'clock'>,
     private readonly transport: MailTransport,
     private readonly logger: Logger,
-    private readonly options: { pollMs: number; maxBackoffMs: number; from: string },
+    private readonly options: { pollMs: number; maxBackoffMs: number; from: string; metrics?: Metrics | undefined },
   ) {}
 
   start(): void {
@@ -58,9 +58,11 @@ export class MailSender {
       try {
         await this.transport.send({ from: this.options.from, to: mail.to, subject: mail.subject, text: mail.text, messageId: `<${mail.step_id}@follow-up.partner-payments>` });
         await f.markEmail(db, mail.id, { sent_at: clock(), last_error: null });
+        this.options.metrics?.mailSends.inc({ result: 'sent' });
         sent += 1;
       } catch (error) {
         const delay = backoffMs(mail.attempts, this.options.maxBackoffMs);
+        this.options.metrics?.mailSends.inc({ result: 'failed' });
         this.logger.warn({ err: error, emailId: mail.id, attempts: mail.attempts, retryInMs: delay }, 'sending mail failed; will retry');
         await f.markEmail(db, mail.id, { next_attempt_at: new Date(clock().getTime() + delay), last_error: error instanceof Error ? error.message : String(error) });
       }

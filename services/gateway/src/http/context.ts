@@ -1,4 +1,4 @@
-import type { Db, GrpcClient, Logger } from '@pp/platform';
+import type { Db, GrpcClient, Logger, Metrics } from '@pp/platform';
 import type { CaseLifecycleDefinition, FollowUpDefinition, LedgerDefinition } from '@pp/proto';
 import type { FastifyRequest } from 'fastify';
 import type { PartnerRow } from '../infra/gateway.queries';
@@ -12,6 +12,7 @@ export interface GatewayContext {
   readonly adminApiKey: string | undefined;
   /** case id → currency; a case's currency never changes, so this cache is always right */
   readonly currencies: Map<string, string>;
+  readonly metrics: Metrics;
 }
 
 declare module 'fastify' {

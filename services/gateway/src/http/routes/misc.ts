@@ -25,6 +25,11 @@ export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
+  app.get('/metrics', async (_req, reply) => {
+    const { contentType, body } = await ctx.metrics.text();
+    return reply.type(contentType).send(body);
+  });
+
   app.get('/readyz', async (req, reply) => {
     const checks = await Promise.all([
       ping(ctx.db),
