@@ -43,6 +43,7 @@ COPY --from=build /app/packages/domain/dist ./packages/domain/dist
 COPY --from=build /app/packages/events/dist ./packages/events/dist
 COPY --from=build /app/packages/platform/dist ./packages/platform/dist
 COPY --from=build /app/packages/proto/dist ./packages/proto/dist
+# The gateway's dist/ also holds portal/ (the Partner Portal's static files, copied there by its build).
 COPY --from=build /app/services/${SERVICE}/dist ./services/${SERVICE}/dist
 WORKDIR /app/services/${SERVICE}
 # The official image's unprivileged `node` user, by number so Kubernetes can check runAsNonRoot.

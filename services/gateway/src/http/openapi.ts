@@ -5,7 +5,7 @@ export function registerOpenApi(app: FastifyInstance, routes: { method: string; 
   app.get('/openapi.json', async () => {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const r of routes) {
-      if (r.method === 'HEAD' || r.url === '/openapi.json' || r.url === '/docs') continue;
+      if (r.method === 'HEAD' || r.url === '/openapi.json' || r.url === '/docs' || r.url.startsWith('/portal')) continue;
       const path = r.url.replace(/:(\w+)/g, '{$1}');
       const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }));
       paths[path] ??= {};

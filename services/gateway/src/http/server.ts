@@ -8,8 +8,10 @@ import * as q from '../infra/gateway.queries';
 import type { GatewayContext } from './context';
 import { bodyForDomainError, errorBody, problemDetails } from './errors';
 import { registerOpenApi } from './openapi';
+import { isPortalPath, portalRoutes } from './portal';
 import { adminRoutes } from './routes/admin';
 import { caseRoutes } from './routes/cases';
+import { mailRoutes } from './routes/mail';
 import { miscRoutes } from './routes/misc';
 import { paymentRoutes } from './routes/payments';
 import { webhookRoutes } from './routes/webhooks';
@@ -37,7 +39,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC.has(path)) return;
+    if (PUBLIC.has(path) || isPortalPath(path)) return;
     const raw = req.headers.xapikey;
     const key = Array.isArray(raw) ? raw[0] : raw;
     if (!key) return reply.code(401).send(problemDetails(401, 'Missing XApiKey header'));
@@ -89,8 +91,14 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   paymentRoutes(app, ctx);
   miscRoutes(app, ctx);
   webhookRoutes(app, ctx);
+  mailRoutes(app, ctx);
+  portalRoutes(app);
   registerOpenApi(app, routes);
   app.addHook('onResponse', async (req, reply) => {
+    // Route patterns, not raw URLs, as labels: ids would make the series unbounded.
+    const route = req.routeOptions.url ?? 'unmatched';
+    ctx.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    ctx.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
     ctx.logger.info({ requestId: req.id, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
   return app;
