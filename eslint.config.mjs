@@ -2,6 +2,7 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+const services = ['ledger', 'case-lifecycle', 'follow-up', 'gateway'];
 const banned = ['knex', 'pg', 'kafkajs', '@grpc/grpc-js', '@grpc/proto-loader', 'fastify', '@electric-sql/pglite', 'knex-pglite', 'nodemailer', 'pino'];
 
 export default tseslint.config(
@@ -37,4 +38,15 @@ export default tseslint.config(
     files: ['packages/domain/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: banned, patterns: ['node:*', 'fs', 'net', 'http'] }] },
   },
+  // No service imports another service. Nx's rule says so too, but it depends on the project graph it
+  // reads (with CI=true it did not flag a service import); this holds whatever the graph.
+  ...services.map((service) => ({
+    files: [`services/${service}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: [...services.filter((s) => s !== service), 'embedded'].map((s) => `@pp/${s}`), message: 'A service never imports another service: talk over gRPC or Kafka.' }] },
+      ],
+    },
+  })),
 );

@@ -1,5 +1,6 @@
 // Versioned event envelope {id, type, version, occurredAt, producer, key, payload} and the payloads
 // the services exchange over the bus. Money inside payloads is minor units as decimal strings.
+import type { PaymentFacts } from './public';
 
 export const TOPICS = {
   paymentEvents: 'payment-events',
@@ -10,19 +11,8 @@ export const TOPICS = {
 
 export const TOPIC_PARTITIONS = 8;
 
-export interface PaymentSnapshot {
-  readonly id: string;
-  readonly date: string;
-  readonly amount: string;
-  readonly recipient: string;
-  readonly commissionStatus: string;
-  readonly payoutCreditor: string;
-  readonly payoutCollectionPartner: string;
-  readonly platformFee: string;
-  readonly invoiceId: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+/** A payment as the ledger reports it in events: money in minor units as decimal strings. */
+export type PaymentSnapshot = PaymentFacts;
 
 interface CaseRef {
   readonly caseId: string;

@@ -10,3 +10,4 @@ export * from './outbox';
 export * from './unit-of-work';
 export * from './runtime';
 export * from './metrics';
+export * from './polling';

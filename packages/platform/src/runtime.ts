@@ -1,10 +1,10 @@
 // Process plumbing shared by the services' composition roots: the common environment, the
 // database and bus they choose from it, and graceful shutdown on SIGTERM/SIGINT.
 import { z } from 'zod';
-import { env } from './config';
-import { createDb, type Db } from './db';
+import { env, parseConfig } from './config';
+import { createDb, migrate, type Db, type Migration } from './db';
 import { KafkaBus } from './kafka-bus';
-import type { Logger } from './logger';
+import { createLogger, type Logger } from './logger';
 import type { MessageBus } from './messaging';
 import { Metrics } from './metrics';
 
@@ -57,4 +57,26 @@ export function onShutdownSignal(logger: Logger, stop: () => Promise<void>): voi
 /** Prints the one-line readiness marker a supervisor (the stack launcher, a test) waits for. */
 export function announceReady(service: string, ports: Record<string, number | string>): void {
   process.stdout.write(`${JSON.stringify({ ready: service, ...ports })}\n`);
+}
+
+/**
+ * The body of each service's `dist/migrate.js` (its migration Job in Kubernetes): runs the schema's
+ * forward-only migrations and exits. Services also migrate at start, so this is safe to run any time.
+ */
+export function runMigrationsCommand(service: string, schema: string, migrations: readonly Migration[]): void {
+  const main = async () => {
+    const config = parseConfig(serviceEnvSchema.pick({ DATABASE_URL: true, LOG_LEVEL: true }), process.env);
+    const logger = createLogger(`${service}-migrate`, config.LOG_LEVEL);
+    const db = createDb({ kind: 'pg', url: config.DATABASE_URL, poolMax: 2 });
+    try {
+      await migrate(db, schema, migrations);
+      logger.info({ schema, latest: migrations.at(-1)?.name }, 'schema up to date');
+    } finally {
+      await db.destroy();
+    }
+  };
+  main().catch((error: unknown) => {
+    process.stderr.write(`${service} migrations failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
 }

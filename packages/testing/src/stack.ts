@@ -50,7 +50,15 @@ function startProcess(service: ServiceName, env: Record<string, string>, output?
 }
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
-  const common = { DATABASE_URL: options.databaseUrl, KAFKA_BROKERS: options.kafkaBrokers, LOG_LEVEL: 'warn', METRICS_PORT: '0', DATA_DIR: path.join(os.tmpdir(), `pp-stack-${process.pid}`), ...(options.env ?? {}) };
+  const common = {
+    DATABASE_URL: options.databaseUrl,
+    KAFKA_BROKERS: options.kafkaBrokers,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // several processes on one machine: every metrics endpoint on a free port (announced when ready)
+    METRICS_PORT: '0',
+    DATA_DIR: process.env.DATA_DIR ?? path.join(os.tmpdir(), `pp-stack-${process.pid}`),
+    ...(options.env ?? {}),
+  };
   const children = new Map<ServiceName, ChildProcess>();
   const ports = {} as Record<ServiceName, number>;
   const metricsPorts = {} as Record<ServiceName, number>;

@@ -3,7 +3,7 @@
 // records the outcome with the subscription's streak in one transaction. Retries are durable timers:
 // the due row is handed to the topic again by the RetryPoller, never before its time.
 import { decideAttempt, withJitter } from '@pp/domain';
-import type { Logger } from '@pp/platform';
+import { PollingLoop, type Logger } from '@pp/platform';
 import { postWebhook, sign, type PostResult } from '../infra/webhook-http';
 import * as w from '../infra/webhooks.queries';
 import type { CaseContext } from './context';
@@ -81,51 +81,16 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
 }
 
 /** Hands due retries (and deliveries whose worker vanished) to the delivery topic. */
-export class RetryPoller {
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> | undefined;
-  private stopped = false;
-
-  constructor(
-    private readonly ctx: CaseContext,
-    private readonly logger: Logger,
-    private readonly pollMs: number,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.tick(), this.pollMs);
-    this.timer.unref();
-    this.tick();
-  }
-
-  async drainOnce(): Promise<number> {
-    return this.ctx.uow.run(async ({ trx, emit }) => {
-      const now = this.ctx.clock();
+export function retryPoller(ctx: CaseContext, logger: Logger, pollMs: number): PollingLoop {
+  const drainOnce = () =>
+    ctx.uow.run(async ({ trx, emit }) => {
+      const now = ctx.clock();
       const due = await w.claimDueRetries(trx, now, 200, 120_000);
       await w.markEnqueued(trx, due, now);
-      for (const d of due) emit(deliveryMessage(this.ctx, d.case_id, { deliveryId: d.id, attempt: d.attempt_count + 1 }));
+      for (const d of due) emit(deliveryMessage(ctx, d.case_id, { deliveryId: d.id, attempt: d.attempt_count + 1 }));
       return due.length;
     });
-  }
-
-  private tick(): void {
-    if (this.round || this.stopped) return;
-    this.round = (async () => {
-      try {
-        while (!this.stopped && (await this.drainOnce()) > 0);
-      } catch (error) {
-        this.logger.warn({ err: error }, 'webhook retry round failed; will retry');
-      } finally {
-        this.round = undefined;
-      }
-    })();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.round;
-  }
+  return new PollingLoop('webhook retries', drainOnce, pollMs, logger);
 }
 
 export function httpPoster(ctx: CaseContext): Poster {

@@ -1,6 +1,6 @@
 // Sends queued mail. Each row is leased before sending (its next attempt moved forward), so replicas
 // never send one row at the same time; a failed send is retried with backoff and never blocks tasks.
-import type { Logger, Metrics } from '@pp/platform';
+import { PollingLoop, type Logger, type Metrics } from '@pp/platform';
 import * as f from '../infra/followups.queries';
 import type { MailTransport } from '../infra/mail-transport';
 import type { FollowUpContext } from './context';
@@ -12,42 +12,23 @@ export function backoffMs(attempts: number, maxMs: number): number {
 }
 
 export class MailSender {
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly ctx: Pick<FollowUpContext, 'db' | 'clock'>,
     private readonly transport: MailTransport,
     private readonly logger: Logger,
     private readonly options: { pollMs: number; maxBackoffMs: number; from: string; metrics?: Metrics | undefined },
-  ) {}
+  ) {
+    this.loop = new PollingLoop('mail', () => this.sendBatch(), options.pollMs, logger);
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.nudge(), this.options.pollMs);
-    this.timer.unref();
-    this.nudge();
+    this.loop.start();
   }
 
   nudge(): void {
-    if (this.stopped) return;
-    if (this.round) {
-      this.again = true;
-      return;
-    }
-    this.round = (async () => {
-      try {
-        do {
-          this.again = false;
-          while (!this.stopped && (await this.sendBatch()) > 0);
-        } while (this.again && !this.stopped);
-      } catch (error) {
-        this.logger.warn({ err: error }, 'mail round failed; will retry');
-      } finally {
-        this.round = undefined;
-      }
-    })();
+    this.loop.nudge();
   }
 
   private async sendBatch(): Promise<number> {
@@ -72,9 +53,7 @@ export class MailSender {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.round;
+    await this.loop.stop();
     this.transport.close();
   }
 }

@@ -4,7 +4,7 @@
 // The consumer applies a fired timer once (inbox keyed by the timer id).
 import type { TimerKind } from '@pp/domain';
 import { TOPICS } from '@pp/events';
-import { claimInbox, type Logger } from '@pp/platform';
+import { claimInbox, PollingLoop, type Logger } from '@pp/platform';
 import * as f from '../infra/followups.queries';
 import { SCHEMA } from '../migrations';
 import type { FollowUpContext } from './context';
@@ -51,39 +51,6 @@ export function parseFiredTimer(value: string): FiredTimer | undefined {
 }
 
 /** Polls for due timers; drains every due batch each round. */
-export class TimerPoller {
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> | undefined;
-  private stopped = false;
-
-  constructor(
-    private readonly ctx: FollowUpContext,
-    private readonly logger: Logger,
-    private readonly pollMs: number,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.tick(), this.pollMs);
-    this.timer.unref();
-    this.tick();
-  }
-
-  private tick(): void {
-    if (this.round || this.stopped) return;
-    this.round = (async () => {
-      try {
-        while (!this.stopped && (await fireDueTimers(this.ctx)) > 0);
-      } catch (error) {
-        this.logger.warn({ err: error }, 'timer round failed; will retry');
-      } finally {
-        this.round = undefined;
-      }
-    })();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.round;
-  }
+export function timerPoller(ctx: FollowUpContext, logger: Logger, pollMs: number): PollingLoop {
+  return new PollingLoop('follow-up timers', () => fireDueTimers(ctx), pollMs, logger);
 }
