@@ -5,7 +5,7 @@ import { createGrpcClient, migrate, OutboxRelay, startGrpcServer, UnitOfWork, ty
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
 import type { CaseContext } from './app/context';
-import { attemptDelivery, httpPoster, parseDeliveryMessage, RetryPoller } from './app/deliver-webhooks';
+import { attemptDelivery, httpPoster, parseDeliveryMessage, retryPoller } from './app/deliver-webhooks';
 import { dueRetryBacklog } from './infra/webhooks.queries';
 import { migrations, SCHEMA } from './migrations';
 import { caseLifecycleHandlers } from './transport/case-lifecycle.rpc';
@@ -49,7 +49,7 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
     },
     metrics: deps.metrics,
   };
-  const retries = new RetryPoller(ctx, deps.logger, deps.pollMs ?? 200);
+  const retries = retryPoller(ctx, deps.logger, deps.pollMs ?? 200);
   const post = httpPoster(ctx);
   const server = await startGrpcServer({ name: 'caselifecycle.v1.CaseLifecycle', service: protos().caseLifecycle.caselifecycle.v1.CaseLifecycle.service, handlers: caseLifecycleHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics });
   await deps.bus.ensureTopics([

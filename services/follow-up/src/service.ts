@@ -7,7 +7,7 @@ import { protos } from '@pp/proto';
 import { applyPaymentEvent } from './app/apply-payment-event';
 import type { FollowUpContext } from './app/context';
 import { MailSender } from './app/mail-sender';
-import { applyFiredTimer, parseFiredTimer, TimerPoller } from './app/timers';
+import { applyFiredTimer, parseFiredTimer, timerPoller } from './app/timers';
 import { timerBacklog } from './infra/followups.queries';
 import type { MailTransport } from './infra/mail-transport';
 import { migrations, SCHEMA } from './migrations';
@@ -66,7 +66,7 @@ export async function startFollowUp(deps: FollowUpDeps) {
     mailQueued: () => sender.nudge(),
     faults: deps.fault === 'exit-before-timer-commit' ? { timersClaimed: () => process.exit(137) } : undefined,
   };
-  const timers = new TimerPoller(ctx, deps.logger, pollMs);
+  const timers = timerPoller(ctx, deps.logger, pollMs);
   const server = await startGrpcServer({ name: 'followup.v1.FollowUp', service: protos().followUp.followup.v1.FollowUp.service, handlers: followUpHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics });
   const payments = await deps.bus.subscribe({
     groupId: 'follow-up',
