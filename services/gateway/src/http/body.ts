@@ -18,6 +18,16 @@ export class Fields {
     return this.raw[name] !== undefined && this.raw[name] !== null;
   }
 
+  /** The raw value of a field, as sent. */
+  value(name: string): unknown {
+    return this.raw[name];
+  }
+
+  /** Adds a problem naming the field (`<field>: <message>`), as every check here does. */
+  problem(name: string, message: string): void {
+    this.bad(name, message);
+  }
+
   private bad(name: string, message: string): undefined {
     this.problems.push({ field: this.prefix + name, message: `${this.prefix + name}: ${message}` });
     return undefined;

@@ -1,7 +1,8 @@
 // Cases (SPEC §3) and test cases (SPEC §7).
-import { CLOSE_CODE_NAMES, currencyDigits, DomainError, isCurrency, LIFECYCLES, parseMajor, validationError } from '@pp/domain';
+import { currencyDigits, DomainError, parseMajor, validationError } from '@pp/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Fields, UUID } from '../body';
+import * as api from '../api';
+import { UUID } from '../body';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { caseJson, closeCodeDescription, money } from '../mappers';
@@ -22,32 +23,16 @@ export async function loadCase(ctx: GatewayContext, req: FastifyRequest, caseId:
   return caseJson(c, accounts.accounts[0]);
 }
 
-function listParam(value: unknown): string[] {
-  if (value === undefined) return [];
-  const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(','));
-  return parts.map((s) => s.trim()).filter(Boolean);
-}
-
-function intParam(value: unknown, name: string, fallback: number, max: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > max) throw validationError([{ field: name, message: `${name}: must be an integer between 1 and ${max}` }]);
-  return n;
-}
-
 export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/cases', async (req) => {
     const partner = partnerOf(req);
-    const query = req.query as Record<string, unknown>;
-    const pick = (a: string, b: string) => query[a] ?? query[b];
-    const statuses = listParam(pick('Statuses', 'statuses'));
-    const bad = statuses.filter((s) => !(LIFECYCLES as readonly string[]).includes(s));
-    if (bad.length > 0) throw validationError([{ field: 'Statuses', message: `Statuses: unknown lifecycle ${bad.join(', ')}` }]);
-    const page = intParam(pick('Page', 'page'), 'Page', 1, 1_000_000);
-    const pageSize = intParam(pick('PageSize', 'pageSize'), 'PageSize', 10, 100);
-    const includeRaw = pick('includeTestCases', 'IncludeTestCases');
-    if (includeRaw !== undefined && includeRaw !== 'true' && includeRaw !== 'false') throw validationError([{ field: 'includeTestCases', message: 'includeTestCases: must be true or false' }]);
-    const out = await ctx.cases.ListCases({ partnerId: partner.id, statuses, includeTestCases: includeRaw === 'true', page, pageSize }, callCtx(req));
+    // the first bad parameter answers at once (queryFailFast)
+    const query = api.listCases.readQuery(req.query);
+    const statuses = query.get('Statuses');
+    const page = query.get('Page');
+    const pageSize = query.get('PageSize');
+    const includeTestCases = query.get('includeTestCases');
+    const out = await ctx.cases.ListCases({ partnerId: partner.id, statuses, includeTestCases, page, pageSize }, callCtx(req));
     const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: out.cases.map((c) => c.id) }, callCtx(req));
     const byId = new Map(accounts.accounts.map((a) => [a.caseId, a]));
     return {
@@ -68,9 +53,9 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.post<IdParams>('/cases/:id/close', async (req) => {
     const partner = partnerOf(req);
     const caseId = caseIdOf(req);
-    const f = new Fields(req.body);
-    const closeCode = f.oneOf('closeCode', CLOSE_CODE_NAMES, true);
-    const comment = f.string('comment', { max: 2000 });
+    const f = api.closeCase.readBody(req.body);
+    const closeCode = f.get('closeCode');
+    const comment = f.get('comment');
     f.check();
     const out = await ctx.cases.CloseCase({ partnerId: partner.id, caseId, closeCode: closeCode!, comment: comment ?? '', actor: partner.company_name }, callCtx(req));
     const c = out.case!;
@@ -92,29 +77,34 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.post('/managed-cases', async (req, reply) => {
     const partner = partnerOf(req);
     idempotencyKeyOf(req);
-    const f = new Fields(req.body);
-    const isTest = f.boolean('isTest', false);
-    if (!isTest && f.problems.length === 0) f.problems.push({ field: 'isTest', message: 'isTest: partners can only create test cases (isTest: true)' });
-    const currency = f.string('currencyCode', { required: true, max: 3 });
-    if (currency !== undefined && !isCurrency(currency)) f.problems.push({ field: 'currencyCode', message: 'currencyCode: must be an ISO 4217 currency code' });
-    f.date('date', true);
-    const creditorName = f.string('creditorCompanyName', { required: true, max: 200 });
-    const tag = f.string('tag', { max: 100 });
-    if (!f.has('debtor')) f.problems.push({ field: 'debtor', message: 'debtor: is required' });
+    // First the fields the rest depends on (the amounts need currencyCode), then the case fields.
+    const f = api.createTestCase.readBody(req.body);
+    const isTest = f.get('isTest');
+    if (!isTest && f.fields.problems.length === 0) f.problem('isTest', 'partners can only create test cases (isTest: true)');
+    const currency = f.get('currencyCode');
+    f.get('date');
+    const creditorName = f.get('creditorCompanyName');
+    const tag = f.get('tag');
+    if (!f.has('debtor')) f.problem('debtor', 'is required');
     f.check();
-    const body = { ...(req.body as Record<string, unknown>), creditor: { companyName: creditorName } };
-    const fields = new Fields(body);
     return idempotent(ctx, req, reply, '/managed-cases', async () => ({
       status: 200,
-      body: await createCaseFromFields(ctx, fields, partner, currency!, { isTest: true, amountField: 'amountToRecover', successFeeDefault: 20, tag: tag ?? null }, callCtx(req)),
+      body: await createCaseFromFields(
+        ctx,
+        f,
+        partner,
+        currency!,
+        { isTest: true, amount: f.get('amountToRecover', { currency }), creditor: () => ({ companyName: creditorName, officeEmail: undefined }), tag: tag ?? null },
+        callCtx(req),
+      ),
     }));
   });
 
   app.post<IdParams>('/test/cases/:id/advance', async (req) => {
     const partner = partnerOf(req);
     const caseId = caseIdOf(req);
-    const f = new Fields(req.body);
-    const to = f.oneOf('to', ['Active', 'Closed:Paid', 'Closed:NoPayment'] as const, true);
+    const f = api.advanceTestCase.readBody(req.body);
+    const to = f.get('to');
     f.check();
     const current = await loadCase(ctx, req, caseId);
     if (!current.isTestCase) throw validationError([{ field: 'id', message: 'Only test cases can be advanced' }]);
@@ -126,7 +116,7 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       await ctx.cases.CloseCase({ partnerId: partner.id, caseId, closeCode: 'PreLegalExhaustedNoPayment', comment: '', actor: partner.company_name }, callCtx(req));
       return { advanced: true, state: to };
     }
-    const amount = f.money('amount', current.currency, { required: true, positive: true });
+    const amount = f.get('amount', { currency: current.currency, required: true }); // required for Closed:Paid
     f.check();
     const remainder = parseMajor(Math.max(0, current.remainder), currencyDigits(current.currency));
     if (remainder.ok && amount! < remainder.minor) throw validationError([{ field: 'amount', message: `amount: must settle the outstanding balance (${current.remainder}) to close as Paid` }]);
@@ -160,8 +150,8 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   });
 
   app.delete('/test/cases', async (req, reply) => {
-    const f = new Fields(req.query);
-    const tag = f.string('tag', { required: true, max: 100 });
+    const f = api.deleteTestCases.readQuery(req.query);
+    const tag = f.get('tag');
     f.check();
     await purge(req, { tag: tag! });
     return reply.code(204).send();

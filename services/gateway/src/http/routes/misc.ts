@@ -1,8 +1,7 @@
 // Profile, tasks, health and the API description.
-import { validationError } from '@pp/domain';
 import { ping } from '@pp/platform';
 import type { FastifyInstance } from 'fastify';
-import { UUID } from '../body';
+import * as api from '../api';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { money } from '../mappers';
 
@@ -14,11 +13,9 @@ export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.get('/tasks', async (req) => {
     const partner = partnerOf(req);
-    const query = req.query as Record<string, unknown>;
-    const caseId = typeof query.caseId === 'string' ? query.caseId : '';
-    const status = typeof query.status === 'string' ? query.status : '';
-    if (caseId && !UUID.test(caseId)) throw validationError([{ field: 'caseId', message: 'caseId: must be a UUID' }]);
-    if (status && !['Open', 'Escalated', 'Completed', 'Cancelled'].includes(status)) throw validationError([{ field: 'status', message: 'status: must be one of Open, Escalated, Completed, Cancelled' }]);
+    const query = api.listTasks.readQuery(req.query);
+    const caseId = query.get('caseId');
+    const status = query.get('status');
     const out = await ctx.followUp.ListTasks({ partnerId: partner.id, caseId: caseId.toLowerCase(), status }, callCtx(req));
     return out.tasks.map((t) => ({ ...t, amountOwed: money(t.amountOwed, t.currency), completedAt: t.completedAt || null }));
   });

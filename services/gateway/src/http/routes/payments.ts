@@ -1,11 +1,13 @@
 // Payments (SPEC §4): record with idempotency, list, edit, delete, commission settlement.
-import { COMMISSION_STATUSES, DomainError, PAYMENT_RECIPIENTS, validationError, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
+import { DomainError, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
 import type { ledgerV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Fields, parseDate, UUID } from '../body';
+import * as api from '../api';
+import { UUID } from '../body';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
 import { money, paymentJson } from '../mappers';
+import type { Reader } from '../schema';
 import { caseIdOf } from './cases';
 
 type IdParams = { Params: { id: string } };
@@ -31,13 +33,16 @@ async function mirror(ctx: GatewayContext, req: FastifyRequest, events: ledgerV1
   }
 }
 
-function splitFields(f: Fields, currency: string, amountField: string) {
-  const amount = f.money(amountField, currency, { required: true, positive: true });
+type SplitFields = Pick<api.BodyOf<typeof api.recordPayment> & api.BodyOf<typeof api.updatePayment>, 'paymentAmount' | 'payoutCreditor' | 'payoutCollectionPartner'>;
+
+/** The amount and the explicit split; payoutCreditor and payoutCollectionPartner come both or neither (api: bodyRules). */
+function splitFields(f: Reader<SplitFields>, currency: string) {
+  const amount = f.get('paymentAmount', { currency });
   const hasCreditor = f.has('payoutCreditor');
   const hasPartner = f.has('payoutCollectionPartner');
-  const payoutCreditor = f.money('payoutCreditor', currency, {});
-  const payoutPartner = f.money('payoutCollectionPartner', currency, {});
-  if (hasCreditor !== hasPartner) f.problems.push({ field: hasCreditor ? 'payoutCollectionPartner' : 'payoutCreditor', message: 'payoutCreditor and payoutCollectionPartner must be sent together' });
+  const payoutCreditor = f.get('payoutCreditor', { currency });
+  const payoutPartner = f.get('payoutCollectionPartner', { currency });
+  if (hasCreditor !== hasPartner) f.fields.problems.push({ field: hasCreditor ? 'payoutCollectionPartner' : 'payoutCreditor', message: 'payoutCreditor and payoutCollectionPartner must be sent together' });
   const explicitSplit = hasCreditor && hasPartner && payoutCreditor !== undefined && payoutPartner !== undefined ? { payoutCreditor, payoutCollectionPartner: payoutPartner } : undefined;
   return { amount, explicitSplit };
 }
@@ -100,16 +105,16 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const caseId = caseIdOf(req);
     return idempotent(ctx, req, reply, `/cases/${caseId}/payments`, async () => {
       const currency = await currencyOf(ctx, req, caseId);
-      const f = new Fields(req.body);
-      const date = f.date('date', true);
-      const { amount, explicitSplit } = splitFields(f, currency, 'paymentAmount');
-      const recipient = f.oneOf('paymentRecipient', PAYMENT_RECIPIENTS, true);
-      const status = f.oneOf('commissionPaymentStatus', COMMISSION_STATUSES, false);
-      if (recipient === 'Creditor' && status === undefined && !f.problems.some((p) => p.field === 'commissionPaymentStatus')) {
-        f.problems.push({ field: 'commissionPaymentStatus', message: 'commissionPaymentStatus: is required when paymentRecipient is Creditor' });
+      const f = api.recordPayment.readBody(req.body);
+      const date = f.get('date');
+      const { amount, explicitSplit } = splitFields(f, currency);
+      const recipient = f.get('paymentRecipient');
+      const status = f.get('commissionPaymentStatus');
+      if (recipient === 'Creditor' && status === undefined && !f.fields.problems.some((p) => p.field === 'commissionPaymentStatus')) {
+        f.problem('commissionPaymentStatus', 'is required when paymentRecipient is Creditor');
       }
-      const closeCase = f.boolean('closeCase', false);
-      const createFollowUp = f.boolean('createUnpaidCommissionFollowUp', true);
+      const closeCase = f.get('closeCase');
+      const createFollowUp = f.get('createUnpaidCommissionFollowUp');
       f.check();
       const body = await recordPaymentCall(ctx, req, caseId, { date: date!, amount: amount!, recipient: recipient!, commissionStatus: status, explicitSplit, closeCase, createFollowUp, idempotencyKey: key });
       return { status: 200, body };
@@ -120,26 +125,16 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const partner = partnerOf(req);
     const caseId = caseIdOf(req);
     const currency = await currencyOf(ctx, req, caseId);
-    const query = req.query as Record<string, unknown>;
-    const f = new Fields(query);
-    const dateFrom = typeof query.dateFrom === 'string' ? parseDate(query.dateFrom) : undefined;
-    const dateTo = typeof query.dateTo === 'string' ? parseDate(query.dateTo) : undefined;
-    if (query.dateFrom !== undefined && !dateFrom) f.problems.push({ field: 'dateFrom', message: 'dateFrom: must be a date (YYYY-MM-DD)' });
-    if (query.dateTo !== undefined && !dateTo) f.problems.push({ field: 'dateTo', message: 'dateTo: must be a date (YYYY-MM-DD)' });
-    const amountBound = (name: string) => {
-      const v = query[name];
-      if (v === undefined) return '';
-      const parsed = new Fields({ [name]: Number(v) }).money(name, currency, {});
-      if (typeof v !== 'string' || !/^\d{1,13}(\.\d+)?$/.test(v) || parsed === undefined) {
-        f.problems.push({ field: name, message: `${name}: must be a non-negative amount` });
-        return '';
-      }
-      return parsed.toString();
-    };
-    const minAmount = amountBound('minAmount');
-    const maxAmount = amountBound('maxAmount');
+    const f = api.listPayments.readQuery(req.query);
+    const dateFrom = f.get('dateFrom');
+    const dateTo = f.get('dateTo');
+    const minAmount = f.get('minAmount', { currency });
+    const maxAmount = f.get('maxAmount', { currency });
     f.check();
-    const out = await ctx.ledger.ListPayments({ partnerId: partner.id, caseId, dateFrom: dateFrom ?? '', dateTo: dateTo ?? '', minAmount, maxAmount }, callCtx(req));
+    const out = await ctx.ledger.ListPayments(
+      { partnerId: partner.id, caseId, dateFrom: dateFrom ?? '', dateTo: dateTo ?? '', minAmount: minAmount?.toString() ?? '', maxAmount: maxAmount?.toString() ?? '' },
+      callCtx(req),
+    );
     const a = out.account!;
     return out.payments.map((p) => paymentJson(p, { caseId, reference: a.reference, lifecycle: a.lifecycle }));
   });
@@ -159,12 +154,12 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const partner = partnerOf(req);
     const { caseId, paymentId } = paymentIds(req);
     const currency = await currencyOf(ctx, req, caseId, 'PaymentNotFound');
-    const f = new Fields(req.body);
-    const date = f.date('date', true);
-    const { amount, explicitSplit } = splitFields(f, currency, 'paymentAmount');
-    const recipient = f.oneOf('paymentRecipient', ['Creditor', 'CollectionPartner'] as const, true);
-    const status = f.oneOf('commissionPaymentStatus', COMMISSION_STATUSES, false);
-    const consent = f.boolean('reopenCaseIfNeeded', false);
+    const f = api.updatePayment.readBody(req.body);
+    const date = f.get('date');
+    const { amount, explicitSplit } = splitFields(f, currency);
+    const recipient = f.get('paymentRecipient');
+    const status = f.get('commissionPaymentStatus');
+    const consent = f.get('reopenCaseIfNeeded');
     f.check();
     const out = await ctx.ledger.UpdatePayment(
       {
@@ -190,9 +185,8 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.delete<PaymentParams>('/cases/:id/payments/:paymentId', async (req, reply) => {
     const partner = partnerOf(req);
     const { caseId, paymentId } = paymentIds(req);
-    const raw = (req.query as Record<string, unknown>).reopenCaseIfNeeded;
-    if (raw !== undefined && raw !== 'true' && raw !== 'false') throw validationError([{ field: 'reopenCaseIfNeeded', message: 'reopenCaseIfNeeded: must be true or false' }]);
-    const out = await ctx.ledger.DeletePayment({ partnerId: partner.id, caseId, paymentId, reopenConsent: raw === 'true', actor: partner.company_name }, callCtx(req));
+    const reopenConsent = api.deletePayment.readQuery(req.query).get('reopenCaseIfNeeded');
+    const out = await ctx.ledger.DeletePayment({ partnerId: partner.id, caseId, paymentId, reopenConsent, actor: partner.company_name }, callCtx(req));
     await mirror(ctx, req, out.accountEvents);
     return reply.code(204).send();
   });
@@ -200,8 +194,8 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.post<PaymentParams>('/cases/:id/payments/:paymentId/commission', async (req) => {
     const partner = partnerOf(req);
     const { caseId, paymentId } = paymentIds(req);
-    const f = new Fields(req.body);
-    f.oneOf('status', ['Paid'] as const, true);
+    const f = api.settleCommission.readBody(req.body);
+    f.get('status');
     f.check();
     const out = await ctx.ledger.SettleCommission({ partnerId: partner.id, caseId, paymentId, actor: partner.company_name }, callCtx(req));
     return paymentResponse(req, caseId, out.payment, out.reference);

@@ -1,8 +1,9 @@
 // Webhook subscriptions and the delivery log (SPEC §6); case-lifecycle owns them.
-import { DomainError, WEBHOOK_EVENTS } from '@pp/domain';
+import { DomainError } from '@pp/domain';
 import type { caseLifecycleV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Fields, UUID } from '../body';
+import * as api from '../api';
+import { UUID } from '../body';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
 
@@ -22,8 +23,6 @@ function webhookJson(w: caseLifecycleV1.Webhook__Output, withSecret: boolean) {
   };
 }
 
-const MAX_URL = 2048;
-
 function idOf(req: FastifyRequest<IdParams>, notFound: 'WebhookNotFound' | 'EventNotFound'): string {
   if (!UUID.test(req.params.id)) throw new DomainError(notFound, notFound === 'WebhookNotFound' ? 'Webhook not found' : 'Event not found');
   return req.params.id.toLowerCase();
@@ -33,10 +32,10 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.post('/webhooks', async (req, reply) => {
     const partner = partnerOf(req);
     idempotencyKeyOf(req);
-    const f = new Fields(req.body);
-    const url = f.string('url', { required: true, max: MAX_URL });
-    const events = f.listOf('events', WEBHOOK_EVENTS, true);
-    const isTestMode = f.boolean('isTestMode', false);
+    const f = api.createWebhook.readBody(req.body);
+    const url = f.get('url');
+    const events = f.get('events');
+    const isTestMode = f.get('isTestMode');
     f.check();
     return idempotent(ctx, req, reply, '/webhooks', async () => {
       const created = await ctx.cases.CreateWebhook({ partnerId: partner.id, url: url!, events: events!, isTestMode }, callCtx(req));
@@ -50,11 +49,9 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   });
 
   app.get('/webhooks/events', async (req) => {
-    const f = new Fields(req.query);
-    const caseId = f.uuid('caseId', false);
-    const sinceText = f.string('since', { max: 40 });
-    const since = sinceText === undefined ? undefined : new Date(sinceText);
-    if (since !== undefined && (Number.isNaN(since.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(sinceText ?? ''))) f.problems.push({ field: 'since', message: 'since: must be an ISO 8601 date or timestamp' });
+    const f = api.listWebhookEvents.readQuery(req.query);
+    const caseId = f.get('caseId');
+    const since = f.get('since');
     f.check();
     const out = await ctx.cases.ListWebhookEvents({ partnerId: partnerOf(req).id, caseId: caseId?.toLowerCase() ?? '', since: since?.toISOString() ?? '', limit: 1000 }, callCtx(req));
     return out.events.map((e) => ({
@@ -80,12 +77,12 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.put<IdParams>('/webhooks/:id', async (req) => {
     const id = idOf(req, 'WebhookNotFound');
-    const f = new Fields(req.body);
-    const url = f.string('url', { max: MAX_URL });
-    const events = f.listOf('events', WEBHOOK_EVENTS, false);
+    const f = api.updateWebhook.readBody(req.body);
+    const url = f.get('url');
+    const events = f.get('events');
     const hasActive = f.has('isActive');
-    const isActive = f.boolean('isActive', false);
-    const regenerateSecret = f.boolean('regenerateSecret', false);
+    const isActive = f.get('isActive');
+    const regenerateSecret = f.get('regenerateSecret');
     f.check();
     const out = await ctx.cases.UpdateWebhook(
       { partnerId: partnerOf(req).id, id, hasUrl: url !== undefined, url: url ?? '', hasEvents: events !== undefined, events: events ?? [], hasIsActive: hasActive, isActive, regenerateSecret },

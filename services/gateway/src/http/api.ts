@@ -1,0 +1,797 @@
+// The REST contract (SPEC.md) as data: every operation the gateway serves with its request fields and
+// response shapes. The route handlers read their bodies and queries through these declarations, and
+// GET /openapi.json is generated from them; a served route without an entry here stops the gateway
+// at start (./openapi, assertDocumented).
+import { CLOSE_CODE_NAMES, COMMISSION_STATUSES, ENGAGEMENT_PHASES, ERROR_TYPES, LIFECYCLES, PAYMENT_RECIPIENTS, TASK_STATUSES, WEBHOOK_EVENTS, type ErrorType } from '@pp/domain';
+import { Reader, t, type JsonSchema, type Shape } from './schema';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Auth = 'partner' | 'admin' | 'public';
+
+export interface ResponseSpec {
+  readonly description: string;
+  /** JSON body; absent for a response without body */
+  readonly schema?: JsonSchema;
+  /** another content type than application/json, with its schema */
+  readonly content?: { readonly type: string; readonly schema: JsonSchema };
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly schema: JsonSchema }>>;
+}
+
+type NoFields = Record<never, never>;
+
+export interface OperationSpec<B extends Shape = NoFields, Q extends Shape = NoFields> {
+  readonly method: Method;
+  /** the route as Fastify has it: /cases/:id */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: string;
+  readonly auth: Auth;
+  readonly body?: B;
+  /** JSON Schema of the rules across body fields that the handler checks in code (combined with allOf) */
+  readonly bodyRules?: readonly JsonSchema[];
+  /** a missing or null body counts as {} */
+  readonly bodyOptional?: boolean;
+  readonly query?: Q;
+  /** the query answers 400 at its first bad parameter (otherwise every bad field is listed) */
+  readonly queryFailFast?: boolean;
+  /** descriptions of the path parameters (each one a UUID) */
+  readonly params?: Readonly<Record<string, string>>;
+  /** takes an Idempotency-Key (SPEC §4.2) */
+  readonly idempotent?: boolean;
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
+}
+
+export interface Operation<B extends Shape = NoFields, Q extends Shape = NoFields> extends OperationSpec<B, Q> {
+  readBody(raw: unknown): Reader<B>;
+  readQuery(raw: unknown): Reader<Q>;
+}
+
+/** The body shape of an operation. */
+export type BodyOf<O> = O extends Operation<infer B, Shape> ? B : never;
+
+const OPERATIONS: Operation<Shape, Shape>[] = [];
+
+function op<B extends Shape = NoFields, Q extends Shape = NoFields>(spec: OperationSpec<B, Q>): Operation<B, Q> {
+  const operation: Operation<B, Q> = {
+    ...spec,
+    readBody: (raw) => new Reader(spec.body ?? ({} as B), spec.bodyOptional ? (raw ?? {}) : raw),
+    readQuery: (raw) => new Reader(spec.query ?? ({} as Q), raw, { failFast: spec.queryFailFast === true }),
+  };
+  OPERATIONS.push(operation as unknown as Operation<Shape, Shape>);
+  return operation;
+}
+
+/** Every documented operation, in the order of the document. */
+export function operations(): readonly Operation<Shape, Shape>[] {
+  return OPERATIONS;
+}
+
+// ---- response shapes (components.schemas)
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (schema: JsonSchema): JsonSchema =>
+  typeof schema.type === 'string' ? { ...schema, type: [schema.type, 'null'], ...(Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {}) } : { oneOf: [schema, { type: 'null' }] };
+const str = (description?: string): JsonSchema => ({ type: 'string', ...(description ? { description } : {}) });
+const uuid = (description?: string): JsonSchema => ({ type: 'string', format: 'uuid', ...(description ? { description } : {}) });
+const timestamp = (description = 'ISO 8601 UTC timestamp'): JsonSchema => ({ type: 'string', format: 'date-time', description });
+const calendarDate = (description = 'Calendar date YYYY-MM-DD'): JsonSchema => ({ type: 'string', format: 'date', description });
+const money = (description = 'Major units of the currency (1250.5 = 1,250.50)'): JsonSchema => ({ type: 'number', description });
+const int = (description?: string): JsonSchema => ({ type: 'integer', ...(description ? { description } : {}) });
+const bool = (description?: string): JsonSchema => ({ type: 'boolean', ...(description ? { description } : {}) });
+const oneOfValues = (values: readonly string[], description?: string): JsonSchema => ({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+const arrayOf = (items: JsonSchema, description?: string): JsonSchema => ({ type: 'array', items, ...(description ? { description } : {}) });
+/** An object whose every listed property is always present. */
+const obj = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({ type: 'object', ...(description ? { description } : {}), properties, required: Object.keys(properties) });
+
+const AUDIT_TYPES = ['PaymentRecorded', 'PaymentUpdated', 'PaymentDeleted', 'CommissionSettled', 'CaseClosed', 'CaseReopened'] as const;
+const EMAIL_KINDS = ['invoice', 'chase', 'reminder'] as const;
+const TASK_TYPES = ['InvoiceClient', 'ChaseClient'] as const;
+
+const partnerProfile = {
+  id: uuid(),
+  companyName: str(),
+  officeEmail: { type: 'string', format: 'email' },
+  preLegalRevenueShare: { type: 'number', minimum: 0, maximum: 1, description: "The platform's share of the partner's commission on pre-legal cases (0.4 = 40 %)" },
+  legalRevenueShare: { type: 'number', minimum: 0, maximum: 1, description: "The platform's share of the partner's commission on legal cases" },
+};
+
+const webhookProperties = {
+  id: uuid(),
+  url: { type: 'string', format: 'uri' },
+  events: arrayOf(oneOfValues(WEBHOOK_EVENTS)),
+  isActive: bool(),
+  isTestMode: bool('Receives the events of test cases only (otherwise production events only)'),
+  createdUtc: timestamp(),
+  updatedUtc: timestamp(),
+  disabledReason: nullable(str('Why the platform disabled the subscription (a 410 answer, or too many failed events)')),
+};
+
+const eventBase = { caseId: uuid(), reference: str('The case reference'), sequence: int('Per-case event counter, to order the events of a case') };
+
+export const SCHEMAS = {
+  ErrorBody: {
+    type: 'object',
+    description: 'The error body of every 4xx and 5xx answer except 401 and 403. `error` and `message` repeat the first entry.',
+    properties: {
+      businessErrors: arrayOf(obj({ type: oneOfValues(ERROR_TYPES), message: str(), field: nullable(str('The offending field on validation errors')) }), 'One entry per problem'),
+      error: oneOfValues(ERROR_TYPES),
+      message: str(),
+      errorId: str('On 5xx only: the id under which the server logged the failure'),
+    },
+    required: ['businessErrors', 'error', 'message'],
+  },
+  Problem: {
+    ...obj({ type: oneOfValues(['Unauthorized', 'Forbidden']), title: str(), status: { type: 'integer', enum: [401, 403] }, detail: str() }),
+    description: 'RFC 9457 problem details: a missing or unknown key (401), a partner key on the operator API (403).',
+  },
+  RateLimited: obj({ error: { type: 'string', const: 'rate_limit_exceeded' }, message: str(), retryAfter: int('Seconds to wait, as in the Retry-After header') }, 'The per-key rate limit (RATE_LIMIT_PER_MINUTE) is exceeded.'),
+  Partner: obj(partnerProfile, 'A collection partner'),
+  PartnerCreated: obj({ ...partnerProfile, apiKey: str('The partner API key (header XApiKey), shown this once: only its hash is stored') }),
+  Creditor: obj({ companyName: nullable(str()), officeEmail: nullable(str()) }),
+  Debtor: obj({ type: nullable(oneOfValues(['Company', 'Person'])), name: nullable(str()) }),
+  Case: obj(
+    {
+      id: uuid(),
+      reference: { type: 'string', pattern: '^[A-Z0-9]{8}$', description: 'Unique case reference, 8 characters [A-Z0-9]' },
+      isTestCase: bool(),
+      lifecycle: oneOfValues(LIFECYCLES),
+      closeCode: nullable(oneOfValues(CLOSE_CODE_NAMES, 'Set only when the lifecycle is Closed')),
+      currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217' },
+      grossAmount: money(),
+      interestFees: money(),
+      reminderFees: money(),
+      collectionFees: money(),
+      totalAddedFees: money('interestFees + reminderFees + collectionFees'),
+      totalPayments: money(),
+      remainder: money('grossAmount + totalAddedFees − totalPayments; negative when overpaid'),
+      preLegalSuccessFee: { type: 'number', minimum: 0, maximum: 100, description: "The partner's success fee in percent (20.5 = 20.5 %)" },
+      currentEngagementPhase: oneOfValues(ENGAGEMENT_PHASES),
+      creditorReference: nullable(str()),
+      creditor: nullable(ref('Creditor')),
+      debtor: nullable(ref('Debtor')),
+      dateCreated: timestamp(),
+      dateUpdated: timestamp(),
+      dateFinished: nullable(timestamp('When the case closed; null unless Closed')),
+    },
+    'A debt-collection case',
+  ),
+  CasePage: obj({
+    page: obj({ totalResults: int(), pageSize: int(), currentPage: int(), responseCount: int(), totalPages: int() }),
+    cases: arrayOf(ref('Case')),
+  }),
+  CloseResult: obj({
+    caseReference: str(),
+    closeCode: oneOfValues(CLOSE_CODE_NAMES),
+    closeCodeDescription: str(),
+    comment: nullable(str()),
+    closedAt: timestamp(),
+    closedBy: obj({ userId: { type: 'null', description: 'The API knows no individual users' }, userName: str("The partner's company name") }),
+    finalOutstandingAmount: money(),
+    totalPayments: money(),
+    totalRecovered: money(),
+  }),
+  AuditEntry: obj(
+    {
+      id: uuid(),
+      type: oneOfValues(AUDIT_TYPES),
+      paymentId: nullable(uuid()),
+      before: nullable({ type: 'object', description: 'The payment or case values before the change' }),
+      after: nullable({ type: 'object', description: 'The payment or case values after the change' }),
+      actor: str(),
+      at: timestamp(),
+    },
+    'An append-only audit entry',
+  ),
+  Payment: obj(
+    {
+      id: uuid(),
+      date: calendarDate(),
+      paymentAmount: money(),
+      grossAmount: money('Same value as paymentAmount'),
+      currency: str('The case currency'),
+      paymentRecipient: oneOfValues(PAYMENT_RECIPIENTS),
+      recipient: oneOfValues(PAYMENT_RECIPIENTS, 'Same value as paymentRecipient'),
+      method: { type: 'null', description: 'No payment method is recorded' },
+      commissionPaymentStatus: oneOfValues(COMMISSION_STATUSES),
+      payoutCreditor: money(),
+      payoutCollectionPartner: money(),
+      platformFee: money("The platform's revenue share of payoutCollectionPartner"),
+      invoice: obj({ invoiceId: uuid('The case id'), reference: str('The case reference'), status: oneOfValues(LIFECYCLES, 'The case lifecycle') }, 'The case the payment belongs to'),
+      invoiced: bool('An invoicing run took the payout: the payment is frozen'),
+      platformInvoiceId: nullable(uuid('The revenue-share invoice; null until an invoicing run took the payout')),
+      dateCreated: timestamp(),
+      dateUpdated: timestamp(),
+    },
+    'A payment of a case',
+  ),
+  PaymentRecorded: obj({
+    paymentId: uuid(),
+    caseReference: str(),
+    date: calendarDate(),
+    paymentAmount: money(),
+    payoutCreditor: money(),
+    payoutCollectionPartner: money(),
+    platformFee: money(),
+    paymentRecipient: oneOfValues(PAYMENT_RECIPIENTS),
+    commissionPaymentStatus: oneOfValues(COMMISSION_STATUSES),
+    closeCase: bool('As sent'),
+    caseClosed: bool('The payment closed the case as Paid'),
+    closeCode: nullable(oneOfValues(CLOSE_CODE_NAMES)),
+    remainingAmount: money('The case remainder after this payment'),
+    warnings: arrayOf(str(), 'Advisory only; empty when there is nothing to flag'),
+  }),
+  InvoicingRun: obj({
+    invoicedPayouts: int('Payouts invoiced by this run'),
+    invoices: arrayOf(obj({ id: uuid(), partnerId: uuid(), currency: str(), totalPlatformFee: money(), payoutCount: int() }), 'One revenue-share invoice per partner and currency'),
+  }),
+  Task: obj({
+    id: uuid(),
+    type: oneOfValues(TASK_TYPES),
+    status: oneOfValues(TASK_STATUSES),
+    caseId: uuid(),
+    paymentId: uuid(),
+    amountOwed: money('The commission owed (payoutCollectionPartner)'),
+    currency: str(),
+    dueAt: timestamp(),
+    reminderCount: int('ChaseClient: reminder emails sent after the chase email'),
+    createdAt: timestamp(),
+    completedAt: nullable(timestamp()),
+  }),
+  Email: obj({
+    id: uuid(),
+    kind: oneOfValues(EMAIL_KINDS),
+    to: str(),
+    subject: str(),
+    text: str(),
+    caseId: nullable(uuid()),
+    paymentId: nullable(uuid()),
+    createdAt: timestamp(),
+    sentAt: nullable(timestamp()),
+    attempts: int(),
+    lastError: nullable(str()),
+  }),
+  Webhook: obj(webhookProperties, 'A webhook subscription'),
+  WebhookWithSecret: obj(
+    { ...webhookProperties, secret: { type: 'string', pattern: '^whsec_', description: 'whsec_ + base64 of the signing key; shown only on creation and regeneration' } },
+    'A webhook subscription with its signing secret',
+  ),
+  WebhookDelivery: obj({
+    id: uuid(),
+    subscriptionId: uuid(),
+    caseId: uuid(),
+    eventType: oneOfValues(WEBHOOK_EVENTS),
+    payload: str('The delivered envelope (WebhookEnvelope) as a JSON string'),
+    createdAt: timestamp(),
+    deliveredAt: nullable(timestamp()),
+    attemptCount: int(),
+    lastResponseCode: nullable(int()),
+    lastError: nullable(str()),
+  }),
+  ReplayResult: obj({ eventId: uuid(), subscriptionId: uuid(), eventType: oneOfValues(WEBHOOK_EVENTS) }),
+  AdvanceResult: obj({ advanced: bool('false when the case was already in that state'), state: str('Active, Paused, Closed:Paid, Closed:NoPayment or Closed:<closeCode>') }),
+  Health: obj({ status: { type: 'string', const: 'ok' } }),
+  Readiness: obj({ status: oneOfValues(['ready', 'not-ready']), checks: obj({ database: bool(), ledger: bool(), caseLifecycle: bool(), followUp: bool() }) }),
+  WebhookEnvelope: obj({
+    id: uuid('The delivery id; also the webhook-id header, the same on every retry'),
+    specVersion: { type: 'string', const: '1.0' },
+    event: oneOfValues(WEBHOOK_EVENTS),
+    timestamp: timestamp(),
+    classification: oneOfValues(['production', 'test']),
+    data: { type: 'object', description: 'The event data (CaseUpdatedData, CaseClosedData, PaymentEventData or PaymentDeletedData); always carries `sequence`', required: ['caseId', 'reference', 'sequence'] },
+  }),
+  CaseUpdatedData: obj({ ...eventBase, oldLifecycle: oneOfValues(LIFECYCLES), newLifecycle: oneOfValues(LIFECYCLES), remainder: money() }),
+  CaseClosedData: obj({ ...eventBase, closeCode: oneOfValues(CLOSE_CODE_NAMES), comment: nullable(str()), remainder: money() }),
+  PaymentEventData: obj({ ...eventBase, payment: ref('Payment') }),
+  PaymentDeletedData: obj({ ...eventBase, paymentId: uuid(), paymentAmount: money() }),
+} satisfies Record<string, JsonSchema>;
+
+// ---- response helpers
+
+const json = (description: string, schema: JsonSchema, headers?: ResponseSpec['headers']): ResponseSpec => ({ description, schema, ...(headers ? { headers } : {}) });
+const noContent = (description: string): ResponseSpec => ({ description });
+
+/** An error answer: the ErrorBody with `error` one of `types`. */
+function failure(types: readonly ErrorType[], description: string, headers?: ResponseSpec['headers']): ResponseSpec {
+  return {
+    description: `${types.join(', ')}: ${description}`,
+    schema: { allOf: [ref('ErrorBody'), { type: 'object', properties: { error: { enum: [...types] } } }] },
+    ...(headers ? { headers } : {}),
+  };
+}
+
+export const HEADERS = {
+  retryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
+  replayed: { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+};
+
+const caseNotFound = failure(['CaseNotFound'], 'No such case, or not yours (an id that is no UUID answers the same).');
+const paymentNotFound = failure(['PaymentNotFound'], 'No such payment (deleted, of another case, or not yours).');
+const idempotencyAnswers = {
+  409: failure(['IdempotencyKeyInUse'], 'A request with this Idempotency-Key is still running; retry after Retry-After. (Also CaseClosed on a closed case.)', { 'Retry-After': HEADERS.retryAfter }),
+  422: failure(['IdempotencyConflict'], 'The Idempotency-Key was used with another body or path.'),
+};
+const replayedHeader = { 'Idempotency-Replayed': HEADERS.replayed };
+
+// ---- shared request fields
+
+const debtor = (required: boolean) => t.object({ type: t.oneOf(['Company', 'Person'] as const, { required: true }), name: t.string({ required: true, max: 200 }) }, { required, description: 'The debtor' });
+const caseMoney = {
+  interestFees: t.money({ default: 0 }),
+  reminderFees: t.money({ default: 0 }),
+  collectionFees: t.money({ default: 0 }),
+};
+const caseDetails = {
+  currentEngagementPhase: t.oneOf(ENGAGEMENT_PHASES, { default: 'Pre-legal' }),
+  creditorReference: t.string({ max: 200 }),
+};
+const split = {
+  payoutCreditor: t.money({ description: 'Explicit split: sent together with payoutCollectionPartner (both or neither); the two sum to paymentAmount within 0.01.' }),
+  payoutCollectionPartner: t.money({ description: 'Explicit split: sent together with payoutCreditor (both or neither).' }),
+};
+const PAYOUTS_TOGETHER: JsonSchema = { dependentRequired: { payoutCreditor: ['payoutCollectionPartner'], payoutCollectionPartner: ['payoutCreditor'] } };
+const caseIdParam = { id: 'The case id' };
+const paymentParams = { id: 'The case id', paymentId: 'The payment id' };
+const SPLIT_RULES =
+  'Without payouts, payoutCollectionPartner = round_half_up(paymentAmount × successFee / 100) in minor units and the creditor gets the rest; platformFee = round_half_up(payoutCollectionPartner × revenue share of the case phase). Rules checked after the fields: payoutCreditor and payoutCollectionPartner both or neither; amounts with the digits of the case currency.';
+
+// ---- the operations (SPEC §2–§8)
+
+export const createPartner = op({
+  method: 'POST',
+  path: '/admin/partners',
+  operationId: 'createPartner',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'Create a collection partner and its API key',
+  description: 'The API key in the answer is shown this once; only its hash is stored.',
+  body: {
+    companyName: t.string({ required: true, max: 200 }),
+    officeEmail: t.email({ required: true, description: 'Where follow-up emails go' }),
+    preLegalRevenueShare: t.rate({ unit: 1, max: 1, default: 0.4, invalid: 'must be a fraction between 0 and 1 with at most 6 decimals', description: "The platform's share of the commission on pre-legal cases." }),
+    legalRevenueShare: t.rate({ unit: 1, max: 1, default: 0.2, invalid: 'must be a fraction between 0 and 1 with at most 6 decimals', description: "The platform's share of the commission on legal cases." }),
+  },
+  responses: { 201: json('The partner, with its API key', ref('PartnerCreated')) },
+});
+
+export const createCase = op({
+  method: 'POST',
+  path: '/admin/cases',
+  operationId: 'createCase',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'Create a case for a partner',
+  description: 'The case starts Active. partnerId and currency are checked first; the amounts are then checked against the currency digits. An unknown partnerId → 400 ValidationError on partnerId.',
+  body: {
+    partnerId: t.uuid({ required: true }),
+    currency: t.currency({ required: true }),
+    grossAmount: t.money({ required: true, positive: true, description: 'The debt to recover.' }),
+    ...caseMoney,
+    successFee: t.rate({ unit: 100, max: 100, required: true, invalid: 'at most 4 decimals', description: "The partner's success fee in percent (20.5 = 20.5 %)." }),
+    isTestCase: t.boolean(false),
+    ...caseDetails,
+    creditor: t.object({ companyName: t.string({ max: 200 }), officeEmail: t.email() }),
+    debtor: debtor(false),
+  },
+  responses: { 201: json('The case', ref('Case')) },
+});
+
+export const runInvoicing = op({
+  method: 'POST',
+  path: '/admin/invoicing-runs',
+  operationId: 'runInvoicing',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'Invoice the platform revenue share of every payout not invoiced yet',
+  description: 'One revenue-share invoice per partner and currency; invoiced payments are frozen (edits and deletes answer 422 PaymentInvoiced). Running it again invoices only new payouts. The body may be empty.',
+  body: { partnerId: t.uuid({ description: 'Only this partner; all partners when absent.' }) },
+  bodyOptional: true,
+  responses: { 200: json('The run', ref('InvoicingRun')) },
+});
+
+export const listCases = op({
+  method: 'GET',
+  path: '/cases',
+  operationId: 'listCases',
+  tag: 'Cases',
+  auth: 'partner',
+  summary: "The caller's cases, paginated",
+  query: {
+    Statuses: t.query.list(LIFECYCLES, { label: 'lifecycle', aliases: ['statuses'], description: 'Only cases in these lifecycles.' }),
+    Page: t.query.int({ min: 1, max: 1_000_000, default: 1, digits: 9, aliases: ['page'], description: 'Page number, from 1.' }),
+    PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
+    includeTestCases: t.query.boolean({ aliases: ['IncludeTestCases'], description: 'Test cases are hidden unless true.' }),
+  },
+  queryFailFast: true,
+  responses: { 200: json('One page of cases', ref('CasePage')) },
+});
+
+export const getCase = op({
+  method: 'GET',
+  path: '/cases/:id',
+  operationId: 'getCase',
+  tag: 'Cases',
+  auth: 'partner',
+  summary: 'One case (test cases too)',
+  params: caseIdParam,
+  responses: { 200: json('The case', ref('Case')), 404: caseNotFound },
+});
+
+export const getAudit = op({
+  method: 'GET',
+  path: '/cases/:id/audit',
+  operationId: 'getCaseAudit',
+  tag: 'Cases',
+  auth: 'partner',
+  summary: 'The append-only audit trail of a case',
+  params: caseIdParam,
+  responses: { 200: json('Oldest first', arrayOf(ref('AuditEntry'))), 404: caseNotFound },
+});
+
+export const closeCase = op({
+  method: 'POST',
+  path: '/cases/:id/close',
+  operationId: 'closeCase',
+  tag: 'Cases',
+  auth: 'partner',
+  summary: 'Close a case with a close code',
+  description: 'Paid needs ≥ 1 payment and remainder ≤ 0; PartiallyPaid needs ≥ 1 payment and remainder > 0; the other codes need nothing.',
+  params: caseIdParam,
+  body: {
+    closeCode: t.oneOf(CLOSE_CODE_NAMES, { required: true }),
+    comment: t.string({ max: 2000 }),
+  },
+  responses: {
+    200: json('The case is closed', ref('CloseResult')),
+    400: failure(['ValidationError', 'CloseCodeNotAllowed'], 'A bad field, or the close code is not allowed for the balance.'),
+    404: caseNotFound,
+    409: failure(['CaseAlreadyClosed'], 'The case is already closed.'),
+  },
+});
+
+export const recordPayment = op({
+  method: 'POST',
+  path: '/cases/:id/payments',
+  operationId: 'recordPayment',
+  tag: 'Payments',
+  auth: 'partner',
+  summary: 'Record a payment and split it',
+  description: `${SPLIT_RULES} commissionPaymentStatus is required when paymentRecipient is Creditor, else ignored and set to Paid. closeCase closes the case as Paid only when this payment brings the remainder to ≤ 0 (otherwise the payment is recorded and the case stays open).`,
+  params: caseIdParam,
+  idempotent: true,
+  body: {
+    date: t.date({ required: true }),
+    paymentAmount: t.money({ required: true, positive: true }),
+    ...split,
+    paymentRecipient: t.oneOf(PAYMENT_RECIPIENTS, {
+      required: true,
+      description: 'CollectionPartner: the debtor paid the partner; Creditor: the debtor paid the creditor directly; Platform: paid through the platform.',
+    }),
+    commissionPaymentStatus: t.oneOf(COMMISSION_STATUSES, { description: 'Required when paymentRecipient is Creditor; otherwise ignored (Paid).' }),
+    closeCase: t.boolean(false),
+    createUnpaidCommissionFollowUp: t.boolean(true, { description: 'Start the unpaid-commission follow-up for a Creditor + Unpaid payment on a production case.' }),
+  },
+  bodyRules: [PAYOUTS_TOGETHER, { if: { type: 'object', properties: { paymentRecipient: { const: 'Creditor' } }, required: ['paymentRecipient'] }, then: { required: ['commissionPaymentStatus'] } }],
+  responses: {
+    200: json('The payment is recorded', ref('PaymentRecorded'), replayedHeader),
+    404: caseNotFound,
+    409: failure(['CaseClosed', 'IdempotencyKeyInUse'], 'The case is closed; or a request with this Idempotency-Key is still running (retry after Retry-After).', { 'Retry-After': HEADERS.retryAfter }),
+    422: idempotencyAnswers[422],
+  },
+});
+
+export const listPayments = op({
+  method: 'GET',
+  path: '/cases/:id/payments',
+  operationId: 'listPayments',
+  tag: 'Payments',
+  auth: 'partner',
+  summary: 'The live payments of a case, newest first',
+  params: caseIdParam,
+  query: {
+    dateFrom: t.query.date(),
+    dateTo: t.query.date(),
+    minAmount: t.query.amount(),
+    maxAmount: t.query.amount(),
+  },
+  responses: { 200: json('date descending, then creation descending', arrayOf(ref('Payment'))), 404: caseNotFound },
+});
+
+const correctionAnswers = {
+  404: paymentNotFound,
+  409: failure(['ReopenConsentRequired'], 'The correction would leave a case closed as Paid with remainder > 0; send reopenCaseIfNeeded to consent. Nothing changed.'),
+  422: failure(['PaymentInvoiced'], 'An invoicing run took the payout; nothing changed.'),
+};
+
+export const updatePayment = op({
+  method: 'PUT',
+  path: '/cases/:id/payments/:paymentId',
+  operationId: 'updatePayment',
+  tag: 'Payments',
+  auth: 'partner',
+  summary: 'Correct a payment',
+  description: `${SPLIT_RULES} Without payouts the split is recomputed. With reopenCaseIfNeeded a case closed as Paid that the correction leaves with remainder > 0 goes back to Active.`,
+  params: paymentParams,
+  body: {
+    date: t.date({ required: true }),
+    paymentAmount: t.money({ required: true, positive: true }),
+    ...split,
+    paymentRecipient: t.oneOf(['Creditor', 'CollectionPartner'] as const, { required: true }),
+    commissionPaymentStatus: t.oneOf(COMMISSION_STATUSES),
+    reopenCaseIfNeeded: t.boolean(false),
+  },
+  bodyRules: [PAYOUTS_TOGETHER],
+  responses: { 200: json('The corrected payment', ref('Payment')), ...correctionAnswers },
+});
+
+export const deletePayment = op({
+  method: 'DELETE',
+  path: '/cases/:id/payments/:paymentId',
+  operationId: 'deletePayment',
+  tag: 'Payments',
+  auth: 'partner',
+  summary: 'Delete a payment (its payout goes with it)',
+  description: 'The audit trail keeps a PaymentDeleted entry with the deleted values. A second delete → 404.',
+  params: paymentParams,
+  query: { reopenCaseIfNeeded: t.query.boolean({ description: 'Consent to reopen a case closed as Paid that the delete leaves with remainder > 0.' }) },
+  queryFailFast: true,
+  responses: { 204: noContent('Deleted'), ...correctionAnswers },
+});
+
+export const settleCommission = op({
+  method: 'POST',
+  path: '/cases/:id/payments/:paymentId/commission',
+  operationId: 'settleCommission',
+  tag: 'Payments',
+  auth: 'partner',
+  summary: "Mark the partner's commission on a Creditor payment as paid",
+  description: 'Completes the unpaid-commission follow-up and writes CommissionSettled to the audit trail; repeating it is a no-op. Only for paymentRecipient Creditor (else 400 ValidationError).',
+  params: paymentParams,
+  body: { status: t.oneOf(['Paid'] as const, { required: true }) },
+  responses: { 200: json('The payment', ref('Payment')), 404: paymentNotFound },
+});
+
+export const createTestCase = op({
+  method: 'POST',
+  path: '/managed-cases',
+  operationId: 'createTestCase',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'Create a test case assigned to the caller',
+  description:
+    'Partners create test cases only: isTest must be true. isTest, currencyCode, date, creditorCompanyName, tag and the presence of debtor are checked first; then the amounts (with the digits of currencyCode) and the rest. amountToRecover becomes the grossAmount, currencyCode the currency.',
+  idempotent: true,
+  body: {
+    isTest: t.boolean(false, { documentRequired: true, schema: { const: true, default: undefined }, description: 'Must be true.' }),
+    currencyCode: t.currency({ required: true }),
+    date: t.date({ required: true }),
+    creditorCompanyName: t.string({ required: true, max: 200 }),
+    tag: t.string({ max: 100, description: 'A label for deleting test cases in bulk (DELETE /test/cases?tag=).' }),
+    debtor: debtor(true),
+    amountToRecover: t.money({ required: true, positive: true }),
+    ...caseMoney,
+    successFee: t.rate({ unit: 100, max: 100, default: 20, invalid: 'at most 4 decimals', description: 'Success fee in percent.' }),
+    ...caseDetails,
+  },
+  responses: { 200: json('The test case', ref('Case'), replayedHeader), ...idempotencyAnswers },
+});
+
+export const advanceTestCase = op({
+  method: 'POST',
+  path: '/test/cases/:id/advance',
+  operationId: 'advanceTestCase',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'Move a test case to a state',
+  description: 'Closed:Paid records a payment of `amount` (required; it must settle the balance) and closes as Paid; Closed:NoPayment closes with PreLegalExhaustedNoPayment. Already in that state → advanced: false. A production case → 400.',
+  params: caseIdParam,
+  body: {
+    to: t.oneOf(['Active', 'Closed:Paid', 'Closed:NoPayment'] as const, { required: true }),
+    amount: t.money({ positive: true, description: 'Required for Closed:Paid; in the case currency.' }),
+  },
+  bodyRules: [{ if: { type: 'object', properties: { to: { const: 'Closed:Paid' } }, required: ['to'] }, then: { required: ['amount'] } }],
+  responses: { 200: json('The state', ref('AdvanceResult')), 404: caseNotFound },
+});
+
+export const deleteTestCase = op({
+  method: 'DELETE',
+  path: '/test/cases/:id',
+  operationId: 'deleteTestCase',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'Hard-delete a test case with everything attached',
+  description: 'A production case is never deleted.',
+  params: caseIdParam,
+  responses: { 204: noContent('Deleted'), 404: caseNotFound },
+});
+
+export const deleteTestCases = op({
+  method: 'DELETE',
+  path: '/test/cases',
+  operationId: 'deleteTestCasesByTag',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: "Hard-delete the caller's test cases with a tag",
+  query: { tag: t.string({ required: true, max: 100 }) },
+  responses: { 204: noContent('Deleted (also when none had the tag)') },
+});
+
+export const getMe = op({
+  method: 'GET',
+  path: '/me',
+  operationId: 'getMe',
+  tag: 'Partner',
+  auth: 'partner',
+  summary: "The caller's partner profile",
+  responses: { 200: json('The partner', ref('Partner')) },
+});
+
+export const listTasks = op({
+  method: 'GET',
+  path: '/tasks',
+  operationId: 'listTasks',
+  tag: 'Follow-up',
+  auth: 'partner',
+  summary: "The caller's unpaid-commission follow-up tasks",
+  query: { caseId: t.query.uuid(), status: t.query.oneOf(TASK_STATUSES) },
+  queryFailFast: true,
+  responses: { 200: json('The tasks', arrayOf(ref('Task'))) },
+});
+
+export const listMail = op({
+  method: 'GET',
+  path: '/mail',
+  operationId: 'listMail',
+  tag: 'Follow-up',
+  auth: 'partner',
+  summary: "The caller's sent follow-up mail, newest first",
+  query: { limit: t.query.int({ min: 1, max: 500, default: 100, digits: 3 }) },
+  queryFailFast: true,
+  responses: { 200: json('The emails', arrayOf(ref('Email'))) },
+});
+
+export const createWebhook = op({
+  method: 'POST',
+  path: '/webhooks',
+  operationId: 'createWebhook',
+  tag: 'Webhooks',
+  auth: 'partner',
+  summary: 'Subscribe to events',
+  description: 'The URL must be https and resolve to public addresses (checked again at delivery, no redirects followed) unless WEBHOOK_ALLOW_INSECURE / WEBHOOK_ALLOW_PRIVATE allow otherwise. The secret is shown only here and on regeneration.',
+  idempotent: true,
+  body: {
+    url: t.string({ required: true, max: 2048, schema: { format: 'uri' } }),
+    events: t.listOf(WEBHOOK_EVENTS, { required: true }),
+    isTestMode: t.boolean(false, { description: 'Receive the events of test cases (and only those).' }),
+  },
+  responses: { 201: json('The subscription with its secret', ref('WebhookWithSecret'), replayedHeader), ...idempotencyAnswers },
+});
+
+export const listWebhooks = op({
+  method: 'GET',
+  path: '/webhooks',
+  operationId: 'listWebhooks',
+  tag: 'Webhooks',
+  auth: 'partner',
+  summary: "The caller's subscriptions",
+  responses: { 200: json('The subscriptions (no secrets)', arrayOf(ref('Webhook'))) },
+});
+
+export const listWebhookEvents = op({
+  method: 'GET',
+  path: '/webhooks/events',
+  operationId: 'listWebhookDeliveries',
+  tag: 'Webhooks',
+  auth: 'partner',
+  summary: 'The delivery log, newest first',
+  query: { caseId: t.uuid(), since: t.timestamp() },
+  responses: { 200: json('Deliveries', arrayOf(ref('WebhookDelivery'))) },
+});
+
+export const replayWebhookEvent = op({
+  method: 'POST',
+  path: '/webhooks/events/:id/replay',
+  operationId: 'replayWebhookDelivery',
+  tag: 'Webhooks',
+  auth: 'partner',
+  summary: 'Deliver an event again',
+  description: 'The same payload again as a fresh delivery (attempt 1), with the header webhook-replay: true.',
+  params: { id: 'The delivery id' },
+  responses: { 200: json('Queued', ref('ReplayResult')), 404: failure(['EventNotFound'], 'No such delivery, or not yours.') },
+});
+
+const webhookNotFound = failure(['WebhookNotFound'], 'No such subscription, or not yours.');
+
+export const getWebhook = op({
+  method: 'GET',
+  path: '/webhooks/:id',
+  operationId: 'getWebhook',
+  tag: 'Webhooks',
+  auth: 'partner',
+  summary: 'One subscription',
+  params: { id: 'The subscription id' },
+  responses: { 200: json('The subscription (no secret)', ref('Webhook')), 404: webhookNotFound },
+});
+
+export const updateWebhook = op({
+  method: 'PUT',
+  path: '/webhooks/:id',
+  operationId: 'updateWebhook',
+  tag: 'Webhooks',
+  auth: 'partner',
+  summary: 'Change a subscription',
+  description: 'Only the fields sent change. isActive: true re-enables a disabled subscription. regenerateSecret answers with the new secret.',
+  params: { id: 'The subscription id' },
+  body: {
+    url: t.string({ max: 2048, schema: { format: 'uri' } }),
+    events: t.listOf(WEBHOOK_EVENTS),
+    isActive: t.boolean(false, { schema: { default: undefined }, description: 'Unchanged when absent.' }),
+    regenerateSecret: t.boolean(false),
+  },
+  responses: { 200: json('The subscription; with `secret` only when regenerated', ref('WebhookWithSecret')), 404: webhookNotFound },
+});
+
+export const deleteWebhook = op({
+  method: 'DELETE',
+  path: '/webhooks/:id',
+  operationId: 'deleteWebhook',
+  tag: 'Webhooks',
+  auth: 'partner',
+  summary: 'Delete a subscription',
+  params: { id: 'The subscription id' },
+  responses: { 204: noContent('Deleted'), 404: webhookNotFound },
+});
+
+export const healthz = op({
+  method: 'GET',
+  path: '/healthz',
+  operationId: 'healthz',
+  tag: 'Operations',
+  auth: 'public',
+  summary: 'The process is alive',
+  responses: { 200: json('Alive', ref('Health')) },
+});
+
+export const readyz = op({
+  method: 'GET',
+  path: '/readyz',
+  operationId: 'readyz',
+  tag: 'Operations',
+  auth: 'public',
+  summary: 'The dependencies are reachable',
+  responses: { 200: json('Ready', ref('Readiness')), 503: json('Not ready: a dependency is unreachable', ref('Readiness')) },
+});
+
+export const metrics = op({
+  method: 'GET',
+  path: '/metrics',
+  operationId: 'metrics',
+  tag: 'Operations',
+  auth: 'public',
+  summary: 'Prometheus metrics',
+  responses: { 200: { description: 'Prometheus text exposition format', content: { type: 'text/plain', schema: { type: 'string' } } } },
+});
+
+export const openApiDocument = op({
+  method: 'GET',
+  path: '/openapi.json',
+  operationId: 'openApiDocument',
+  tag: 'Operations',
+  auth: 'public',
+  summary: 'This OpenAPI 3.1 document',
+  responses: { 200: json('The document', { type: 'object', required: ['openapi', 'info', 'paths'] }) },
+});
+
+export const docs = op({
+  method: 'GET',
+  path: '/docs',
+  operationId: 'docs',
+  tag: 'Operations',
+  auth: 'public',
+  summary: 'This document, rendered as a web page',
+  responses: { 200: { description: 'An HTML page (no external assets) that renders /openapi.json', content: { type: 'text/html', schema: { type: 'string' } } } },
+});
+
+/** Routes served without an entry here: the Portal's static files (SPEC §8). */
+export const UNDOCUMENTED = (method: string, url: string): boolean => method === 'HEAD' || url === '/portal' || url.startsWith('/portal/');

@@ -1,0 +1,258 @@
+// Issue 6 against the distributed stack: the gateway's GET /openapi.json validates as OpenAPI 3.1, every
+// operation in it is called, and every answer (success and error bodies, webhook envelopes) matches the
+// schema the document gives for its status; GET /docs renders every operation in Chromium with nothing
+// loaded from elsewhere. (The unit test src/http/openapi.spec.ts checks the route coverage.)
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { pollUntil, startStack, type RunningStack } from '@pp/testing';
+import { client, type Call, type Json, type Reply } from './rest-harness';
+
+const ADMIN = 'openapi-admin-key';
+const CHROMIUM = '/usr/bin/chromium';
+const COMPONENTS = 'https://partner-payments.test/components';
+const AXE_SOURCE = readFileSync(createRequire(__filename).resolve('axe-core/axe.min.js'), 'utf8');
+
+type Schema = Record<string, unknown>;
+type ResponseObject = { $ref?: string; content?: Record<string, { schema: Schema }>; headers?: Record<string, unknown> };
+type OperationObject = { operationId: string; responses: Record<string, ResponseObject> };
+type Doc = {
+  paths: Record<string, Record<string, OperationObject>>;
+  webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }>;
+  components: { schemas: Record<string, Schema>; responses: Record<string, ResponseObject> };
+};
+
+let stack: RunningStack;
+let call: Call;
+let doc: Doc;
+let ajv: Ajv2020;
+/** operations answered with a 2xx that matched the document */
+const succeeded = new Set<string>();
+/** every METHOD path status checked */
+const checked = new Set<string>();
+
+function forAjv(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(forAjv);
+  if (schema === null || typeof schema !== 'object') return schema;
+  return Object.fromEntries(
+    Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/') ? `${COMPONENTS}#/$defs/${v.slice('#/components/schemas/'.length)}` : forAjv(v)]),
+  );
+}
+
+function matches(schema: Schema, value: unknown, what: string): void {
+  const validate = ajv.compile(forAjv(schema) as object);
+  expect(validate(value), `${what}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)?.slice(0, 800)}`).toBe(true);
+}
+
+/** The answer matches the response the document gives for its status; `template` is the documented path. */
+function documented(method: string, template: string, res: Reply): Reply {
+  const operation = doc.paths[template]?.[method.toLowerCase()];
+  expect(operation, `${method} ${template} is documented`).toBeTruthy();
+  const status = String(res.status);
+  let response = operation!.responses[status] ?? operation!.responses[`${status[0]}XX`];
+  expect(response, `${method} ${template} → ${status} is documented (${JSON.stringify(res.body)?.slice(0, 300)})`).toBeTruthy();
+  if (response!.$ref) response = doc.components.responses[response!.$ref.split('/').at(-1)!]!;
+  const content = response!.content ?? {};
+  if (Object.keys(content).length === 0) expect(res.text, `${method} ${template} → ${status} has no body`).toBe('');
+  else if (content['application/json']) matches(content['application/json'].schema, res.body, `${method} ${template} → ${status}`);
+  else expect(Object.keys(content).some((type) => (res.headers.get('content-type') ?? '').startsWith(type)), `${method} ${template} → ${status} content type`).toBe(true);
+  checked.add(`${method} ${template} ${status}`);
+  if (status.startsWith('2')) succeeded.add(`${method} ${template}`);
+  return res;
+}
+
+async function expectStatus(status: number, method: string, template: string, path: string, opts: Parameters<Call>[2] = {}): Promise<Json> {
+  const res = await call(method, path, opts);
+  expect(res.status, `${method} ${path}: ${res.text.slice(0, 400)}`).toBe(status);
+  return documented(method, template, res).body;
+}
+
+function ensureChromium(): void {
+  if (existsSync(CHROMIUM)) return;
+  execSync('apt-get update && apt-get install -y chromium', { stdio: 'inherit', timeout: 540_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after apt-get install chromium`);
+}
+
+beforeAll(async () => {
+  stack = await startStack({
+    databaseUrl: inject('databaseUrl'),
+    kafkaBrokers: inject('kafkaBrokers'),
+    env: { ADMIN_API_KEY: ADMIN, WEBHOOK_ALLOW_INSECURE: 'true', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,1s', RATE_LIMIT_PER_MINUTE: '100000' },
+  });
+  call = client(() => stack.gatewayUrl);
+  const res = await call('GET', '/openapi.json');
+  expect(res.status).toBe(200);
+  doc = res.body as Doc;
+  ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema({ $id: COMPONENTS, $defs: forAjv(doc.components.schemas) });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('GET /openapi.json of the running gateway', () => {
+  it('validates as OpenAPI 3.1', async () => {
+    const { Validator } = await import('@seriousme/openapi-schema-validator');
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(doc));
+    expect(result.errors ?? [], JSON.stringify(result.errors, null, 2)).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('describes every answer of every operation: bodies, errors and webhook envelopes', async () => {
+    // operations (SPEC §8)
+    for (const p of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']) await expectStatus(200, 'GET', p, p);
+
+    // operator (SPEC §2) and the key errors (SPEC §1)
+    const partner = await expectStatus(201, 'POST', '/admin/partners', '/admin/partners', { key: ADMIN, body: { companyName: 'OpenAPI Partner', officeEmail: 'openapi@example.test', preLegalRevenueShare: 0.35 } });
+    const key = partner.apiKey as string;
+    await expectStatus(401, 'POST', '/admin/partners', '/admin/partners', { body: {} });
+    await expectStatus(403, 'POST', '/admin/partners', '/admin/partners', { key, body: {} });
+    await expectStatus(400, 'POST', '/admin/partners', '/admin/partners', { key: ADMIN, raw: '{"companyName": ' });
+    const full = {
+      partnerId: partner.id,
+      currency: 'EUR',
+      grossAmount: 1000,
+      interestFees: 10.5,
+      successFee: 20,
+      currentEngagementPhase: 'Legal',
+      creditorReference: 'CR-9',
+      creditor: { companyName: 'Creditor Co', officeEmail: 'creditor@example.test' },
+      debtor: { type: 'Person', name: 'Debtor' },
+    };
+    const a = await expectStatus(201, 'POST', '/admin/cases', '/admin/cases', { key: ADMIN, body: full });
+    const b = await expectStatus(201, 'POST', '/admin/cases', '/admin/cases', { key: ADMIN, body: { partnerId: partner.id, currency: 'JPY', grossAmount: 5000, successFee: 10 } });
+
+    // cases (SPEC §3), partner (SPEC §8)
+    await expectStatus(200, 'GET', '/me', '/me', { key });
+    await expectStatus(200, 'GET', '/cases', '/cases?Statuses=Active&PageSize=5', { key });
+    await expectStatus(400, 'GET', '/cases', '/cases?Page=0', { key });
+    await expectStatus(401, 'GET', '/cases', '/cases', { key: 'unknown-key' });
+    await expectStatus(200, 'GET', '/cases/{id}', `/cases/${a.id}`, { key });
+    await expectStatus(404, 'GET', '/cases/{id}', '/cases/00000000-0000-4000-8000-000000000000', { key });
+
+    // webhooks (SPEC §6), first, so that the events below are delivered
+    const hook = { url: 'http://127.0.0.1:9/hook', events: ['case.updated', 'case.closed', 'payment.created', 'payment.updated', 'payment.deleted'] };
+    const webhook = await expectStatus(201, 'POST', '/webhooks', '/webhooks', { key, body: hook, headers: { 'Idempotency-Key': 'openapi-hook' } });
+    const replayed = await call('POST', '/webhooks', { key, body: hook, headers: { 'Idempotency-Key': 'openapi-hook' } });
+    expect(replayed.headers.get('idempotency-replayed')).toBe('true');
+    documented('POST', '/webhooks', replayed);
+    await expectStatus(422, 'POST', '/webhooks', '/webhooks', { key, body: { ...hook, isTestMode: true }, headers: { 'Idempotency-Key': 'openapi-hook' } });
+    await expectStatus(400, 'POST', '/webhooks', '/webhooks', { key, body: { ...hook, events: ['case.opened'] } });
+
+    // payments (SPEC §4)
+    const paymentsOfA = `/cases/${a.id}/payments`;
+    await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfA, {
+      key,
+      body: { date: '2026-11-01', paymentAmount: 100, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' },
+      headers: { 'Idempotency-Key': 'openapi-payment' },
+    });
+    await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfA, { key, body: { date: '2026-11-02', paymentAmount: 50.25, paymentRecipient: 'Platform', payoutCreditor: 40.25, payoutCollectionPartner: 10 } });
+    await expectStatus(400, 'POST', '/cases/{id}/payments', paymentsOfA, { key, body: { date: '2026-11-02', paymentAmount: 1.001, paymentRecipient: 'Platform' } });
+    await expectStatus(404, 'POST', '/cases/{id}/payments', '/cases/not-a-uuid/payments', { key, body: {} });
+    const list = await expectStatus(200, 'GET', '/cases/{id}/payments', `${paymentsOfA}?dateFrom=2026-01-01&minAmount=1`, { key });
+    await expectStatus(400, 'GET', '/cases/{id}/payments', `${paymentsOfA}?minAmount=-1`, { key });
+    const creditorPayment = (list as Json[]).find((p) => p.paymentRecipient === 'Creditor');
+    const onePayment = `${paymentsOfA}/${creditorPayment.id}`;
+    await expectStatus(200, 'PUT', '/cases/{id}/payments/{paymentId}', onePayment, { key, body: { date: '2026-11-01', paymentAmount: 120, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' } });
+    await expectStatus(404, 'PUT', '/cases/{id}/payments/{paymentId}', `${paymentsOfA}/00000000-0000-4000-8000-000000000000`, { key, body: { date: '2026-11-01', paymentAmount: 1, paymentRecipient: 'Creditor' } });
+
+    // follow-up (SPEC §5)
+    await pollUntil(async () => ((await call('GET', `/tasks?caseId=${a.id}`, { key })).body as Json[]).length > 0, { what: 'a follow-up task' });
+    const tasks = await expectStatus(200, 'GET', '/tasks', `/tasks?caseId=${a.id}&status=Open`, { key });
+    expect((tasks as Json[]).length).toBeGreaterThan(0);
+    await expectStatus(400, 'GET', '/tasks', '/tasks?status=Nope', { key });
+    await pollUntil(async () => ((await call('GET', '/mail', { key })).body as Json[]).length > 0, { what: 'a follow-up email' });
+    const mail = await expectStatus(200, 'GET', '/mail', '/mail?limit=10', { key });
+    expect((mail as Json[]).length).toBeGreaterThan(0);
+    await expectStatus(200, 'POST', '/cases/{id}/payments/{paymentId}/commission', `${onePayment}/commission`, { key, body: { status: 'Paid' } });
+
+    // a delete, the invoicing run and the frozen payment
+    const paymentsOfB = `/cases/${b.id}/payments`;
+    const onB = await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfB, { key, body: { date: '2026-11-01', paymentAmount: 300, paymentRecipient: 'CollectionPartner' } });
+    const another = await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfB, { key, body: { date: '2026-11-03', paymentAmount: 100, paymentRecipient: 'CollectionPartner' } });
+    await expectStatus(204, 'DELETE', '/cases/{id}/payments/{paymentId}', `${paymentsOfB}/${another.paymentId}?reopenCaseIfNeeded=false`, { key });
+    await expectStatus(404, 'DELETE', '/cases/{id}/payments/{paymentId}', `${paymentsOfB}/${another.paymentId}`, { key });
+    await expectStatus(200, 'POST', '/admin/invoicing-runs', '/admin/invoicing-runs', { key: ADMIN, body: { partnerId: partner.id } });
+    await expectStatus(422, 'DELETE', '/cases/{id}/payments/{paymentId}', `${paymentsOfB}/${onB.paymentId}`, { key });
+
+    // closing, the audit trail
+    await expectStatus(400, 'POST', '/cases/{id}/close', `/cases/${a.id}/close`, { key, body: { closeCode: 'Paid' } });
+    await expectStatus(200, 'POST', '/cases/{id}/close', `/cases/${a.id}/close`, { key, body: { closeCode: 'Other', comment: 'documented' } });
+    await expectStatus(409, 'POST', '/cases/{id}/close', `/cases/${a.id}/close`, { key, body: { closeCode: 'Other' } });
+    await expectStatus(409, 'POST', '/cases/{id}/payments', paymentsOfA, { key, body: { date: '2026-11-05', paymentAmount: 1, paymentRecipient: 'Platform' } });
+    await expectStatus(200, 'GET', '/cases/{id}/audit', `/cases/${a.id}/audit`, { key });
+
+    // the webhook subscription, its delivery log, the envelopes
+    await expectStatus(200, 'GET', '/webhooks', '/webhooks', { key });
+    await expectStatus(200, 'GET', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key });
+    await expectStatus(200, 'PUT', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key, body: { regenerateSecret: true, events: hook.events } });
+    await pollUntil(async () => new Set(((await call('GET', `/webhooks/events?caseId=${a.id}`, { key })).body as Json[]).map((e) => e.eventType)).size >= 3, { what: 'webhook deliveries' });
+    const deliveries = (await expectStatus(200, 'GET', '/webhooks/events', `/webhooks/events?caseId=${a.id}&since=2020-01-01`, { key })) as Json[];
+    for (const d of deliveries) matches(doc.webhooks[d.eventType as string]!.post.requestBody.content['application/json']!.schema, JSON.parse(d.payload as string), `webhook ${d.eventType}`);
+    await expectStatus(400, 'GET', '/webhooks/events', '/webhooks/events?since=yesterday', { key });
+    await expectStatus(200, 'POST', '/webhooks/events/{id}/replay', `/webhooks/events/${deliveries[0].id}/replay`, { key });
+    await expectStatus(404, 'POST', '/webhooks/events/{id}/replay', '/webhooks/events/00000000-0000-4000-8000-000000000000/replay', { key });
+    await expectStatus(204, 'DELETE', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key });
+    await expectStatus(404, 'GET', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key });
+
+    // test cases (SPEC §7)
+    const managed = { isTest: true, currencyCode: 'KWD', amountToRecover: 10.125, date: '2026-11-01', creditorCompanyName: 'Cred', debtor: { type: 'Company', name: 'Deb' }, tag: 'openapi-int' };
+    const t1 = await expectStatus(200, 'POST', '/managed-cases', '/managed-cases', { key, body: managed });
+    await expectStatus(400, 'POST', '/managed-cases', '/managed-cases', { key, body: { ...managed, isTest: false } });
+    await expectStatus(200, 'POST', '/test/cases/{id}/advance', `/test/cases/${t1.id}/advance`, { key, body: { to: 'Closed:Paid', amount: 10.125 } });
+    await expectStatus(400, 'POST', '/test/cases/{id}/advance', `/test/cases/${b.id}/advance`, { key, body: { to: 'Closed:NoPayment' } });
+    await expectStatus(204, 'DELETE', '/test/cases/{id}', `/test/cases/${t1.id}`, { key });
+    await expectStatus(404, 'DELETE', '/test/cases/{id}', `/test/cases/${t1.id}`, { key });
+    await expectStatus(200, 'POST', '/managed-cases', '/managed-cases', { key, body: managed });
+    await expectStatus(204, 'DELETE', '/test/cases', '/test/cases?tag=openapi-int', { key });
+    await expectStatus(400, 'DELETE', '/test/cases', '/test/cases', { key });
+
+    // every operation of the document answered a 2xx that matched it
+    const operations = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`));
+    expect(operations.filter((o) => !succeeded.has(o))).toEqual([]);
+    expect(checked.size).toBeGreaterThanOrEqual(55);
+  });
+});
+
+describe('GET /docs', () => {
+  it('renders every operation, webhook event and schema in a browser, loading nothing from elsewhere', async () => {
+    ensureChromium();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      // CSP bypassed only so that axe-core can be injected; the page's own CSP is checked in the unit test
+      const context = await browser.newContext({ bypassCSP: true });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && problems.push(`console ${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('request', (r) => !r.url().startsWith(stack.gatewayUrl) && problems.push(`external request: ${r.url()}`));
+      await page.goto(`${stack.gatewayUrl}/docs`);
+      await page.waitForSelector('body[data-ready]');
+      expect(await page.getAttribute('body', 'data-ready')).toBe('true');
+      const operations = Object.values(doc.paths).flatMap((item) => Object.values(item).map((o) => o.operationId));
+      for (const id of operations) expect(await page.locator(`#op-${id.replace(/\./g, '\\.')} h3`).count(), id).toBe(1);
+      expect(await page.locator('section[id^="hook-"]').count()).toBe(Object.keys(doc.webhooks).length);
+      expect(await page.locator('section[id^="schema-"]').count()).toBe(Object.keys(doc.components.schemas).length);
+      const record = await page.locator('#op-recordPayment').innerText();
+      for (const text of ['/cases/{id}/payments', 'Idempotency-Key', 'paymentAmount', 'commissionPaymentStatus is required', 'PaymentRecorded', '429']) expect(record).toContain(text);
+      // the filter narrows the list
+      await page.fill('#filter', 'webhooks/events');
+      expect(await page.locator('section.op:visible').count()).toBe(2);
+      await page.fill('#filter', '');
+      await page.addScriptTag({ content: AXE_SOURCE });
+      const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.help))`)) as string[];
+      expect(violations).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
