@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import type { Db, Trx } from './db';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import type { MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
+import type { IncomingMessage, MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
+import { traceConsumer } from './tracing';
 
 const SCHEMA = 'bus';
 
@@ -113,7 +114,8 @@ export class EmbeddedBus implements MessageBus {
         for (const m of batch) {
           if (state.stopped) return;
           const headers = typeof m.headers === 'string' ? (JSON.parse(m.headers) as Record<string, string>) : m.headers;
-          await options.handle({ topic: m.topic, key: m.key, value: m.value, headers, partition: m.partition, offset: m.offset });
+          const incoming: IncomingMessage = { topic: m.topic, key: m.key, value: m.value, headers, partition: m.partition, offset: m.offset };
+          await traceConsumer('embedded', options.groupId, incoming, (m) => options.handle(m));
           this.metrics?.consumed.inc({ group: options.groupId, topic: m.topic });
           await this.db
             .withSchema(SCHEMA)

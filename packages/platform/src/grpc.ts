@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, isErrorType, type ErrorType, type FieldProblem, assertNever } from '@pp/domain';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { injectTraceContext, SpanKind, traced, type SpanAttributes } from './tracing';
 
 export interface CallContext {
   readonly requestId: string;
@@ -76,6 +77,22 @@ function toServiceError(error: unknown, logger: Logger, method: string, requestI
   return { code: grpc.status.INTERNAL, details: `Internal error ${errorId}`, metadata };
 }
 
+// W3C trace context (`traceparent`, `tracestate`) travels in the call metadata next to x-request-id.
+const metadataSetter = { set: (metadata: grpc.Metadata, key: string, value: string) => metadata.set(key, value) };
+const metadataGetter = {
+  keys: (metadata: grpc.Metadata) => Object.keys(metadata.getMap()),
+  get: (metadata: grpc.Metadata, key: string) => {
+    const values = metadata.get(key);
+    return values.length === 0 ? undefined : values.map(String);
+  },
+};
+
+const rpcAttributes = (path: string): SpanAttributes => ({ 'rpc.system.name': 'grpc', 'rpc.method': path.replace(/^\//, '') });
+
+/** Server faults; the other codes are answers (a NotFound, a validation error), not failures of the server. */
+const SERVER_FAULTS = new Set<grpc.status>([grpc.status.UNKNOWN, grpc.status.DEADLINE_EXCEEDED, grpc.status.UNIMPLEMENTED, grpc.status.INTERNAL, grpc.status.UNAVAILABLE, grpc.status.DATA_LOSS]);
+const statusOf = (error: unknown): grpc.status => (error instanceof DomainError ? grpcStatusFor(error.type) : grpc.status.INTERNAL);
+
 export interface GrpcServerOptions<D extends grpc.ServiceDefinition> {
   readonly name: string;
   readonly service: D;
@@ -98,6 +115,8 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
   for (const name of Object.keys(options.service)) {
     const handler = (options.handlers as Record<string, (req: unknown, ctx: CallContext) => Promise<unknown>>)[name];
     if (!handler) throw new Error(`${options.name}: no handler for ${name}`);
+    const path = (options.service[name] as { path: string }).path;
+    const span = { name: path.replace(/^\//, ''), kind: SpanKind.SERVER, attributes: rpcAttributes(path) };
     implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const requestId = String(call.metadata.get('x-request-id')[0] ?? randomUUID());
       const started = process.hrtime.bigint();
@@ -107,7 +126,25 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
         options.metrics?.grpcDuration.observe({ service: options.name, method: name }, seconds);
         options.logger.info({ requestId, method: name, code, ms: Math.round(seconds * 1000) }, 'grpc call');
       };
-      handler(call.request, { requestId }).then(
+      // The parent is the caller's span from the metadata; the handler runs with this span active.
+      traced(
+        { ...span, remoteParent: { carrier: call.metadata, getter: metadataGetter } },
+        (s) =>
+          s === undefined
+            ? handler(call.request, { requestId })
+            : handler(call.request, { requestId }).then(
+                (response) => {
+                  s.setAttributes({ 'rpc.status_code': 'OK', 'pp.request_id': requestId });
+                  return response;
+                },
+                (error: unknown) => {
+                  s.setAttributes({ 'rpc.status_code': grpc.status[statusOf(error)], 'pp.request_id': requestId });
+                  if (error instanceof DomainError) s.setAttribute('error.type', error.type);
+                  throw error;
+                },
+              ),
+        (error) => SERVER_FAULTS.has(statusOf(error)),
+      ).then(
         (response) => {
           observe('OK');
           callback(null, response);
@@ -163,17 +200,24 @@ export type GrpcClient<D> = PromiseClient<D> & { close(): void; waitReady(timeou
 export function createGrpcClient<D extends grpc.ServiceDefinition>(service: D, address: string, defaultDeadlineMs = DEFAULT_DEADLINE_MS): GrpcClient<D> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const out: Record<string, unknown> = {};
+  const colon = address.lastIndexOf(':');
+  const server = colon > 0 ? { 'server.address': address.slice(0, colon), 'server.port': Number(address.slice(colon + 1)) } : { 'server.address': address };
   for (const [name, def] of Object.entries(service)) {
+    const spec = { name: def.path.replace(/^\//, ''), kind: SpanKind.CLIENT, attributes: { ...rpcAttributes(def.path), ...server } };
     out[name] = (req: unknown, ctx?: CallContext) =>
-      new Promise((resolve, reject) => {
-        const metadata = new grpc.Metadata();
-        if (ctx?.requestId) metadata.set('x-request-id', ctx.requestId);
-        const deadline = new Date(Date.now() + (ctx?.deadlineMs ?? defaultDeadlineMs));
-        client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, metadata, { deadline }, (error, response) => {
-          if (error) reject(fromServiceError(error));
-          else resolve(response);
-        });
-      });
+      traced(spec, (span) =>
+        new Promise((resolve, reject) => {
+          const metadata = new grpc.Metadata();
+          if (ctx?.requestId) metadata.set('x-request-id', ctx.requestId);
+          if (span) injectTraceContext(metadata, metadataSetter);
+          const deadline = new Date(Date.now() + (ctx?.deadlineMs ?? defaultDeadlineMs));
+          client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, metadata, { deadline }, (error, response) => {
+            span?.setAttribute('rpc.status_code', grpc.status[error ? error.code : grpc.status.OK]);
+            if (error) reject(fromServiceError(error));
+            else resolve(response);
+          });
+        }),
+      );
   }
   out.close = () => client.close();
   out.waitReady = (timeoutMs: number) =>

@@ -11,3 +11,4 @@ export * from './unit-of-work';
 export * from './runtime';
 export * from './metrics';
 export * from './polling';
+export * from './tracing';

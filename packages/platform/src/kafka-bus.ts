@@ -4,6 +4,7 @@ import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { IncomingMessage, MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
+import { traceConsumer } from './tracing';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
@@ -116,7 +117,7 @@ export class KafkaBus implements MessageBus {
             headers,
           };
           // Throwing makes kafkajs retry the same message: nothing is skipped.
-          await options.handle(incoming);
+          await traceConsumer('kafka', options.groupId, incoming, (m) => options.handle(m));
           metrics?.consumed.inc({ group: options.groupId, topic });
         },
       });

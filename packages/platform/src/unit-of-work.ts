@@ -2,6 +2,7 @@
 // the relay is nudged once the transaction has committed.
 import type { Db, Trx } from './db';
 import { appendOutbox, type OutboxMessage, type OutboxRelay } from './outbox';
+import { traceHeaders } from './tracing';
 
 export interface TxContext {
   readonly trx: Trx;
@@ -18,9 +19,12 @@ export class UnitOfWork {
 
   async run<T>(work: (tx: TxContext) => Promise<T>): Promise<T> {
     let emitted = 0;
+    // The producer's trace context (the span this work runs in: a gRPC call, a consumed message) is
+    // stored with the outbox rows, so the consumers' spans continue this trace. Empty when tracing is off.
+    const producer = traceHeaders();
     const result = await this.db.transaction(async (trx) => {
       const pending: OutboxMessage[] = [];
-      const value = await work({ trx, emit: (m) => pending.push(m) });
+      const value = await work({ trx, emit: (m) => pending.push(producer.traceparent ? { ...m, headers: { ...producer, ...m.headers } } : m) });
       await appendOutbox(trx, this.schema, pending);
       emitted = pending.length;
       return value;

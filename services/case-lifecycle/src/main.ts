@@ -1,5 +1,5 @@
 // Composition root of the case-lifecycle process.
-import { announceReady, createLogger, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
+import { announceReady, createLogger, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
 import { z } from 'zod';
 import { startCaseLifecycle } from './service';
 
@@ -14,6 +14,7 @@ const schema = serviceEnvSchema.extend({
 async function main(): Promise<void> {
   const config = parseConfig(schema, process.env);
   const logger = createLogger('case-lifecycle', config.LOG_LEVEL);
+  const tracing = initTracing('case-lifecycle', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const infra = distributedInfra(config, 'case-lifecycle', logger);
   const service = await startCaseLifecycle({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, ledgerAddress: config.LEDGER_GRPC_ADDRESS,
     webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     await service.stop();
     await infra.bus.close();
     await infra.db.destroy();
+    await tracing.shutdown();
   });
   announceReady('case-lifecycle', { grpcPort: service.grpcPort, metricsPort: metricsServer.port });
 }

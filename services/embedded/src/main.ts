@@ -6,12 +6,13 @@ import { startCaseLifecycle } from '@pp/case-lifecycle';
 import { fileTransport, smtpTransport, startFollowUp } from '@pp/follow-up';
 import { gatewayEnvSchema, startGateway } from '@pp/gateway';
 import { startLedger } from '@pp/ledger';
-import { announceReady, ConfigError, createDb, createLogger, EmbeddedBus, KafkaBus, Metrics, onShutdownSignal, parseConfig, type MessageBus } from '@pp/platform';
+import { announceReady, ConfigError, createDb, createLogger, EmbeddedBus, KafkaBus, Metrics, onShutdownSignal, parseConfig, type MessageBus, initTracing } from '@pp/platform';
 import * as path from 'node:path';
 
 async function main(): Promise<void> {
   const config = parseConfig(gatewayEnvSchema, process.env);
   const logger = createLogger('embedded', config.LOG_LEVEL);
+  const tracing = initTracing('embedded', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const started = Date.now();
   const db = config.DATABASE_URL ? createDb({ kind: 'pg', url: config.DATABASE_URL }) : createDb({ kind: 'pglite', dataDir: path.resolve(config.DATA_DIR, 'pg') });
   const metrics = new Metrics('embedded');
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     await Promise.all([followUp.stop(), cases.stop(), ledger.stop()]);
     await bus.close();
     await db.destroy();
+    await tracing.shutdown();
   });
   logger.info({ port: gateway.port, ms: Date.now() - started, database: config.DATABASE_URL ? 'postgres' : 'pglite', bus: bus.kind }, `listening on http://localhost:${gateway.port}`);
   announceReady('embedded', { port: gateway.port });

@@ -1,6 +1,6 @@
 // Composition root of the follow-up process.
 import * as path from 'node:path';
-import { announceReady, createLogger, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
+import { announceReady, createLogger, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
 import { z } from 'zod';
 import { fileTransport, smtpTransport } from './infra/mail-transport';
 import { parseFollowUpFault, startFollowUp } from './service';
@@ -15,6 +15,7 @@ const schema = serviceEnvSchema.extend({
 async function main(): Promise<void> {
   const config = parseConfig(schema, process.env);
   const logger = createLogger('follow-up', config.LOG_LEVEL);
+  const tracing = initTracing('follow-up', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const infra = distributedInfra(config, 'follow-up', logger);
   const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.resolve(config.DATA_DIR, 'mail'));
   const service = await startFollowUp({
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     await service.stop();
     await infra.bus.close();
     await infra.db.destroy();
+    await tracing.shutdown();
   });
   announceReady('follow-up', { grpcPort: service.grpcPort, metricsPort: metricsServer.port, mail: mail.kind });
 }

@@ -1,11 +1,12 @@
 // Composition root of the gateway process (distributed mode).
-import { announceReady, createDb, createLogger, onShutdownSignal, parseConfig } from '@pp/platform';
+import { announceReady, createDb, createLogger, onShutdownSignal, parseConfig, initTracing } from '@pp/platform';
 import { gatewayEnvSchema } from './config';
 import { startGateway } from './service';
 
 async function main(): Promise<void> {
   const config = parseConfig(gatewayEnvSchema, process.env);
   const logger = createLogger('gateway', config.LOG_LEVEL);
+  const tracing = initTracing('gateway', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const missing = ['DATABASE_URL', 'LEDGER_GRPC_ADDRESS', 'CASE_LIFECYCLE_GRPC_ADDRESS', 'FOLLOW_UP_GRPC_ADDRESS'].filter((k) => !config[k as keyof typeof config]);
   if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join(', ')} required for the gateway process`);
   const db = createDb({ kind: 'pg', url: config.DATABASE_URL! });
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   onShutdownSignal(logger, async () => {
     await gateway.stop();
     await db.destroy();
+    await tracing.shutdown();
   });
   announceReady('gateway', { port: gateway.port });
 }

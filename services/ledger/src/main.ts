@@ -1,10 +1,11 @@
 // Composition root of the ledger process.
-import { announceReady, createLogger, startMetricsServer, distributedInfra, onShutdownSignal, parseConfig, serviceEnvSchema } from '@pp/platform';
+import { announceReady, createLogger, startMetricsServer, distributedInfra, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
 import { parseLedgerFault, startLedger } from './service';
 
 async function main(): Promise<void> {
   const config = parseConfig(serviceEnvSchema, process.env);
   const logger = createLogger('ledger', config.LOG_LEVEL);
+  const tracing = initTracing('ledger', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const fault = parseLedgerFault(process.env.PP_FAULT_INJECTION); // test-only seam, inert when unset
   const infra = distributedInfra(config, 'ledger', logger);
   const ledger = await startLedger({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, fault });
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     await ledger.stop();
     await infra.bus.close();
     await infra.db.destroy();
+    await tracing.shutdown();
   });
   announceReady('ledger', { grpcPort: ledger.grpcPort, metricsPort: metricsServer.port });
 }

@@ -15,6 +15,7 @@ import { mailRoutes } from './routes/mail';
 import { miscRoutes } from './routes/misc';
 import { paymentRoutes } from './routes/payments';
 import { webhookRoutes } from './routes/webhooks';
+import { traceRequests } from './tracing';
 
 /** A request body of a content type other than application/json, not yet parsed. */
 class JsonText {
@@ -37,6 +38,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body === '' ? undefined : new JsonText(String(body))));
 
+  traceRequests(app); // first, so the span covers authentication too
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC.has(path) || isPortalPath(path)) return;
