@@ -18,9 +18,16 @@ export function isCurrency(code: string): boolean {
 }
 
 /** ISO 4217 minor-unit digits (EUR 2, JPY 0, KWD 3). */
+// Building an Intl.NumberFormat costs tens of microseconds and every money value asks: keep the answer.
+const digitsByCurrency = new Map<string, number>();
+
 export function currencyDigits(code: string): number {
+  const known = digitsByCurrency.get(code);
+  if (known !== undefined) return known;
   if (!isCurrency(code)) throw new DomainError('ValidationError', `Unknown currency ${code}`, 'currency');
-  return new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions().maximumFractionDigits ?? 2;
+  digitsByCurrency.set(code, digits);
+  return digits;
 }
 
 export type ParseAmountFailure = 'not-a-number' | 'too-many-decimals' | 'too-large' | 'negative';

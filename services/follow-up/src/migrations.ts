@@ -80,4 +80,11 @@ export const migrations: Migration[] = [
       await createOutboxTable(db, schema);
     },
   },
+  {
+    name: '20261123170000_tasks_by_payment',
+    async up(db, schema) {
+      // Settlement, edits, deletes and escalation all find a payment's tasks: not by a table scan.
+      await db.raw(`CREATE INDEX IF NOT EXISTS tasks_payment ON ??.tasks (payment_id)`, [schema]);
+    },
+  },
 ];
