@@ -101,6 +101,12 @@ export interface GrpcServerOptions<D extends grpc.ServiceDefinition> {
   readonly port: number;
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /**
+   * What the grpc.health.v1 status reflects (checked every `readinessEveryMs`): the dependencies the
+   * service cannot answer without. Kafka is not one of them: writes go to the outbox while it is away.
+   */
+  readonly readiness?: () => Promise<boolean>;
+  readonly readinessEveryMs?: number;
 }
 
 export interface RunningGrpcServer {
@@ -159,6 +165,21 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
   server.addService(options.service, implementation);
   const health = new HealthImplementation({ '': 'SERVING', [options.name]: 'SERVING' });
   health.addToServer(server);
+  let draining = false;
+  const readiness = options.readiness;
+  const watch = readiness
+    ? setInterval(() => {
+        void readiness()
+          .catch(() => false)
+          .then((ready) => {
+            if (draining) return;
+            const status = ready ? 'SERVING' : 'NOT_SERVING';
+            health.setStatus('', status);
+            health.setStatus(options.name, status);
+          });
+      }, options.readinessEveryMs ?? 5_000)
+    : undefined;
+  watch?.unref();
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
@@ -166,6 +187,8 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
     port,
     health,
     shutdown: async (graceMs = 10_000) => {
+      draining = true;
+      if (watch) clearInterval(watch);
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(options.name, 'NOT_SERVING');
       // Stop accepting, let in-flight calls finish, then force.

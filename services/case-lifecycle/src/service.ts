@@ -1,7 +1,7 @@
 // The case-lifecycle composition: migrations, the payment-events consumer, gRPC server.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseEnvelope, TOPIC_PARTITIONS, TOPICS, UnknownEventError } from '@pp/events';
-import { createGrpcClient, migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import { createGrpcClient, migrate, OutboxRelay, ping, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
 import type { CaseContext } from './app/context';
@@ -51,7 +51,7 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
   };
   const retries = retryPoller(ctx, deps.logger, deps.pollMs ?? 200);
   const post = httpPoster(ctx);
-  const server = await startGrpcServer({ name: 'caselifecycle.v1.CaseLifecycle', service: protos().caseLifecycle.caselifecycle.v1.CaseLifecycle.service, handlers: caseLifecycleHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics });
+  const server = await startGrpcServer({ name: 'caselifecycle.v1.CaseLifecycle', service: protos().caseLifecycle.caselifecycle.v1.CaseLifecycle.service, handlers: caseLifecycleHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics, readiness: () => ping(deps.db) });
   await deps.bus.ensureTopics([
     { name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS },
     { name: TOPICS.webhookDelivery, partitions: TOPIC_PARTITIONS },

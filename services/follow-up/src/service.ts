@@ -2,7 +2,7 @@
 // reminder topic and applied by their own consumer, the mail sender, and the gRPC server.
 import { randomUUID } from 'node:crypto';
 import { parseEnvelope, TOPIC_PARTITIONS, TOPICS, UnknownEventError } from '@pp/events';
-import { migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import { migrate, OutboxRelay, ping, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyPaymentEvent } from './app/apply-payment-event';
 import type { FollowUpContext } from './app/context';
@@ -67,7 +67,7 @@ export async function startFollowUp(deps: FollowUpDeps) {
     faults: deps.fault === 'exit-before-timer-commit' ? { timersClaimed: () => process.exit(137) } : undefined,
   };
   const timers = timerPoller(ctx, deps.logger, pollMs);
-  const server = await startGrpcServer({ name: 'followup.v1.FollowUp', service: protos().followUp.followup.v1.FollowUp.service, handlers: followUpHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics });
+  const server = await startGrpcServer({ name: 'followup.v1.FollowUp', service: protos().followUp.followup.v1.FollowUp.service, handlers: followUpHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics, readiness: () => ping(deps.db) });
   const payments = await deps.bus.subscribe({
     groupId: 'follow-up',
     topics: [TOPICS.paymentEvents],

@@ -1,7 +1,7 @@
 // The ledger's composition: migrations, outbox relay, gRPC server. Used by main.ts (its own process)
 // and by the embedded launcher (all services in one process).
 import { randomUUID } from 'node:crypto';
-import { migrate, OutboxRelay, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import { migrate, OutboxRelay, ping, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { TOPIC_PARTITIONS, TOPICS } from '@pp/events';
 import type { LedgerContext, LedgerFaults } from './app/context';
@@ -50,7 +50,7 @@ export async function startLedger(deps: LedgerDeps): Promise<RunningLedger> {
   await deps.bus.ensureTopics([{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }]);
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
   const ctx: LedgerContext = { db: deps.db, uow: new UnitOfWork(deps.db, SCHEMA, relay), clock: deps.clock ?? (() => new Date()), newId: randomUUID, faults: faultsFor(deps.fault) };
-  const server = await startGrpcServer({ name: 'ledger.v1.Ledger', service: protos().ledger.ledger.v1.Ledger.service, handlers: ledgerHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics });
+  const server = await startGrpcServer({ name: 'ledger.v1.Ledger', service: protos().ledger.ledger.v1.Ledger.service, handlers: ledgerHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics, readiness: () => ping(deps.db) });
   deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
   relay.start();
   return {
