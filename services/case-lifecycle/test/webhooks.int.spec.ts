@@ -203,8 +203,11 @@ describe('delivery', () => {
     receiver.script(gone.path, () => ({ status: 410 }));
     const broken = await subscribe(partner.apiKey, ['payment.created']);
     receiver.script(broken.path, () => ({ status: 500 }));
+    // a subscription that always answers 2xx: once it has an event, that event was fanned out
+    const witness = await subscribe(partner.apiKey, ['payment.created']);
     const c = await api.newCase(partner.id, { grossAmount: 10_000 });
-    const pay = () => api.expect(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 1, paymentRecipient: 'Platform' } });
+    const pay = async () => (await api.expect<{ paymentId: string }>(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 1, paymentRecipient: 'Platform' } })).paymentId;
+    const fannedOut = (paymentId: string) => pollUntil(async () => receiver.at(witness.path).some((r) => r.json.data.payment?.id === paymentId), { what: `fan-out of ${paymentId}` });
     await pay();
     const disabledGone = await pollUntil(async () => {
       const s = await api.expect<Subscription>(200, 'GET', `/webhooks/${gone.id}`, { key: partner.apiKey });
@@ -219,13 +222,16 @@ describe('delivery', () => {
     }, { timeoutMs: 20_000, what: 'disabled after two exhausted events' });
     expect(disabledBroken.disabledReason).toMatch(/2 consecutive events/);
     expect(receiver.at(broken.path)).toHaveLength(6);
-    // a disabled subscription receives nothing new; re-enabled, it does
+    // a disabled subscription receives nothing of what happens while it is disabled; re-enabled, it does
     receiver.script(broken.path, () => ({ status: 200 }));
-    await pay();
+    const whileDisabled = await pay();
+    await fannedOut(whileDisabled);
     const reenabled = await api.expect<Subscription>(200, 'PUT', `/webhooks/${broken.id}`, { key: partner.apiKey, body: { isActive: true } });
     expect(reenabled).toMatchObject({ isActive: true, disabledReason: null });
-    await pay();
-    await pollUntil(async () => receiver.at(broken.path).length === 7, { what: 'delivery after re-enabling' });
+    const afterReenabling = await pay();
+    await pollUntil(async () => receiver.at(broken.path).some((r) => r.json.data.payment?.id === afterReenabling), { what: 'delivery after re-enabling' });
+    expect(receiver.at(broken.path).filter((r) => r.json.data.payment?.id === whileDisabled)).toEqual([]);
+    expect(receiver.at(broken.path)).toHaveLength(7);
     expect(receiver.at(gone.path)).toHaveLength(1);
   });
 
