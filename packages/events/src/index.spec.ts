@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeEnvelope, parseEnvelope, UnknownEventError } from './index';
+import { makeEnvelope, parseEnvelope, tryParseEnvelope, UnknownEventError } from './index';
 
 describe('envelope', () => {
   it('round-trips and rejects unknown types', () => {
@@ -7,5 +7,9 @@ describe('envelope', () => {
     expect(parseEnvelope(JSON.stringify(e))).toEqual(e);
     expect(() => parseEnvelope(JSON.stringify({ ...e, type: 'nope' }))).toThrow(UnknownEventError);
     expect(() => parseEnvelope(JSON.stringify({ ...e, version: 2 }))).toThrow(UnknownEventError);
+    // consumers skip what they cannot read instead of retrying it forever
+    expect(tryParseEnvelope(JSON.stringify(e))).toEqual(e);
+    expect(tryParseEnvelope(JSON.stringify({ ...e, type: 'nope' }))).toBeUndefined();
+    expect(tryParseEnvelope('{not json')).toBeUndefined();
   });
 });

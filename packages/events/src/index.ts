@@ -69,3 +69,13 @@ export function parseEnvelope(value: string): AnyEnvelope {
   return parsed as AnyEnvelope;
 }
 export * from './public';
+
+/** For consumers: the envelope, or undefined for a message this version cannot read (log and skip it). */
+export function tryParseEnvelope(value: string): AnyEnvelope | undefined {
+  try {
+    return parseEnvelope(value);
+  } catch (error) {
+    if (error instanceof UnknownEventError || error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}

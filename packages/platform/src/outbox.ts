@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Db, Trx } from './db';
 import type { Logger } from './logger';
 import type { MessageBus } from './messaging';
+import { PollingLoop } from './polling';
 
 export interface OutboxMessage {
   readonly id: string;
@@ -48,41 +49,19 @@ export interface RelayOptions {
 }
 
 export class OutboxRelay {
-  private running = false;
-  private stopped = false;
-  private again = false;
-  private timer: NodeJS.Timeout | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop: PollingLoop;
 
-  constructor(private readonly options: RelayOptions) {}
+  constructor(private readonly options: RelayOptions) {
+    this.loop = new PollingLoop(`outbox relay ${options.schema}`, () => this.drainOnce(), options.pollMs ?? 500, options.logger);
+  }
 
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.nudge(), this.options.pollMs ?? 500);
-    this.timer.unref();
-    this.nudge();
+    this.loop.start();
   }
 
   /** Ask for a publish round soon (after a commit that wrote outbox rows). */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.loop = (async () => {
-      try {
-        do {
-          this.again = false;
-          while (!this.stopped && (await this.drainOnce()) > 0) this.again = false;
-        } while (this.again && !this.stopped);
-      } catch (error) {
-        this.options.logger.warn({ err: error, schema: this.options.schema }, 'outbox relay round failed; will retry');
-      } finally {
-        this.running = false;
-      }
-    })();
+    this.loop.nudge();
   }
 
   /** Publishes one batch; returns how many rows it published (0 when idle or another relay holds the lock). */
@@ -117,8 +96,6 @@ export class OutboxRelay {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.loop;
+    await this.loop.stop();
   }
 }

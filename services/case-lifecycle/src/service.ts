@@ -1,6 +1,6 @@
 // The case-lifecycle composition: migrations, the payment-events consumer, gRPC server.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { parseEnvelope, TOPIC_PARTITIONS, TOPICS, UnknownEventError } from '@pp/events';
+import { TOPIC_PARTITIONS, TOPICS, tryParseEnvelope } from '@pp/events';
 import { createGrpcClient, migrate, OutboxRelay, ping, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
@@ -60,14 +60,9 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
     groupId: 'case-lifecycle',
     topics: [TOPICS.paymentEvents],
     handle: async (message) => {
-      let event;
-      try {
-        event = parseEnvelope(message.value);
-      } catch (error) {
-        // A message this version does not understand is logged and skipped, not retried forever.
-        if (error instanceof UnknownEventError || error instanceof SyntaxError) return deps.logger.warn({ offset: message.offset, err: error }, 'skipping unknown event');
-        throw error;
-      }
+      // A message this version does not understand is logged and skipped, not retried forever.
+      const event = tryParseEnvelope(message.value);
+      if (!event) return deps.logger.warn({ offset: message.offset, topic: message.topic }, 'skipping unknown event');
       await applyLedgerEvent(ctx, event);
       deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied ledger event');
     },

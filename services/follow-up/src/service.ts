@@ -1,7 +1,7 @@
 // The follow-up composition: migrations, the payment-events consumer, durable timers published on the
 // reminder topic and applied by their own consumer, the mail sender, and the gRPC server.
 import { randomUUID } from 'node:crypto';
-import { parseEnvelope, TOPIC_PARTITIONS, TOPICS, UnknownEventError } from '@pp/events';
+import { TOPIC_PARTITIONS, TOPICS, tryParseEnvelope } from '@pp/events';
 import { migrate, OutboxRelay, ping, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyPaymentEvent } from './app/apply-payment-event';
@@ -72,13 +72,9 @@ export async function startFollowUp(deps: FollowUpDeps) {
     groupId: 'follow-up',
     topics: [TOPICS.paymentEvents],
     handle: async (message) => {
-      let event;
-      try {
-        event = parseEnvelope(message.value);
-      } catch (error) {
-        if (error instanceof UnknownEventError || error instanceof SyntaxError) return deps.logger.warn({ offset: message.offset, err: error }, 'skipping unknown event');
-        throw error;
-      }
+      // A message this version does not understand is logged and skipped, not retried forever.
+      const event = tryParseEnvelope(message.value);
+      if (!event) return deps.logger.warn({ offset: message.offset, topic: message.topic }, 'skipping unknown event');
       await applyPaymentEvent(ctx, event);
       deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied payment event');
     },

@@ -128,7 +128,10 @@ export async function claimDueRetries(db: Queryable, now: Date, limit: number, s
 }
 
 export async function markEnqueued(db: Queryable, rows: readonly DeliveryRow[], now: Date): Promise<void> {
-  for (const r of rows) await deliveries(db).where('id', r.id).update({ enqueued_attempt: r.attempt_count + 1, lease_token: null, lease_until: null, next_attempt_at: now });
+  if (rows.length === 0) return;
+  await deliveries(db)
+    .whereIn('id', rows.map((r) => r.id))
+    .update({ enqueued_attempt: db.raw('attempt_count + 1'), lease_token: null, lease_until: null, next_attempt_at: now });
 }
 
 export async function findDelivery(db: Queryable, partnerId: string, id: string, lock = false): Promise<DeliveryRow | undefined> {
