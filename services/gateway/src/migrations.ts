@@ -30,4 +30,13 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE INDEX idempotency_keys_created ON ??.idempotency_keys (created_at)`, [schema]);
     },
   },
+  {
+    // Running keys are held by a short lease their request renews; the owner lets only it renew or release.
+    name: '20261203090000_idempotency_key_owner',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).alterTable('idempotency_keys', (t) => {
+        t.uuid('owner');
+      });
+    },
+  },
 ];

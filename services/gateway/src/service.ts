@@ -1,6 +1,7 @@
 // The gateway's composition: its own schema, gRPC clients to the services, the HTTP server.
 import { createGrpcClient, Metrics, migrate, type Db, type Logger } from '@pp/platform';
 import { protos } from '@pp/proto';
+import { CaseCurrencies } from './app/case-currencies';
 import { deleteExpiredKeys } from './infra/gateway.queries';
 import { buildServer } from './http/server';
 import { migrations, SCHEMA } from './migrations';
@@ -31,7 +32,7 @@ export async function startGateway(deps: GatewayDeps) {
     cases: createGrpcClient(p.caseLifecycle.caselifecycle.v1.CaseLifecycle.service, deps.caseLifecycleAddress),
     followUp: createGrpcClient(p.followUp.followup.v1.FollowUp.service, deps.followUpAddress),
     adminApiKey: deps.adminApiKey,
-    currencies: new Map<string, string>(),
+    currencies: new CaseCurrencies(),
     metrics: deps.metrics ?? new Metrics('gateway'),
   };
   const app = buildServer(ctx, deps.rateLimitPerMinute);

@@ -87,6 +87,8 @@ describe('ledger crash between commit and answer', () => {
       { timeoutMs: 30_000, intervalMs: 200, what: 'the retry to reach the restarted ledger' },
     );
     expect(retry!.status, retry!.text).toBe(200);
+    // the answer is the payment committed before the crash, so it says it is a replay
+    expect(retry!.headers.get('idempotency-replayed')).toBe('true');
     expect(retry!.body).toMatchObject({ paymentId: committed[0]!.id, caseReference: c.reference, paymentAmount: 100, caseClosed: true, closeCode: 'Paid', remainingAmount: 0, warnings: [] });
 
     const listed = (await call('GET', `/cases/${c.id}/payments`, { key: partner.apiKey })).body as Json[];

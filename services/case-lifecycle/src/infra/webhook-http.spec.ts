@@ -7,7 +7,7 @@ const strict = { allowInsecure: false, allowPrivate: false };
 
 describe('SSRF: which addresses a webhook may reach', () => {
   it('refuses loopback, private, link-local, metadata, shared, multicast and mapped addresses', () => {
-    for (const a of ['127.0.0.1', '127.8.9.10', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fc00::1', 'fd00:ec2::254', 'fe80::1', '::ffff:127.0.0.1', '::ffff:169.254.169.254', 'ff02::1']) {
+    for (const a of ['127.0.0.1', '127.8.9.10', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fc00::1', 'fd00:ec2::254', 'fe80::1', '::ffff:127.0.0.1', '::ffff:169.254.169.254', 'ff02::1', '::7f00:1', '::127.0.0.1', '::a9fe:a9fe', '::8.8.8.8']) {
       expect(isPublicAddress(a), a).toBe(false);
     }
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(isPublicAddress(a), a).toBe(true);
@@ -21,6 +21,9 @@ describe('SSRF: which addresses a webhook may reach', () => {
     await expect(checkDestination('https://user:pw@93.184.216.34/h', strict)).rejects.toThrow(/credentials/);
     await expect(checkDestination('not a url', strict)).rejects.toThrow(/absolute URL/);
     expect((await checkDestination('https://93.184.216.34/hook', strict)).address).toEqual({ address: '93.184.216.34', family: 4 });
+    // a name that does not resolve cannot be checked, so it is refused at registration too (.invalid never resolves, RFC 6761)
+    await expect(checkDestination('https://no-such-host.invalid/hook', strict)).rejects.toThrow(/does not resolve/);
+    await expect(checkDestination('http://no-such-host.invalid/hook', { allowInsecure: true, allowPrivate: true })).rejects.toThrow(/does not resolve/);
     // relaxed for local use by the two flags
     expect((await checkDestination('http://127.0.0.1:9/h', { allowInsecure: true, allowPrivate: true })).address?.address).toBe('127.0.0.1');
   });

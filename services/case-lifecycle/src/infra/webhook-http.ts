@@ -22,7 +22,7 @@ for (const [net, prefix] of [
   ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) NON_PUBLIC_V4.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
+  ['::', 96] /* unspecified, loopback and IPv4-compatible ::a.b.c.d */, ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
   ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const) NON_PUBLIC_V6.addSubnet(net, prefix, 'ipv6');
 
@@ -47,7 +47,7 @@ export interface CheckedUrl {
   readonly address?: { address: string; family: number };
 }
 
-/** Checks the URL's form and, when it resolves, every address it resolves to. */
+/** Checks the URL's form and every address its host resolves to; a host that does not resolve is refused. */
 export async function checkDestination(raw: string, policy: DestinationPolicy, resolve = true): Promise<CheckedUrl> {
   let url: URL;
   try {
@@ -69,8 +69,10 @@ export async function checkDestination(raw: string, policy: DestinationPolicy, r
   let addresses: { address: string; family: number }[];
   try {
     addresses = await lookup(host, { all: true, verbatim: true });
-  } catch {
-    return { url };
+  } catch (error) {
+    // Refused at registration as at delivery: a destination that does not resolve cannot be checked.
+    const code = (error as { code?: string }).code;
+    throw new DestinationRefused(`url: the host name ${host} does not resolve${code === 'ENOTFOUND' || code === 'ENODATA' ? '' : ' right now (try again later)'}`);
   }
   if (!policy.allowPrivate && addresses.some((a) => !isPublicAddress(a.address))) throw new DestinationRefused('url: must resolve to a public address');
   return { url, address: addresses[0] };

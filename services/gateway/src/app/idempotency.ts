@@ -1,7 +1,7 @@
 // Idempotency-Key (IETF draft semantics, Stripe behaviour): the first request runs and its final
 // response is stored; a repeat replays it verbatim; a different body is a conflict; a repeat while
 // the first runs is told to retry. Validation failures and 5xx are not stored.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DomainError } from '@pp/domain';
 import type { Db } from '@pp/platform';
 import * as q from '../infra/gateway.queries';
@@ -12,46 +12,98 @@ export interface StoredResponse {
   replayed: boolean;
 }
 
-/** How long a running claim blocks retries; longer than any gRPC deadline, so a dead owner is taken over. */
-const LOCK_MS = 30_000;
+/**
+ * A running request holds its key by a short lease that it renews while it runs, so the key of a
+ * request whose gateway died is free again within about LEASE_MS, while a slow but live request
+ * (a ledger call near its deadline) keeps it however long it takes.
+ */
+export const LEASE_MS = 5_000;
+const RENEW_EVERY_MS = 1_500;
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+/** 409 IdempotencyKeyInUse, with how long until the holder's lease runs out unless it is renewed. */
+export class KeyInUse extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('IdempotencyKeyInUse', 'A request with this Idempotency-Key is still being processed; retry shortly', 'Idempotency-Key');
   }
-  return JSON.stringify(value) ?? 'null';
+}
+
+/** Text to emit as is, on the work stack of `canonical`. */
+class Literal {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * The value as JSON with object keys sorted, so the same request hashes the same whatever its key
+ * order or spacing. Iterative (an explicit stack), so no nesting depth can exhaust the call stack.
+ */
+export function canonical(value: unknown): string {
+  const out: string[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item instanceof Literal) {
+      out.push(item.text);
+    } else if (Array.isArray(item)) {
+      stack.push(new Literal(']'));
+      for (let i = item.length - 1; i >= 0; i--) stack.push(item[i] as unknown, ...(i > 0 ? [new Literal(',')] : []));
+      stack.push(new Literal('['));
+    } else if (item !== null && typeof item === 'object') {
+      const keys = Object.keys(item).sort();
+      stack.push(new Literal('}'));
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i]!;
+        stack.push((item as Record<string, unknown>)[k], new Literal(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`));
+      }
+      stack.push(new Literal('{'));
+    } else {
+      out.push(JSON.stringify(item) ?? 'null');
+    }
+  }
+  return out.join('');
 }
 
 export function requestHash(method: string, path: string, body: unknown): string {
   return createHash('sha256').update(`${method} ${path}\n${canonical(body)}`).digest('hex');
 }
 
+/** What the request's own work answered; `replayed` when it found its effect already done (a retry after a crash). */
+export interface RunResult {
+  status: number;
+  body: string;
+  replayed?: boolean;
+}
+
 export async function withIdempotency(
   db: Db,
   request: { partnerId: string; key: string; method: string; path: string; body: unknown },
-  run: () => Promise<{ status: number; body: string }>,
+  run: () => Promise<RunResult>,
   now: () => Date = () => new Date(),
 ): Promise<StoredResponse> {
   const hash = requestHash(request.method, request.path, request.body);
-  const lockedUntil = new Date(now().getTime() + LOCK_MS);
-  if (!(await q.claimKey(db, { partner_id: request.partnerId, key: request.key, request_hash: hash, locked_until: lockedUntil }))) {
+  const owner = randomUUID();
+  const lease = () => new Date(now().getTime() + LEASE_MS);
+  if (!(await q.claimKey(db, { partner_id: request.partnerId, key: request.key, request_hash: hash, locked_until: lease(), owner }))) {
     const existing = await q.findKey(db, request.partnerId, request.key);
     if (!existing) return withIdempotency(db, request, run, now); // released in between: claim again
     if (existing.request_hash !== hash) throw new DomainError('IdempotencyConflict', 'This Idempotency-Key was used with a different request', 'Idempotency-Key');
     if (existing.state === 'done') return { status: existing.status_code ?? 200, body: existing.response_body ?? '', replayed: true };
-    if (!(await q.takeOverStaleKey(db, request.partnerId, request.key, lockedUntil, now()))) {
-      throw new DomainError('IdempotencyKeyInUse', 'A request with this Idempotency-Key is still being processed; retry shortly', 'Idempotency-Key');
+    if (!(await q.takeOverStaleKey(db, { partnerId: request.partnerId, key: request.key, owner, lockedUntil: lease(), now: now() }))) {
+      throw new KeyInUse(Math.max(1, Math.ceil((existing.locked_until.getTime() - now().getTime()) / 1000)));
     }
   }
-  let result: { status: number; body: string };
+  const renewal = setInterval(() => {
+    q.renewKey(db, { partnerId: request.partnerId, key: request.key, owner, lockedUntil: lease() }).catch(() => undefined); // a missed renewal only shortens the lease
+  }, RENEW_EVERY_MS);
+  let result: RunResult;
   try {
     result = await run();
   } catch (error) {
-    await q.releaseKey(db, request.partnerId, request.key);
+    await q.releaseKey(db, request.partnerId, request.key, owner);
     throw error;
+  } finally {
+    clearInterval(renewal);
   }
-  if (result.status >= 500 || result.status === 400) await q.releaseKey(db, request.partnerId, request.key);
+  if (result.status >= 500 || result.status === 400) await q.releaseKey(db, request.partnerId, request.key, owner);
   else await q.completeKey(db, request.partnerId, request.key, result.status, result.body);
-  return { ...result, replayed: false };
+  return { status: result.status, body: result.body, replayed: result.replayed ?? false };
 }

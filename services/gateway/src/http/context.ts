@@ -1,6 +1,7 @@
 import type { Db, GrpcClient, Logger, Metrics } from '@pp/platform';
 import type { CaseLifecycleDefinition, FollowUpDefinition, LedgerDefinition } from '@pp/proto';
 import type { FastifyRequest } from 'fastify';
+import type { CaseCurrencies } from '../app/case-currencies';
 import type { PartnerRow } from '../infra/gateway.queries';
 
 export interface GatewayContext {
@@ -10,8 +11,8 @@ export interface GatewayContext {
   readonly cases: GrpcClient<CaseLifecycleDefinition>;
   readonly followUp: GrpcClient<FollowUpDefinition>;
   readonly adminApiKey: string | undefined;
-  /** case id → currency; a case's currency never changes, so this cache is always right */
-  readonly currencies: Map<string, string>;
+  /** (partner, case) → currency; a case's currency never changes, so this cache is always right */
+  readonly currencies: CaseCurrencies;
   readonly metrics: Metrics;
 }
 

@@ -2,7 +2,7 @@
 // per key, stores its final answer (domain errors included, validation errors excluded) and replays it.
 import { DomainError, validationError } from '@pp/domain';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { withIdempotency } from '../app/idempotency';
+import { withIdempotency, type RunResult } from '../app/idempotency';
 import { partnerOf, type GatewayContext } from './context';
 import { bodyForDomainError, httpStatusFor } from './errors';
 
@@ -15,12 +15,12 @@ export function idempotencyKeyOf(req: FastifyRequest): string | undefined {
 }
 
 /** `run` answers with a status and a JSON body; a DomainError it throws becomes a stored answer too. */
-export async function idempotent(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply, path: string, run: () => Promise<{ status: number; body: unknown }>): Promise<FastifyReply> {
+export async function idempotent(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply, path: string, run: () => Promise<{ status: number; body: unknown; replayed?: boolean }>): Promise<FastifyReply> {
   const key = idempotencyKeyOf(req);
-  const once = async (): Promise<{ status: number; body: string }> => {
+  const once = async (): Promise<RunResult> => {
     try {
       const out = await run();
-      return { status: out.status, body: JSON.stringify(out.body) };
+      return { status: out.status, body: JSON.stringify(out.body), replayed: out.replayed };
     } catch (error) {
       // Validation answers are not stored: the client fixes the request and retries with the same key.
       if (!(error instanceof DomainError) || error.type === 'ValidationError') throw error;
@@ -31,7 +31,7 @@ export async function idempotent(ctx: GatewayContext, req: FastifyRequest, reply
       return { status: mapped.status, body: JSON.stringify(mapped.body) };
     }
   };
-  const result = key ? await withIdempotency(ctx.db, { partnerId: partnerOf(req).id, key, method: req.method, path, body: req.body }, once) : { ...(await once()), replayed: false };
+  const result = key ? await withIdempotency(ctx.db, { partnerId: partnerOf(req).id, key, method: req.method, path, body: req.body }, once) : { replayed: false, ...(await once()) };
   if (result.replayed) void reply.header('Idempotency-Replayed', 'true');
   return reply.code(result.status).header('content-type', 'application/json; charset=utf-8').send(result.body);
 }

@@ -9,6 +9,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaseCurrencies } from '../app/case-currencies';
 import { operations } from './api';
 import type { GatewayContext } from './context';
 import { DOCS_SCRIPT } from './docs-page';
@@ -25,7 +26,7 @@ type Doc = {
 
 function stubContext(): GatewayContext {
   // Only what building the server and answering the public documentation routes use.
-  return { db: {}, logger: createLogger('gateway', 'silent'), ledger: {}, cases: {}, followUp: {}, adminApiKey: 'admin', currencies: new Map(), metrics: new Metrics('gateway') } as unknown as GatewayContext;
+  return { db: {}, logger: createLogger('gateway', 'silent'), ledger: {}, cases: {}, followUp: {}, adminApiKey: 'admin', currencies: new CaseCurrencies(), metrics: new Metrics('gateway') } as unknown as GatewayContext;
 }
 
 let app: FastifyInstance;

@@ -1,14 +1,19 @@
 // The REST edge: authentication, rate limits, error bodies, and the route modules.
 import { DomainError, validationError } from '@pp/domain';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { hashApiKey, sameSecret } from '../app/auth';
+import { KeyInUse } from '../app/idempotency';
 import { RateLimiter } from '../app/rate-limit';
 import * as q from '../infra/gateway.queries';
 import type { GatewayContext } from './context';
 import { bodyForDomainError, errorBody, problemDetails } from './errors';
 import { registerOpenApi } from './openapi';
 import { isPortalPath, portalRoutes } from './portal';
+import { TOO_DEEP_MESSAGE, tooDeep } from './json';
+import { notFoundUnlessOwned } from './ownership';
 import { adminRoutes } from './routes/admin';
 import { caseRoutes } from './routes/cases';
 import { mailRoutes } from './routes/mail';
@@ -17,31 +22,108 @@ import { paymentRoutes } from './routes/payments';
 import { webhookRoutes } from './routes/webhooks';
 import { traceRequests } from './tracing';
 
+/** A 400-class answer about the request's content: malformed, oversize or invalid. */
+function isValidationFailure(error: Error): boolean {
+  if (error instanceof DomainError) return error.type === 'ValidationError';
+  const status = (error as FastifyError).statusCode;
+  return status === 400 || status === 413 || status === 415;
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route runs (headers or request line too large, a
+ * malformed request, a client too slow): the status it calls for, with the contract's error body.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request took too long to arrive']
+        : [400, 'The request is not valid HTTP'];
+  const body = JSON.stringify(errorBody('ValidationError', [{ message }], message));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
 /** A request body of a content type other than application/json, not yet parsed. */
 class JsonText {
   constructor(readonly text: string) {}
 }
 
-const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
+/**
+ * Who may call a route. Decided per registered route (its `config.auth`, else from the path it was
+ * registered with), and read in the request hooks from the route the router matched: the same route
+ * that will run, however the request spelled its URL (`/%61dmin/…` is routed to `/admin/…`).
+ */
+export type RouteAuth = 'public' | 'partner' | 'operator';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+}
+
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
+
+/** The role of a route from the path it is registered with (never from a request's URL). */
+export function defaultAuthFor(routeUrl: string): RouteAuth {
+  if (PUBLIC_ROUTES.has(routeUrl) || isPortalPath(routeUrl)) return 'public';
+  if (routeUrl === '/admin' || routeUrl.startsWith('/admin/')) return 'operator';
+  return 'partner';
+}
+
+/** A client's x-request-id is kept only when it is safe in logs and gRPC metadata: 1–128 visible ASCII characters. */
+const SAFE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && SAFE_REQUEST_ID.test(value) ? value : randomUUID();
+}
 
 export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, genReqId: (req) => String(req.headers['x-request-id'] ?? randomUUID()) });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    clientErrorHandler: answerClientError,
+    // URLs the router cannot take (a malformed percent-encoding, an over-long segment): their status, our error body.
+    frameworkErrors: (error, _req, reply) => {
+      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment of the URL is too long' : 'The URL is malformed';
+      void (reply as FastifyReply).code(error.statusCode ?? 400).send(errorBody('ValidationError', [{ message }], message));
+    },
+  });
   const limiter = new RateLimiter(rateLimitPerMinute);
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+    const declared = r.config?.auth;
+    const auth = declared ?? defaultAuthFor(r.url);
+    // The operator API stays the operator's even if a route forgets to say so.
+    if (defaultAuthFor(r.url) === 'operator' && auth !== 'operator') throw new Error(`${r.url} is under /admin but declared ${auth}`);
+    r.config = { ...r.config, auth };
   });
 
   // Any JSON body, or none; malformed JSON becomes a 400 ValidationError in the error handler.
   // application/json is parsed by Fastify; every other type (text/plain too: fetch's default) is
   // JSON text kept as JsonText and parsed once below, so a JSON string body stays a string.
+  // Nesting is bounded on the raw text first, so no recursive code ever sees a hostile depth.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body === '' ? undefined : new JsonText(String(body))));
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (tooDeep(String(body))) return done(validationError([{ message: TOO_DEEP_MESSAGE }]), undefined);
+    void parseJson(req, String(body), done);
+  });
 
   traceRequests(app); // first, so the span covers authentication too
   app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC.has(path) || isPortalPath(path)) return;
+    // The matched route's role; a URL no route matches (a 404) still needs a key, like any partner route.
+    const auth = req.routeOptions.config.auth ?? 'partner';
+    if (auth === 'public') return;
     const raw = req.headers.xapikey;
     const key = Array.isArray(raw) ? raw[0] : raw;
     if (!key) return reply.code(401).send(problemDetails(401, 'Missing XApiKey header'));
@@ -49,7 +131,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     if (wait > 0) {
       return reply.code(429).header('Retry-After', String(wait)).send({ error: 'rate_limit_exceeded', message: `Rate limit exceeded; retry in ${wait} s`, retryAfter: wait });
     }
-    if (path.startsWith('/admin/') || path === '/admin') {
+    if (auth === 'operator') {
       if (ctx.adminApiKey && sameSecret(key, ctx.adminApiKey)) return;
       const partner = await q.findPartnerByKeyHash(ctx.db, hashApiKey(key));
       if (partner) return reply.code(403).send(problemDetails(403, 'The operator API needs the operator key'));
@@ -63,6 +145,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   // Parse the JSON text ourselves so a malformed body is a clean 400 with our error body.
   app.addHook('preValidation', async (req) => {
     if (!(req.body instanceof JsonText)) return;
+    if (tooDeep(req.body.text)) throw validationError([{ message: TOO_DEEP_MESSAGE }]);
     try {
       req.body = JSON.parse(req.body.text) as unknown;
     } catch {
@@ -70,11 +153,13 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     }
   });
 
-  app.setErrorHandler((error: FastifyError | DomainError | Error, req, reply) => {
+  app.setErrorHandler(async (caught: FastifyError | DomainError | Error, req, reply) => {
+    // A request about a case or webhook that is not the caller's answers 404 before any validation answer.
+    const error = isValidationFailure(caught) ? ((await notFoundUnlessOwned(ctx, req).catch((e: unknown) => (e instanceof Error ? e : undefined))) ?? caught) : caught;
     if (error instanceof DomainError) {
       const { status, body } = bodyForDomainError(error);
       if (status >= 500) ctx.logger.error({ errorId: body.errorId, requestId: req.id, err: error }, 'request failed');
-      if (error.type === 'IdempotencyKeyInUse') void reply.header('Retry-After', '1');
+      if (error.type === 'IdempotencyKeyInUse') void reply.header('Retry-After', String(error instanceof KeyInUse ? error.retryAfterSeconds : 1));
       return reply.code(status).send(body);
     }
     const statusCode = (error as FastifyError).statusCode;

@@ -18,6 +18,8 @@ export interface IdempotencyRow {
   status_code: number | null;
   response_body: string | null;
   locked_until: Date;
+  /** the request holding a running key (renews and releases only its own lease) */
+  owner: string | null;
   created_at: Date;
 }
 
@@ -36,7 +38,7 @@ export async function findPartner(db: Queryable, id: string): Promise<PartnerRow
 }
 
 /** Inserts a running record; false when the key already exists. */
-export async function claimKey(db: Queryable, row: Omit<IdempotencyRow, 'created_at' | 'status_code' | 'response_body' | 'state'>): Promise<boolean> {
+export async function claimKey(db: Queryable, row: Omit<IdempotencyRow, 'created_at' | 'status_code' | 'response_body' | 'state'> & { owner: string }): Promise<boolean> {
   const inserted = await t(db, 'idempotency_keys').insert({ ...row, state: 'running' }).onConflict(['partner_id', 'key']).ignore().returning('key');
   return inserted.length > 0;
 }
@@ -45,18 +47,23 @@ export async function findKey(db: Queryable, partnerId: string, key: string): Pr
   return t(db, 'idempotency_keys').where({ partner_id: partnerId, key }).first<IdempotencyRow | undefined>();
 }
 
-/** Takes over a running record whose owner died (its lock expired). */
-export async function takeOverStaleKey(db: Queryable, partnerId: string, key: string, lockedUntil: Date, now: Date): Promise<boolean> {
-  const n = await t(db, 'idempotency_keys').where({ partner_id: partnerId, key, state: 'running' }).andWhere('locked_until', '<', now).update({ locked_until: lockedUntil });
+/** Takes over a running record whose owner died (its lease ran out). */
+export async function takeOverStaleKey(db: Queryable, k: { partnerId: string; key: string; owner: string; lockedUntil: Date; now: Date }): Promise<boolean> {
+  const n = await t(db, 'idempotency_keys').where({ partner_id: k.partnerId, key: k.key, state: 'running' }).andWhere('locked_until', '<', k.now).update({ locked_until: k.lockedUntil, owner: k.owner });
   return n > 0;
+}
+
+/** Extends the lease of a running record this owner still holds. */
+export async function renewKey(db: Queryable, k: { partnerId: string; key: string; owner: string; lockedUntil: Date }): Promise<void> {
+  await t(db, 'idempotency_keys').where({ partner_id: k.partnerId, key: k.key, state: 'running', owner: k.owner }).update({ locked_until: k.lockedUntil });
 }
 
 export async function completeKey(db: Queryable, partnerId: string, key: string, status: number, body: string): Promise<void> {
   await t(db, 'idempotency_keys').where({ partner_id: partnerId, key }).update({ state: 'done', status_code: status, response_body: body });
 }
 
-export async function releaseKey(db: Queryable, partnerId: string, key: string): Promise<void> {
-  await t(db, 'idempotency_keys').where({ partner_id: partnerId, key, state: 'running' }).delete();
+export async function releaseKey(db: Queryable, partnerId: string, key: string, owner: string): Promise<void> {
+  await t(db, 'idempotency_keys').where({ partner_id: partnerId, key, state: 'running', owner }).delete();
 }
 
 export async function deleteExpiredKeys(db: Queryable, before: Date): Promise<number> {

@@ -90,7 +90,7 @@ export async function createCaseFromFields(
     },
     call,
   );
-  ctx.currencies.set(created.id, currency);
+  ctx.currencies.set(partner.id, created.id, currency);
   const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [created.id] }, call);
   return caseJson(created, accounts.accounts[0]);
 }

@@ -19,7 +19,7 @@ export function caseIdOf(req: FastifyRequest<IdParams>, type: 'CaseNotFound' | '
 export async function loadCase(ctx: GatewayContext, req: FastifyRequest, caseId: string) {
   const partner = partnerOf(req);
   const [c, accounts] = await Promise.all([ctx.cases.GetCase({ partnerId: partner.id, caseId }, callCtx(req)), ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [caseId] }, callCtx(req))]);
-  ctx.currencies.set(c.id, c.currency);
+  ctx.currencies.set(partner.id, c.id, c.currency);
   return caseJson(c, accounts.accounts[0]);
 }
 
@@ -130,7 +130,7 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       createFollowUp: false,
       idempotencyKey: undefined,
     });
-    return { advanced: out.caseClosed, state: out.caseClosed ? to : state };
+    return { advanced: out.payment.caseClosed, state: out.payment.caseClosed ? to : state };
   });
 
   const purge = async (req: FastifyRequest, by: { caseId?: string; tag?: string }) => {
@@ -141,7 +141,7 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     await ctx.followUp.PurgeCases({ partnerId: partner.id, caseIds: ids }, callCtx(req));
     await ctx.ledger.PurgeTestAccounts({ partnerId: partner.id, caseIds: ids }, callCtx(req));
     await ctx.cases.DeleteTestCases({ partnerId: partner.id, caseIds: ids }, callCtx(req));
-    for (const id of ids) ctx.currencies.delete(id);
+    for (const id of ids) ctx.currencies.delete(partner.id, id);
   };
 
   app.delete<IdParams>('/test/cases/:id', async (req, reply) => {

@@ -14,12 +14,13 @@ type IdParams = { Params: { id: string } };
 type PaymentParams = { Params: { id: string; paymentId: string } };
 
 async function currencyOf(ctx: GatewayContext, req: FastifyRequest, caseId: string, notFound: 'CaseNotFound' | 'PaymentNotFound' = 'CaseNotFound'): Promise<string> {
-  const cached = ctx.currencies.get(caseId);
+  const partnerId = partnerOf(req).id;
+  const cached = ctx.currencies.get(partnerId, caseId);
   if (cached) return cached;
-  const out = await ctx.ledger.GetAccounts({ partnerId: partnerOf(req).id, caseIds: [caseId] }, callCtx(req));
+  const out = await ctx.ledger.GetAccounts({ partnerId, caseIds: [caseId] }, callCtx(req));
   const account = out.accounts[0];
   if (!account) throw new DomainError(notFound, notFound === 'CaseNotFound' ? 'Case not found' : 'Payment not found');
-  ctx.currencies.set(caseId, account.currency);
+  ctx.currencies.set(partnerId, caseId, account.currency);
   return account.currency;
 }
 
@@ -81,7 +82,7 @@ export async function recordPaymentCall(ctx: GatewayContext, req: FastifyRequest
   );
   await mirror(ctx, req, out.accountEvents);
   const p = out.payment!;
-  return {
+  const payment = {
     paymentId: p.id,
     caseReference: out.reference,
     date: p.date,
@@ -97,6 +98,8 @@ export async function recordPaymentCall(ctx: GatewayContext, req: FastifyRequest
     remainingAmount: money(out.remainder, currency),
     warnings: out.warnings,
   };
+  // replayed: the ledger already held a payment for this Idempotency-Key (its first answer was lost in a crash)
+  return { payment, replayed: out.replayed };
 }
 
 export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
@@ -116,8 +119,8 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       const closeCase = f.get('closeCase');
       const createFollowUp = f.get('createUnpaidCommissionFollowUp');
       f.check();
-      const body = await recordPaymentCall(ctx, req, caseId, { date: date!, amount: amount!, recipient: recipient!, commissionStatus: status, explicitSplit, closeCase, createFollowUp, idempotencyKey: key });
-      return { status: 200, body };
+      const out = await recordPaymentCall(ctx, req, caseId, { date: date!, amount: amount!, recipient: recipient!, commissionStatus: status, explicitSplit, closeCase, createFollowUp, idempotencyKey: key });
+      return { status: 200, body: out.payment, replayed: out.replayed };
     });
   });
 
