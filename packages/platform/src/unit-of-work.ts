@@ -8,6 +8,11 @@ export interface TxContext {
   readonly trx: Trx;
   /** Queue an event; it is written to the outbox in this same transaction. */
   emit(message: OutboxMessage): void;
+  /**
+   * Hands the queued events to the caller, who writes them to this schema's `outbox` table itself in
+   * this transaction (a hot path folding them into one statement); the relay is still nudged on commit.
+   */
+  takeEmitted(): OutboxMessage[];
 }
 
 export class UnitOfWork {
@@ -23,10 +28,20 @@ export class UnitOfWork {
     // stored with the outbox rows, so the consumers' spans continue this trace. Empty when tracing is off.
     const producer = traceHeaders();
     const result = await this.db.transaction(async (trx) => {
-      const pending: OutboxMessage[] = [];
-      const value = await work({ trx, emit: (m) => pending.push(producer.traceparent ? { ...m, headers: { ...producer, ...m.headers } } : m) });
+      let pending: OutboxMessage[] = [];
+      let taken = 0;
+      const value = await work({
+        trx,
+        emit: (m) => pending.push(producer.traceparent ? { ...m, headers: { ...producer, ...m.headers } } : m),
+        takeEmitted: () => {
+          const out = pending;
+          pending = [];
+          taken += out.length;
+          return out;
+        },
+      });
       await appendOutbox(trx, this.schema, pending);
-      emitted = pending.length;
+      emitted = taken + pending.length;
       return value;
     });
     if (emitted > 0) this.relay.nudge();

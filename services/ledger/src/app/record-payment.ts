@@ -26,18 +26,19 @@ export interface RecordPaymentResult {
   replayed: boolean;
 }
 
+/**
+ * The hot path: one locking read (the account, and any payment already recorded under this key) and one
+ * write statement (payment, payout, posting, audit, outbox and the account's totals), each prepared;
+ * the answer is built from what was decided, with no read-back.
+ */
 export async function recordPayment(ctx: LedgerContext, cmd: RecordPaymentCommand): Promise<RecordPaymentResult> {
-  const replay = await findReplay(ctx, cmd);
-  if (replay) return replay;
   try {
     const out = await ctx.uow.run(async (tx) => {
-      const account = await q.lockAccount(tx.trx, cmd.partnerId, cmd.caseId);
-      if (!account) throw new DomainError('CaseNotFound', 'Case not found');
-      // A concurrent request with the same key may have committed while we waited for the lock.
-      if (cmd.idempotencyKey) {
-        const existing = await q.findPaymentByKey(tx.trx, cmd.partnerId, cmd.idempotencyKey);
-        if (existing) return { payment: existing, account, result: replayedResult(existing, cmd), accountChanges: [], replayed: true };
-      }
+      const locked = await q.lockForRecord(tx.trx, cmd.partnerId, cmd.caseId, cmd.idempotencyKey ?? null);
+      if (!locked) return (await findReplay(ctx, cmd)) ?? Promise.reject(new DomainError('CaseNotFound', 'Case not found'));
+      const { account, keyed } = locked;
+      // The key's payment, committed before (a retry after a crash) or by a concurrent request we waited for.
+      if (keyed) return { payment: keyed, account, result: replayedResult(keyed, cmd), accountChanges: [], replayed: true };
       const state = accountState(account);
       const decision = decideRecord(state, cmd.amount, cmd.closeCase);
       if (!decision.ok) throw decision.error;
@@ -54,40 +55,48 @@ export async function recordPayment(ctx: LedgerContext, cmd: RecordPaymentComman
         warnings: paymentWarnings(cmd.explicitSplit !== undefined, split.payoutCreditor, remainderBefore),
         ...(cmd.idempotencyKey ? { request: requestFingerprint(cmd) } : {}),
       };
-      const paymentId = ctx.newId();
-      await q.insertPayment(tx.trx, {
-        id: paymentId,
+      const payment: q.PaymentRow = {
+        id: ctx.newId(),
         case_id: cmd.caseId,
         partner_id: cmd.partnerId,
-        currency: account.currency,
         date: cmd.date,
-        amount: cmd.amount,
+        amount: cmd.amount.toString(),
         recipient: cmd.recipient,
         commission_status: status,
         idempotency_key: cmd.idempotencyKey ?? null,
         record_result: result,
-        payout_creditor: split.payoutCreditor,
-        payout_collection_partner: split.payoutCollectionPartner,
-        platform_fee: split.platformFee,
-        now,
-      });
-      await q.appendJournal(tx.trx, { case_id: cmd.caseId, payment_id: paymentId, kind: 'apply', amount: cmd.amount, ...split });
-      const totals = { total_payments: (state.totalPayments + cmd.amount).toString(), payment_count: account.payment_count + 1 };
-      await q.updateAccount(tx.trx, cmd.caseId, closeAsPaid ? { ...totals, lifecycle: 'Closed', close_code: 'Paid', closed_at: now } : totals);
-      const payment = (await q.findPayment(tx.trx, cmd.partnerId, cmd.caseId, paymentId))!;
+        created_at: now,
+        updated_at: now,
+        payout_creditor: split.payoutCreditor.toString(),
+        payout_collection_partner: split.payoutCollectionPartner.toString(),
+        platform_fee: split.platformFee.toString(),
+        invoice_id: null,
+      };
       const after = snapshot(payment);
-      await q.appendAudit(tx.trx, { id: ctx.newId(), case_id: cmd.caseId, type: 'PaymentRecorded', payment_id: paymentId, before: null, after, actor: cmd.actor, at: now });
       const ref = caseRef(account, remainderAfter);
+      const audit: q.RecordWrite['audit'][number][] = [{ id: ctx.newId(), type: 'PaymentRecorded', before: null, after }];
       emitEvent(ctx, tx, 'payment.recorded', cmd.caseId, { ...ref, payment: after, createFollowUp: cmd.createFollowUp }, cmd.requestId);
       const accountChanges: AccountChange[] = [];
       if (closeAsPaid) {
-        await q.appendAudit(tx.trx, { id: ctx.newId(), case_id: cmd.caseId, type: 'CaseClosed', payment_id: paymentId, before: { lifecycle: account.lifecycle, closeCode: null }, after: { lifecycle: 'Closed', closeCode: 'Paid', remainder: remainderAfter.toString() }, actor: cmd.actor, at: now });
+        audit.push({ id: ctx.newId(), type: 'CaseClosed', before: { lifecycle: account.lifecycle, closeCode: null }, after: { lifecycle: 'Closed', closeCode: 'Paid', remainder: remainderAfter.toString() } });
         const payload = { ...ref, closeCode: 'Paid', comment: null, oldLifecycle: account.lifecycle, newLifecycle: 'Closed' };
         const eventId = emitEvent(ctx, tx, 'account.closed', cmd.caseId, payload, cmd.requestId);
         accountChanges.push({ eventId, type: 'account.closed', caseId: cmd.caseId, closeCode: 'Paid', comment: '', occurredAt: now.toISOString(), remainder: remainderAfter.toString(), oldLifecycle: account.lifecycle, newLifecycle: 'Closed' });
       }
-      const updated = (await q.findAccount(tx.trx, cmd.partnerId, cmd.caseId))!;
-      return { payment, account: updated, result, accountChanges, replayed: false };
+      const totals = {
+        total_payments: (state.totalPayments + cmd.amount).toString(),
+        lifecycle: closeAsPaid ? 'Closed' : account.lifecycle,
+        close_code: closeAsPaid ? 'Paid' : account.close_code,
+        closed_at: closeAsPaid ? now : account.closed_at,
+      };
+      const paymentCount = await q.writeRecord(tx.trx, {
+        payment: { ...payment, amount: cmd.amount, payout_creditor: split.payoutCreditor, payout_collection_partner: split.payoutCollectionPartner, platform_fee: split.platformFee, currency: account.currency, now },
+        actor: cmd.actor,
+        audit,
+        outbox: tx.takeEmitted(),
+        account: totals,
+      });
+      return { payment, account: { ...account, ...totals, payment_count: paymentCount, updated_at: now }, result, accountChanges, replayed: false };
     });
     if (!out.replayed) ctx.faults?.afterRecordCommit();
     return out;

@@ -133,30 +133,6 @@ export interface NewPayment {
   now: Date;
 }
 
-export async function insertPayment(db: Queryable, p: NewPayment): Promise<void> {
-  await t(db, 'payments').insert({
-    id: p.id,
-    case_id: p.case_id,
-    partner_id: p.partner_id,
-    date: p.date,
-    amount: p.amount.toString(),
-    recipient: p.recipient,
-    commission_status: p.commission_status,
-    idempotency_key: p.idempotency_key,
-    record_result: JSON.stringify(p.record_result),
-    created_at: p.now,
-    updated_at: p.now,
-  });
-  await t(db, 'payouts').insert({
-    payment_id: p.id,
-    partner_id: p.partner_id,
-    currency: p.currency,
-    payout_creditor: p.payout_creditor.toString(),
-    payout_collection_partner: p.payout_collection_partner.toString(),
-    platform_fee: p.platform_fee.toString(),
-  });
-}
-
 export async function updatePayment(
   db: Queryable,
   id: string,
@@ -232,4 +208,112 @@ export async function purgeAccounts(db: Queryable, partnerId: string, caseIds: r
   await t(db, 'audit').whereIn('case_id', owned).delete();
   await t(db, 'journal').whereIn('case_id', owned).delete();
   return t(db, 'accounts').whereIn('case_id', owned).delete();
+}
+
+// ---- The record hot path: one locking read and one write, as named (prepared) statements.
+// Plain SQL with stable text: pg prepares each once per connection (knex passes `name` through);
+// PGlite ignores the name. Columns are listed, so the answer needs no read-back.
+
+const ACCOUNT_COLUMNS = [
+  'case_id', 'partner_id', 'reference', 'currency', 'digits', 'gross_amount', 'total_fees', 'total_payments', 'payment_count',
+  'success_fee_ppm', 'revenue_share_ppm', 'is_test', 'notify_email', 'lifecycle', 'close_code', 'closed_at', 'created_at', 'updated_at',
+] as const;
+const KEYED_COLUMNS = [
+  'id', 'case_id', 'partner_id', 'date', 'amount', 'recipient', 'commission_status', 'idempotency_key', 'record_result', 'created_at', 'updated_at',
+  'payout_creditor', 'payout_collection_partner', 'platform_fee', 'invoice_id',
+] as const;
+
+const LOCK_FOR_RECORD = `
+SELECT ${ACCOUNT_COLUMNS.map((c) => `a.${c}`).join(', ')}, ${KEYED_COLUMNS.map((c) => `k.${c} AS k_${c}`).join(', ')}
+FROM ${SCHEMA}.accounts a
+LEFT JOIN LATERAL (
+  SELECT p.*, o.payout_creditor, o.payout_collection_partner, o.platform_fee, o.invoice_id
+  FROM ${SCHEMA}.payments p JOIN ${SCHEMA}.payouts o ON o.payment_id = p.id
+  WHERE p.partner_id = a.partner_id AND p.idempotency_key = ?
+) k ON true
+WHERE a.case_id = ? AND a.partner_id = ?
+FOR UPDATE OF a`;
+
+/**
+ * Locks the case account for a record and, in the same round trip, finds the payment already recorded
+ * under `key` by this partner (if any): a retry after a crash is answered from it.
+ */
+export async function lockForRecord(db: Queryable, partnerId: string, caseId: string, key: string | null): Promise<{ account: AccountRow; keyed: PaymentRow | undefined } | undefined> {
+  const res = await db.raw<{ rows: Record<string, unknown>[] }>(LOCK_FOR_RECORD, [key, caseId, partnerId]).options({ name: 'ledger_lock_for_record' });
+  const row = res.rows[0];
+  if (!row) return undefined;
+  const account = Object.fromEntries(ACCOUNT_COLUMNS.map((c) => [c, row[c]])) as unknown as AccountRow;
+  const keyed = row.k_id ? (Object.fromEntries(KEYED_COLUMNS.map((c) => [c, row[`k_${c}`]])) as unknown as PaymentRow) : undefined;
+  return { account, keyed };
+}
+
+const WRITE_RECORD = `
+WITH pay AS (
+  INSERT INTO ${SCHEMA}.payments (id, case_id, partner_id, date, amount, recipient, commission_status, idempotency_key, record_result, created_at, updated_at)
+  VALUES (:id, :caseId, :partnerId, :date, :amount, :recipient, :commissionStatus, :key, :recordResult, :now, :now)
+  RETURNING id
+), payout AS (
+  INSERT INTO ${SCHEMA}.payouts (payment_id, partner_id, currency, payout_creditor, payout_collection_partner, platform_fee)
+  SELECT id, :partnerId, :currency, :payoutCreditor, :payoutPartner, :platformFee FROM pay
+), posting AS (
+  INSERT INTO ${SCHEMA}.journal (case_id, payment_id, kind, amount, payout_creditor, payout_collection_partner, platform_fee)
+  SELECT :caseId, id, 'apply', :amount, :payoutCreditor, :payoutPartner, :platformFee FROM pay
+), audit AS (
+  INSERT INTO ${SCHEMA}.audit (id, case_id, type, payment_id, before, after, actor, at)
+  SELECT a.id, :caseId, a.type, pay.id, a.before, a.after, :actor, :now
+  FROM pay, unnest(:auditIds::uuid[], :auditTypes::text[], :auditBefore::jsonb[], :auditAfter::jsonb[]) AS a(id, type, before, after)
+), outbox AS (
+  INSERT INTO ${SCHEMA}.outbox (id, topic, key, value, headers)
+  SELECT * FROM unnest(:outboxIds::uuid[], :outboxTopics::text[], :outboxKeys::text[], :outboxValues::text[], :outboxHeaders::jsonb[])
+)
+UPDATE ${SCHEMA}.accounts
+SET total_payments = :totalPayments, payment_count = payment_count + 1, lifecycle = :lifecycle, close_code = :closeCode, closed_at = :closedAt, updated_at = :now
+WHERE case_id = :caseId
+RETURNING payment_count`;
+
+export interface RecordWrite {
+  payment: NewPayment;
+  actor: string;
+  audit: readonly { id: string; type: string; before: unknown; after: unknown }[];
+  outbox: readonly { id: string; topic: string; key: string; value: string; headers?: Record<string, string> }[];
+  account: { total_payments: string; lifecycle: string; close_code: string | null; closed_at: Date | null };
+}
+
+/** Writes a recorded payment with all its rows (payout, posting, audit, outbox) and the account's new totals, in one statement. */
+export async function writeRecord(db: Queryable, w: RecordWrite): Promise<number> {
+  const p = w.payment;
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  const res = await db
+    .raw<{ rows: { payment_count: number }[] }>(WRITE_RECORD, {
+      id: p.id,
+      caseId: p.case_id,
+      partnerId: p.partner_id,
+      date: p.date,
+      amount: p.amount.toString(),
+      recipient: p.recipient,
+      commissionStatus: p.commission_status,
+      key: p.idempotency_key,
+      recordResult: JSON.stringify(p.record_result),
+      now: p.now,
+      currency: p.currency,
+      payoutCreditor: p.payout_creditor.toString(),
+      payoutPartner: p.payout_collection_partner.toString(),
+      platformFee: p.platform_fee.toString(),
+      actor: w.actor,
+      auditIds: w.audit.map((a) => a.id),
+      auditTypes: w.audit.map((a) => a.type),
+      auditBefore: w.audit.map((a) => json(a.before)),
+      auditAfter: w.audit.map((a) => json(a.after)),
+      outboxIds: w.outbox.map((m) => m.id),
+      outboxTopics: w.outbox.map((m) => m.topic),
+      outboxKeys: w.outbox.map((m) => m.key),
+      outboxValues: w.outbox.map((m) => m.value),
+      outboxHeaders: w.outbox.map((m) => JSON.stringify(m.headers ?? {})),
+      totalPayments: w.account.total_payments,
+      lifecycle: w.account.lifecycle,
+      closeCode: w.account.close_code,
+      closedAt: w.account.closed_at,
+    })
+    .options({ name: 'ledger_write_record' });
+  return res.rows[0]!.payment_count;
 }
