@@ -6,19 +6,30 @@
 //
 // Knobs (env): BENCH_CASES (200), BENCH_CONCURRENCY ("16,32,64"), BENCH_SECONDS (15 per closed-loop run),
 // BENCH_RATE (500/s) and BENCH_RATE_SECONDS (15), BENCH_BIG_CASE (10000 payments), BENCH_CORRECTIONS (200),
-// BENCH_SEED=rest (seed the big case with POSTs instead of cloning one payment in the ledger's tables).
+// BENCH_SEED=rest (seed the big case with POSTs instead of cloning one payment in the ledger's tables),
+// BENCH_QUICK=1 (64 clients only, shorter runs, a 1,000-payment big case: the whole run in under 5 minutes).
+//
+// The same run measures the database's own ceiling (bench/ceiling.mjs: pgbench of the one-statement
+// record on the same PostgreSQL; the same statement on PGlite) and the embedded default (npm start's
+// process on PGlite, 64 connections), and prints both `ceiling ratio` lines.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cpuDelta, cpuSnapshot, forEachLimit, intEnv, log, ms, now, quiesce, root, stats, table, verdict, withStack } from './lib.mjs';
+import * as readline from 'node:readline';
+import { pgliteCeiling, postgresCeiling, ratioLine } from './ceiling.mjs';
+import { ADMIN, Client, cpuDelta, cpuSnapshot, forEachLimit, intEnv, log, ms, now, quiesce, root, stats, table, verdict, withStack } from './lib.mjs';
 
+const QUICK = process.env.BENCH_QUICK === '1';
 const CASES = intEnv('BENCH_CASES', 200);
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '16,32,64').split(',').map(Number);
-const SECONDS = intEnv('BENCH_SECONDS', 15);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? (QUICK ? '64' : '16,32,64')).split(',').map(Number);
+const SECONDS = intEnv('BENCH_SECONDS', QUICK ? 8 : 15);
 const RATE = intEnv('BENCH_RATE', 500);
-const RATE_SECONDS = intEnv('BENCH_RATE_SECONDS', 15);
-const BIG = intEnv('BENCH_BIG_CASE', 10_000);
-const CORRECTIONS = intEnv('BENCH_CORRECTIONS', 200);
+const RATE_SECONDS = intEnv('BENCH_RATE_SECONDS', QUICK ? 8 : 15);
+const BIG = intEnv('BENCH_BIG_CASE', QUICK ? 1_000 : 10_000);
+const CORRECTIONS = intEnv('BENCH_CORRECTIONS', QUICK ? 50 : 200);
+const CEILING_SECONDS = intEnv('BENCH_CEILING_SECONDS', QUICK ? 5 : 10);
+const EMBEDDED_CLIENTS = intEnv('BENCH_EMBEDDED_CLIENTS', 64);
 
 const TARGET = { throughput: 1000, p99AtRate: 50, correctionRatio: 1.2 };
 const payment = (amount = 1) => ({ date: '2026-11-10', paymentAmount: amount, paymentRecipient: 'CollectionPartner' });
@@ -147,7 +158,11 @@ async function cloneSeedOn(db, caseId, templateId, count) {
 
 const load1 = () => os.loadavg()[0].toFixed(1);
 
-await withStack('payments', {}, async ({ client, db, machine }) => {
+let stackBest;
+let pgCeiling;
+await withStack('payments', {}, async ({ client, db, infra, machine }) => {
+  log(`ceiling: the one-statement record with pgbench on the same PostgreSQL, ${CEILING_SECONDS} s per client count`);
+  pgCeiling = await postgresCeiling(infra.databaseUrl, { clients: QUICK ? [16] : [8, 32], seconds: CEILING_SECONDS });
   const partner = await client.newPartner('Bench Payments Agency');
   const key = partner.apiKey;
   const caseIds = [];
@@ -225,13 +240,14 @@ await withStack('payments', {}, async ({ client, db, machine }) => {
 
   // ---- figures ----
   const best = closed.reduce((a, b) => (b.throughput > a.throughput ? b : a));
+  stackBest = { ...best, cpuMsPerPayment: totalCpuOf(best) };
   table(
     `Record payments, closed loop (POST /cases/{id}/payments, ${CASES} cases, random case per request)`,
     ['clients', 'seconds', 'payments', 'payments/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'non-2xx', 'load avg', 'drain s'],
     closed.map((r) => [r.concurrency, r.elapsed.toFixed(1), r.ok, r.throughput.toFixed(0), ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), JSON.stringify(r.failures), r.load, r.drainSeconds.toFixed(1)]),
   );
   const components = Object.keys(closed[0].cpuMsPerPayment);
-  const totalCpu = (r) => components.filter((k) => k !== 'bench client').reduce((sum, k) => sum + r.cpuMsPerPayment[k], 0);
+  const totalCpu = totalCpuOf;
   table(
     'CPU time per recorded payment, ms (measured from /proc over the run and its drain; PostgreSQL is a lower bound)',
     ['clients', ...components, 'total (no client)', '2-core ceiling/s', 'PG commits/payment (incl. pollers)'],
@@ -263,7 +279,7 @@ await withStack('payments', {}, async ({ client, db, machine }) => {
     [`correction ratio <= ${TARGET.correctionRatio}x (p50, worse of PUT/DELETE)`, `${worstRatio.toFixed(2)}x`, verdict(worstRatio <= TARGET.correctionRatio)],
   ]);
   const out = path.join(root, '.cache/bench/payments.json');
-  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), machine, closed, open, corrections: c, correctionLoad, big: BIG, seed: restSeed ? 'rest' : 'clone', seedSeconds }, null, 2));
+  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), machine, ceiling: pgCeiling, closed, open, corrections: c, correctionLoad, big: BIG, seed: restSeed ? 'rest' : 'clone', seedSeconds }, null, 2));
   log(`figures also in ${path.relative(root, out)}`);
 });
 
@@ -273,3 +289,83 @@ async function settle(db) {
   await quiesce(db);
   return (now() - start) / 1000;
 }
+
+/** CPU ms per payment over every component but the bench client itself. */
+function totalCpuOf(r) {
+  return Object.entries(r.cpuMsPerPayment)
+    .filter(([k]) => k !== 'bench client')
+    .reduce((sum, [, v]) => sum + v, 0);
+}
+
+/** CPU time (ms) a process has used so far, from /proc (Linux). */
+function processCpuMs(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
+  } catch {
+    return NaN;
+  }
+}
+
+/** The embedded default as `npm start` runs it (one process, PGlite, fresh DATA_DIR), closed loop. */
+async function embeddedRun() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-bench-embedded-'));
+  const logFile = fs.createWriteStream(path.join(root, '.cache/bench/payments-embedded.log'));
+  const child = spawn(process.execPath, [path.join(root, 'services/embedded/dist/main.js')], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ADMIN_API_KEY: ADMIN, DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr.pipe(logFile);
+  try {
+    const port = await new Promise((resolve, reject) => {
+      readline.createInterface({ input: child.stdout }).on('line', (line) => {
+        if (line.startsWith('{"ready"')) resolve(JSON.parse(line).port);
+        else logFile.write(`${line}\n`);
+      });
+      child.once('exit', (code) => reject(new Error(`embedded default exited with ${code} before it was ready`)));
+    });
+    const client = new Client(`http://127.0.0.1:${port}`);
+    try {
+      const partner = await client.newPartner('Bench Embedded Agency');
+      const caseIds = [];
+      await forEachLimit(CASES, 8, async () => caseIds.push((await client.newCase(partner.id)).id));
+      log('embedded: warm-up 3 s at 16 clients (not reported)');
+      await closedLoop(client, partner.apiKey, caseIds, 16, 3);
+      log(`embedded: closed loop, ${EMBEDDED_CLIENTS} clients for ${SECONDS} s`);
+      const cpuBefore = processCpuMs(child.pid);
+      const r = await closedLoop(client, partner.apiKey, caseIds, EMBEDDED_CLIENTS, SECONDS);
+      r.cpuMsPerPayment = (processCpuMs(child.pid) - cpuBefore) / r.ok;
+      log(`  ${r.throughput.toFixed(0)} payments/s, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, ${r.cpuMsPerPayment.toFixed(1)} ms CPU per payment`);
+      return r;
+    } finally {
+      client.close();
+    }
+  } finally {
+    await new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+    logFile.end();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const embedded = await embeddedRun();
+log(`ceiling: the same statement on PGlite, sequential, ${CEILING_SECONDS} s`);
+const pgliteMax = await pgliteCeiling({ seconds: CEILING_SECONDS });
+table('Embedded default (npm start: one process, PGlite)', ['clients', 'payments', 'payments/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'CPU ms/payment'], [
+  [embedded.concurrency, embedded.ok, embedded.throughput.toFixed(0), ms(embedded.p50), ms(embedded.p99), ms(embedded.max), JSON.stringify(embedded.failures), embedded.cpuMsPerPayment.toFixed(1)],
+]);
+const stackRatio = stackBest.throughput / pgCeiling.tps;
+const embeddedRatio = embedded.throughput / pgliteMax.tps;
+table("Against the database's own ceiling, same run (issue 12)", ['what', 'measured', 'goal', 'floor', 'verdict'], [
+  ['stack / PostgreSQL one-statement', `${stackRatio.toFixed(2)} (${stackBest.throughput.toFixed(0)}/s of ${pgCeiling.tps.toFixed(0)}/s)`, '>= 0.50', '>= 0.25', verdict(stackRatio >= 0.5)],
+  ['stack CPU per payment, all processes', `${stackBest.cpuMsPerPayment.toFixed(2)} ms`, '<= 3 ms', '<= 5 ms', verdict(stackBest.cpuMsPerPayment <= 3)],
+  ['embedded / PGlite one-statement', `${embeddedRatio.toFixed(2)} (${embedded.throughput.toFixed(0)}/s of ${pgliteMax.tps.toFixed(0)}/s)`, '>= 0.50', '5x the 22-27/s before', verdict(embeddedRatio >= 0.5)],
+  [`embedded, no request over 1 s at ${EMBEDDED_CLIENTS} connections`, `max ${ms(embedded.max)} ms`, '', '<= 1000 ms', verdict(embedded.max <= 1000)],
+]);
+process.stdout.write(`\n${ratioLine('stack', stackBest.throughput, pgCeiling.tps, 'PostgreSQL')}\n`);
+process.stdout.write(`${ratioLine('embedded', embedded.throughput, pgliteMax.tps, 'PGlite')}\n`);
+const out = path.join(root, '.cache/bench/payments-ceiling.json');
+fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), quick: QUICK, postgres: pgCeiling, pglite: pgliteMax, stack: stackBest, embedded, stackRatio, embeddedRatio }, null, 2));
