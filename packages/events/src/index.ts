@@ -58,24 +58,46 @@ export function makeEnvelope<T extends EventType>(
   return { id: meta.id, type, version: 1, occurredAt: meta.occurredAt.toISOString(), producer: meta.producer, key, payload };
 }
 
+/** A well-formed envelope of a type or version this code does not know (a newer producer). */
 export class UnknownEventError extends Error {}
+
+/** A value that is no envelope at all (not JSON, not an object, no id or type): a bug or corruption, never a newer producer. */
+export class MalformedEventError extends Error {
+  override readonly name = 'MalformedEventError';
+}
 
 /** Parses a bus message value; unknown types and versions are rejected, not guessed. */
 export function parseEnvelope(value: string): AnyEnvelope {
-  const parsed = JSON.parse(value) as Partial<Envelope>;
-  if (typeof parsed.id !== 'string' || typeof parsed.type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(parsed.type) || parsed.version !== 1) {
-    throw new UnknownEventError(`unsupported event ${String(parsed.type)} v${String(parsed.version)}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new MalformedEventError(`event is not JSON: ${(error as Error).message}`);
   }
-  return parsed as AnyEnvelope;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new MalformedEventError('event is not a JSON object');
+  const e = parsed as Partial<Envelope>;
+  if (typeof e.id !== 'string' || e.id === '' || typeof e.type !== 'string' || typeof e.version !== 'number' || !Number.isInteger(e.version) || e.version < 1) {
+    throw new MalformedEventError(`event envelope lacks a string id, a string type or an integer version ≥ 1`);
+  }
+  if (!(EVENT_TYPES as readonly string[]).includes(e.type) || e.version !== 1) {
+    throw new UnknownEventError(`unsupported event ${e.type} v${e.version}`);
+  }
+  return e as AnyEnvelope;
 }
+
 export * from './public';
 
-/** For consumers: the envelope, or undefined for a message this version cannot read (log and skip it). */
+/**
+ * For consumers: the envelope, or undefined for a well-formed event of a type or version this code does
+ * not know (a newer producer during a rolling deploy: log and skip it). A malformed value throws
+ * MalformedEventError: no correct producer writes it, and skipping it could lose an event silently, so
+ * the consumer's dead-letter guard parks it where an operator sees it and can retry it after a fix.
+ */
 export function tryParseEnvelope(value: string): AnyEnvelope | undefined {
   try {
     return parseEnvelope(value);
   } catch (error) {
-    if (error instanceof UnknownEventError || error instanceof SyntaxError) return undefined;
+    if (error instanceof UnknownEventError) return undefined;
     throw error;
   }
 }

@@ -17,7 +17,9 @@ export type DbOptions = { kind: 'pg'; url: string; poolMax?: number } | { kind: 
 
 export function createDb(options: DbOptions): Db {
   if (options.kind === 'pg') {
-    return knexFactory({ client: 'pg', connection: options.url, pool: { min: 0, max: options.poolMax ?? 10 } });
+    // Bounded: a connection attempt to an unreachable server fails within 5 s (and knex hands the error
+    // to the waiting query), so callers that retry (start-up, readiness) never hang on one attempt.
+    return knexFactory({ client: 'pg', connection: { connectionString: options.url, connectionTimeoutMillis: 5_000 }, pool: { min: 0, max: options.poolMax ?? 10 } });
   }
   fs.mkdirSync(options.dataDir, { recursive: true });
   const pglite = new PGlite(options.dataDir, { parsers: { 20: (v: string) => v } });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Db, Trx } from './db';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import type { IncomingMessage, MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
+import type { IncomingMessage, MessageBus, MessageHandler, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
 import { traceConsumer } from './tracing';
 
 const SCHEMA = 'bus';
@@ -56,6 +56,8 @@ export class EmbeddedBus implements MessageBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     await this.init();
+    // The same dead-letter guard as on Kafka: a message the handler keeps failing on is parked, then skipped.
+    const handle = options.deadLetters?.wrap(options.groupId, options.handle) ?? options.handle;
     const state = { stopped: false };
     this.loops.add(state);
     let pending = true;
@@ -76,7 +78,7 @@ export class EmbeddedBus implements MessageBus {
         }
         pending = false;
         try {
-          await this.drain(options, state);
+          await this.drain(options, handle, state);
         } catch (error) {
           // At-least-once: the failed message is retried on the next round, nothing is skipped.
           this.logger.error({ err: error, groupId: options.groupId }, 'embedded bus handler failed; retrying');
@@ -96,7 +98,7 @@ export class EmbeddedBus implements MessageBus {
     };
   }
 
-  private async drain(options: SubscribeOptions, state: { stopped: boolean }): Promise<void> {
+  private async drain(options: SubscribeOptions, handle: MessageHandler, state: { stopped: boolean }): Promise<void> {
     for (const topic of options.topics) {
       for (;;) {
         if (state.stopped) return;
@@ -115,7 +117,7 @@ export class EmbeddedBus implements MessageBus {
           if (state.stopped) return;
           const headers = typeof m.headers === 'string' ? (JSON.parse(m.headers) as Record<string, string>) : m.headers;
           const incoming: IncomingMessage = { topic: m.topic, key: m.key, value: m.value, headers, partition: m.partition, offset: m.offset };
-          await traceConsumer('embedded', options.groupId, incoming, (m) => options.handle(m));
+          await traceConsumer('embedded', options.groupId, incoming, (m) => handle(m));
           this.metrics?.consumed.inc({ group: options.groupId, topic: m.topic });
           await this.db
             .withSchema(SCHEMA)

@@ -107,11 +107,20 @@ export interface GrpcServerOptions<D extends grpc.ServiceDefinition> {
    */
   readonly readiness?: () => Promise<boolean>;
   readonly readinessEveryMs?: number;
+  /**
+   * Bind at once but serve only after `markReady()`: until then every call answers UNAVAILABLE
+   * (ServiceUnavailable) and the health status is NOT_SERVING, while the service waits for its
+   * dependencies. The health service `liveness` is SERVING as long as the process runs (for liveness
+   * and startup probes, which must not restart a process that is only waiting).
+   */
+  readonly holdUntilReady?: boolean;
 }
 
 export interface RunningGrpcServer {
   readonly port: number;
   readonly health: HealthImplementation;
+  /** With `holdUntilReady`: the service has its dependencies; serve calls and follow `readiness` from now on. */
+  markReady(): void;
   shutdown(graceMs?: number): Promise<void>;
 }
 
@@ -124,6 +133,10 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
     const path = (options.service[name] as { path: string }).path;
     const span = { name: path.replace(/^\//, ''), kind: SpanKind.SERVER, attributes: rpcAttributes(path) };
     implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      if (!accepting) {
+        options.metrics?.grpcRequests.inc({ service: options.name, method: name, code: 'ServiceUnavailable' });
+        return callback(toServiceError(new DomainError('ServiceUnavailable', `${options.name} is starting: waiting for its dependencies`), options.logger, name, ''));
+      }
       const requestId = String(call.metadata.get('x-request-id')[0] ?? randomUUID());
       const started = process.hrtime.bigint();
       const observe = (code: string) => {
@@ -163,22 +176,26 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
     };
   }
   server.addService(options.service, implementation);
-  const health = new HealthImplementation({ '': 'SERVING', [options.name]: 'SERVING' });
+  let accepting = !options.holdUntilReady;
+  const initial = accepting ? 'SERVING' : 'NOT_SERVING';
+  const health = new HealthImplementation({ '': initial, [options.name]: initial, liveness: 'SERVING' });
   health.addToServer(server);
   let draining = false;
+  const setStatus = (status: 'SERVING' | 'NOT_SERVING') => {
+    health.setStatus('', status);
+    health.setStatus(options.name, status);
+  };
   const readiness = options.readiness;
-  const watch = readiness
-    ? setInterval(() => {
-        void readiness()
-          .catch(() => false)
-          .then((ready) => {
-            if (draining) return;
-            const status = ready ? 'SERVING' : 'NOT_SERVING';
-            health.setStatus('', status);
-            health.setStatus(options.name, status);
-          });
-      }, options.readinessEveryMs ?? 5_000)
-    : undefined;
+  const check = () => {
+    if (!readiness) return;
+    void readiness()
+      .catch(() => false)
+      .then((ready) => {
+        if (draining || !accepting) return;
+        setStatus(ready ? 'SERVING' : 'NOT_SERVING');
+      });
+  };
+  const watch = readiness ? setInterval(check, options.readinessEveryMs ?? 5_000) : undefined;
   watch?.unref();
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
@@ -186,11 +203,16 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
   return {
     port,
     health,
+    markReady: () => {
+      if (accepting || draining) return;
+      accepting = true;
+      setStatus('SERVING');
+      check();
+    },
     shutdown: async (graceMs = 10_000) => {
       draining = true;
       if (watch) clearInterval(watch);
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus(options.name, 'NOT_SERVING');
+      setStatus('NOT_SERVING');
       // Stop accepting, let in-flight calls finish, then force.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

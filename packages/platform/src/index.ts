@@ -12,3 +12,5 @@ export * from './runtime';
 export * from './metrics';
 export * from './polling';
 export * from './tracing';
+export * from './dead-letters';
+export * from './retry';

@@ -1,10 +1,28 @@
 // MessageBus on Apache Kafka (kafkajs): idempotent producer, consumer groups, offsets committed only
-// after the handler succeeded (at-least-once; handlers are idempotent through their inbox).
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+// after the handler succeeded or the dead-letter guard parked the message (at-least-once; handlers are
+// idempotent through their inbox). A consumer that cannot start (broker, topic or group not ready yet)
+// or that crashes for good is started again, with backoff and a log line per attempt, until it runs.
+import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { IncomingMessage, MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
+import { retryUntilDone, RetryStopped } from './retry';
 import { traceConsumer } from './tracing';
+
+/** How long one attempt may take to start a consumer and join its group (a dead member's session must expire first). */
+const ATTEMPT_TIMEOUT_MS = 60_000;
+/** How long one attempt may take to create the topics and see a leader for every partition. */
+const TOPICS_TIMEOUT_MS = 60_000;
+/** A consumer torn down after a failed attempt must not hold up the next one. */
+const DISCONNECT_TIMEOUT_MS = 15_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
@@ -19,6 +37,7 @@ export class KafkaBus implements MessageBus {
   private producer: Producer | undefined;
   private producerReady: Promise<Producer> | undefined;
   private readonly consumers = new Set<Consumer>();
+  private closed = false;
 
   constructor(private readonly options: KafkaBusOptions) {
     const log = options.logger.child({ component: 'kafkajs' });
@@ -80,63 +99,92 @@ export class KafkaBus implements MessageBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const log = this.options.logger;
+    const metrics = this.options.metrics;
+    const handle = options.deadLetters?.wrap(options.groupId, options.handle) ?? options.handle;
+    const what = `Kafka consumer group ${options.groupId}`;
     const state: { stopped: boolean; consumer: Consumer | undefined } = { stopped: false, consumer: undefined };
-    const start = async (): Promise<void> => {
+    const stopped = () => state.stopped || this.closed;
+
+    /** One consumer, connected, subscribed, running and joined to its group within ATTEMPT_TIMEOUT_MS; else it is torn down. */
+    const attempt = async (): Promise<void> => {
       const consumer = this.kafka.consumer({ groupId: options.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, allowAutoTopicCreation: true });
       state.consumer = consumer;
-      const metrics = this.options.metrics;
+      this.consumers.add(consumer);
+      let joined = false;
+      let failJoin: (error: Error) => void = () => undefined;
+      const join = new Promise<void>((resolve, reject) => {
+        failJoin = reject;
+        consumer.on(consumer.events.GROUP_JOIN, () => {
+          joined = true;
+          resolve();
+        });
+      });
+      join.catch(() => undefined); // observed below; a crash after the join must not reject unobserved
       if (metrics) {
         consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
           metrics.consumerLag.set({ group: options.groupId, topic: e.payload.topic, partition: String(e.payload.partition) }, Number(e.payload.offsetLag));
         });
       }
-      // kafkajs restarts a consumer after retriable errors by itself; after any other crash (a broker
-      // gone for longer than the retries, say) the consumer would stay stopped: start a new one.
+      // kafkajs restarts a consumer after retriable errors by itself (restart: true). After any other
+      // crash it stays stopped: before the join that fails this attempt; after it (a broker gone for
+      // longer than the retries, say) a new consumer is started, with backoff, until one runs again.
       consumer.on(consumer.events.CRASH, (e) => {
-        if (state.stopped || e.payload.restart) return;
+        if (stopped() || e.payload.restart || state.consumer !== consumer) return;
+        if (!joined) return failJoin(e.payload.error);
         log.error({ err: e.payload.error, groupId: options.groupId }, 'Kafka consumer crashed; starting a new one');
         this.consumers.delete(consumer);
-        void consumer
-          .disconnect()
+        state.consumer = undefined;
+        void withTimeout(consumer.disconnect(), DISCONNECT_TIMEOUT_MS, 'disconnecting the crashed consumer took too long')
           .catch(() => undefined)
-          .then(() => restartUntilRunning());
+          .then(() => untilRunning())
+          .catch((error: unknown) => {
+            if (!(error instanceof RetryStopped)) log.error({ err: error, groupId: options.groupId }, 'Kafka consumer could not be restarted');
+          });
       });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
-      await consumer.run({
-        partitionsConsumedConcurrently: 4,
-        eachMessage: async ({ topic, partition, message }) => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
-          const incoming: IncomingMessage = {
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key?.toString() ?? '',
-            value: message.value?.toString() ?? '',
-            headers,
-          };
-          // Throwing makes kafkajs retry the same message: nothing is skipped.
-          await traceConsumer('kafka', options.groupId, incoming, (m) => options.handle(m));
-          metrics?.consumed.inc({ group: options.groupId, topic });
-        },
-      });
-      this.consumers.add(consumer);
-    };
-    const restartUntilRunning = async (): Promise<void> => {
-      while (!state.stopped) {
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        if (state.stopped) return;
-        try {
-          await start();
-          return;
-        } catch (error) {
-          log.warn({ err: error, groupId: options.groupId }, 'starting the Kafka consumer again failed; retrying');
-          await state.consumer?.disconnect().catch(() => undefined);
-        }
+      // Set when the attempt gave up: a step still under way must not start a consumer nobody tracks.
+      let abandoned = false;
+      const run = async () => {
+        await consumer.connect();
+        if (abandoned) return;
+        await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+        if (abandoned) return;
+        await consumer.run({
+          partitionsConsumedConcurrently: 4,
+          eachMessage: async ({ topic, partition, message }) => {
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
+            const incoming: IncomingMessage = {
+              topic,
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? '',
+              value: message.value?.toString() ?? '',
+              headers,
+            };
+            // Throwing makes kafkajs retry the same message: nothing is skipped. A message the handler
+            // keeps failing on is parked by the dead-letter guard, which then returns normally.
+            await traceConsumer('kafka', options.groupId, incoming, (m) => handle(m));
+            metrics?.consumed.inc({ group: options.groupId, topic });
+          },
+        });
+        if (abandoned) return void consumer.disconnect().catch(() => undefined);
+        // run() returns once the consumer is started, not joined: a join that fails crashes it later.
+        await join;
+      };
+      try {
+        // One bound for the whole attempt: connecting, subscribing, starting and joining.
+        await withTimeout(run(), ATTEMPT_TIMEOUT_MS, `connecting and joining the consumer group took longer than ${ATTEMPT_TIMEOUT_MS} ms`);
+        if (stopped()) throw new RetryStopped(what);
+      } catch (error) {
+        abandoned = true;
+        state.consumer = undefined;
+        this.consumers.delete(consumer);
+        await withTimeout(consumer.disconnect(), DISCONNECT_TIMEOUT_MS, 'disconnecting the consumer took too long').catch(() => undefined);
+        throw error;
       }
     };
-    await start();
+    const untilRunning = () => retryUntilDone(what, attempt, { logger: log, stopped, initialDelayMs: 500, maxDelayMs: 10_000, context: { groupId: options.groupId } });
+    await untilRunning();
     return {
       stop: async () => {
         state.stopped = true;
@@ -148,34 +196,39 @@ export class KafkaBus implements MessageBus {
     };
   }
 
+  /** Creates the missing topics and waits for a leader of every partition; one bounded attempt (callers retry). */
   async ensureTopics(topics: readonly { name: string; partitions: number }[]): Promise<void> {
     const admin = this.kafka.admin();
-    await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((t) => !existing.has(t.name));
-      if (missing.length > 0) {
-        try {
-          await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: -1 })) });
-        } catch (error) {
-          // Another service created it at the same moment: that is the state we wanted.
-          if (!String((error as Error).message).includes('already exists') && (error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
-        }
-      }
-      // A topic another process has just created may not have leaders yet: wait until every partition
-      // has one, so the consumers and producers started next find them.
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const ready = await admin
-          .fetchTopicMetadata({ topics: topics.map((t) => t.name) })
-          .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
-          .catch(() => false);
-        if (ready) break;
-        if (Date.now() > deadline) throw new Error(`topics ${topics.map((t) => t.name).join(', ')} have no leaders after 30 s`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await withTimeout(this.createTopicsWithLeaders(admin, topics), TOPICS_TIMEOUT_MS, `topics ${topics.map((t) => t.name).join(', ')} not ready within ${TOPICS_TIMEOUT_MS} ms`);
     } finally {
-      await admin.disconnect();
+      await withTimeout(admin.disconnect(), DISCONNECT_TIMEOUT_MS, 'disconnecting the admin client took too long').catch(() => undefined);
+    }
+  }
+
+  private async createTopicsWithLeaders(admin: Admin, topics: readonly { name: string; partitions: number }[]): Promise<void> {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length > 0) {
+      try {
+        await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: -1 })) });
+      } catch (error) {
+        // Another service created it at the same moment: that is the state we wanted.
+        if (!String((error as Error).message).includes('already exists') && (error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+      }
+    }
+    // A topic another process has just created may not have leaders yet: wait until every partition
+    // has one, so the consumers and producers started next find them.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics: topics.map((t) => t.name) })
+        .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        .catch(() => false);
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`topics ${topics.map((t) => t.name).join(', ')} have no leaders after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
@@ -193,6 +246,7 @@ export class KafkaBus implements MessageBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
     await this.producer?.disconnect();

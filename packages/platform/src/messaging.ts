@@ -18,11 +18,23 @@ export interface IncomingMessage {
   readonly offset: string;
 }
 
+export type MessageHandler = (message: IncomingMessage) => Promise<void>;
+
+/**
+ * Wraps a consumer's handler (both buses call it): a message the handler keeps failing on is parked
+ * after a bounded number of attempts, so it cannot block its partition (./dead-letters).
+ */
+export interface DeadLetterGuard {
+  wrap(groupId: string, handle: MessageHandler): MessageHandler;
+}
+
 export interface SubscribeOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
   /** Must be idempotent: a message is delivered at least once and redelivered after a crash. */
-  readonly handle: (message: IncomingMessage) => Promise<void>;
+  readonly handle: MessageHandler;
+  /** Where messages the handler cannot handle are parked; without it a failing message is retried forever. */
+  readonly deadLetters?: DeadLetterGuard;
 }
 
 export interface Subscription {
@@ -33,6 +45,7 @@ export interface MessageBus {
   readonly kind: 'kafka' | 'embedded';
   /** `trx` lets a bus that lives in the same database publish atomically with the caller. */
   publish(messages: readonly OutgoingMessage[], trx?: Trx): Promise<void>;
+  /** Resolves once the consumer is running (for Kafka: has joined its group); waits, retrying, until then. */
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   ensureTopics(topics: readonly { name: string; partitions: number }[]): Promise<void>;
   healthy(): Promise<boolean>;

@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client): one registry per process, shared by every service in it (the
 // embedded default runs all four). Request rates and latencies of HTTP and gRPC, consumed messages and
-// consumer lag, outbox and timer backlogs, webhook delivery attempts and mail sends.
+// consumer lag, dead-lettered messages, outbox and timer backlogs, webhook delivery attempts and mail sends.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -15,9 +15,11 @@ export class Metrics {
   readonly grpcDuration: Histogram<'service' | 'method'>;
   readonly consumed: Counter<'group' | 'topic'>;
   readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  readonly deadLettered: Counter<'group' | 'topic'>;
   readonly webhookAttempts: Counter<'outcome'>;
   readonly webhookLatency: Histogram<'outcome'>;
   readonly mailSends: Counter<'result'>;
+  readonly rateLimitStoreErrors: Counter;
   private readonly outboxSources = new Map<string, BacklogSource>();
   private readonly timerSources = new Map<string, BacklogSource>();
 
@@ -31,10 +33,12 @@ export class Metrics {
     this.grpcRequests = new Counter({ name: 'grpc_server_requests_total', help: 'gRPC calls handled', labelNames: ['service', 'method', 'code'], registers: r });
     this.grpcDuration = new Histogram({ name: 'grpc_server_request_duration_seconds', help: 'gRPC call latency', labelNames: ['service', 'method'], buckets, registers: r });
     this.consumed = new Counter({ name: 'messages_consumed_total', help: 'Bus messages handled by consumers', labelNames: ['group', 'topic'], registers: r });
+    this.deadLettered = new Counter({ name: 'messages_dead_lettered_total', help: 'Bus messages parked in a dead-letter table after the bounded attempts', labelNames: ['group', 'topic'], registers: r });
     this.consumerLag = new Gauge({ name: 'kafka_consumer_lag', help: 'Messages behind the partition end after the last batch', labelNames: ['group', 'topic', 'partition'], registers: r });
     this.webhookAttempts = new Counter({ name: 'webhook_delivery_attempts_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: r });
     this.webhookLatency = new Histogram({ name: 'webhook_delivery_duration_seconds', help: 'Webhook POST latency', labelNames: ['outcome'], buckets, registers: r });
     this.mailSends = new Counter({ name: 'mail_sends_total', help: 'Follow-up mail send attempts', labelNames: ['result'], registers: r });
+    this.rateLimitStoreErrors = new Counter({ name: 'gateway_rate_limit_store_errors_total', help: 'Rate-limit leases that failed (database unreachable): the requests waiting for them were allowed (fail open)', registers: r });
     const outbox = this.outboxSources;
     new Gauge({
       name: 'outbox_backlog',

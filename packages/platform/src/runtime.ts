@@ -3,10 +3,21 @@
 import { z } from 'zod';
 import { env, parseConfig } from './config';
 import { createDb, migrate, type Db, type Migration } from './db';
+import { DEFAULT_DEAD_LETTER_POLICY, type DeadLetterPolicy } from './dead-letters';
 import { KafkaBus } from './kafka-bus';
 import { createLogger, type Logger } from './logger';
 import type { MessageBus } from './messaging';
 import { Metrics } from './metrics';
+
+/** How a consumer treats a message its handler keeps failing on (./dead-letters): attempts, then the pause after the first failure (doubling, capped at 5 s). */
+export const consumerRetryEnv = {
+  CONSUMER_MAX_ATTEMPTS: env.positiveInt(DEFAULT_DEAD_LETTER_POLICY.maxAttempts),
+  CONSUMER_RETRY_BACKOFF_MS: env.positiveInt(DEFAULT_DEAD_LETTER_POLICY.backoffMs),
+};
+
+export function deadLetterPolicyFrom(config: { CONSUMER_MAX_ATTEMPTS: number; CONSUMER_RETRY_BACKOFF_MS: number }): DeadLetterPolicy {
+  return { ...DEFAULT_DEAD_LETTER_POLICY, maxAttempts: config.CONSUMER_MAX_ATTEMPTS, backoffMs: config.CONSUMER_RETRY_BACKOFF_MS };
+}
 
 export const serviceEnvSchema = z.object({
   DATABASE_URL: z.string().min(1, 'is required for a service process (postgres://…)'),
@@ -17,6 +28,7 @@ export const serviceEnvSchema = z.object({
   DB_POOL_MAX: env.positiveInt(10),
   /** Prometheus /metrics of this process, on GRPC_HOST */
   METRICS_PORT: env.port(9464),
+  ...consumerRetryEnv,
 });
 export type ServiceEnv = z.output<typeof serviceEnvSchema>;
 
@@ -54,9 +66,20 @@ export function onShutdownSignal(logger: Logger, stop: () => Promise<void>): voi
   process.on('SIGINT', () => handler('SIGINT'));
 }
 
-/** Prints the one-line readiness marker a supervisor (the stack launcher, a test) waits for. */
+/**
+ * Prints the one-line readiness marker a supervisor (the stack launcher, a test) waits for: the process
+ * has its database migrated, its topics led and its consumers joined, and serves.
+ */
 export function announceReady(service: string, ports: Record<string, number | string>): void {
   process.stdout.write(`${JSON.stringify({ ready: service, ...ports })}\n`);
+}
+
+/**
+ * Prints `{"listening":…}` as soon as the process has bound its ports, before its dependencies are there:
+ * a supervisor knows it is alive and where to probe its health (NOT_SERVING, /readyz 503 until ready).
+ */
+export function announceListening(service: string, ports: Record<string, number | string>): void {
+  process.stdout.write(`${JSON.stringify({ listening: service, ...ports })}\n`);
 }
 
 /**

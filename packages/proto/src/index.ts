@@ -15,6 +15,8 @@ export type { FollowUpClient, FollowUpHandlers } from './generated/followup/v1/F
 export type * as ledgerV1 from './generated/ledger-v1';
 export type * as caseLifecycleV1 from './generated/case-lifecycle-v1';
 export type * as followUpV1 from './generated/follow-up-v1';
+/** Messages shared by the services' ListDeadLetters and RetryDeadLetter RPCs (protos/deadletters/v1, imported by their protos). */
+export type * as deadLettersV1 from './generated/dead-letters-v1';
 
 /** The protos folder: next to the package in a checkout, or PROTOS_DIR in an image. */
 export function protosDir(): string {

@@ -14,7 +14,7 @@ export interface Infra {
   stop(): Promise<void>;
 }
 
-interface LocalKafka {
+export interface LocalKafka {
   brokers: string;
   stop(opts?: { keepData?: boolean }): Promise<void>;
   restart(): Promise<LocalKafka>;
@@ -55,10 +55,11 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
   }
 }
 
-export async function startLocalKafka(log: (line: string) => void = () => undefined): Promise<LocalKafka> {
+/** A KRaft broker from the jars; `port` fixes its address (e.g. one a process already points at, to start it late). */
+export async function startLocalKafka(log: (line: string) => void = () => undefined, options: { port?: number } = {}): Promise<LocalKafka> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS tool shared with the shell scripts
-  const tool = require(path.join(repoRoot, 'tools/kafka/local-kafka.js')) as { startLocalKafka(o: { log?: (l: string) => void }): Promise<LocalKafka> };
-  return tool.startLocalKafka({ log });
+  const tool = require(path.join(repoRoot, 'tools/kafka/local-kafka.js')) as { startLocalKafka(o: { log?: (l: string) => void; port?: number }): Promise<LocalKafka> };
+  return tool.startLocalKafka({ log, ...options });
 }
 
 export async function provisionInfra(log: (line: string) => void = () => undefined): Promise<Infra> {

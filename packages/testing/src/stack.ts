@@ -32,20 +32,39 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
+/**
+ * How long a service may take to print `{"ready"}`. A service never exits for a late dependency (it
+ * prints `{"listening"}`, then waits and retries): past this bound the launch fails with its last lines.
+ */
+const READY_TIMEOUT_MS = 150_000;
+
 function startProcess(service: ServiceName, env: Record<string, string>, output?: NodeJS.WritableStream): Promise<{ child: ChildProcess; ready: Record<string, number> }> {
   const child = spawn(process.execPath, [path.join(repoRoot, 'services', service, 'dist/main.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
     const stderr: string[] = [];
+    const recent: string[] = [];
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${service} was not ready after ${READY_TIMEOUT_MS} ms; its last output:\n${recent.join('\n').slice(-3000)}\n${stderr.join('').slice(-1000)}`));
+    }, READY_TIMEOUT_MS);
     child.stderr!.on('data', (d: Buffer) => {
       stderr.push(d.toString());
       output?.write(d);
     });
     lines.on('line', (line) => {
       output?.write(`${line}\n`);
-      if (line.startsWith('{"ready"')) resolve({ child, ready: JSON.parse(line) as Record<string, number> });
+      recent.push(line.slice(0, 500));
+      if (recent.length > 20) recent.shift();
+      if (line.startsWith('{"ready"')) {
+        clearTimeout(timer);
+        resolve({ child, ready: JSON.parse(line) as Record<string, number> });
+      }
     });
-    child.once('exit', (code) => reject(new Error(`${service} exited with ${code} before it was ready: ${stderr.join('').slice(-2000)}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${service} exited with ${code} before it was ready: ${stderr.join('').slice(-2000)}`));
+    });
   });
 }
 

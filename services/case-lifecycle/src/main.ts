@@ -1,5 +1,5 @@
 // Composition root of the case-lifecycle process.
-import { announceReady, createLogger, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
+import { announceListening, announceReady, createLogger, deadLetterPolicyFrom, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
 import { z } from 'zod';
 import { startCaseLifecycle } from './service';
 
@@ -16,10 +16,14 @@ async function main(): Promise<void> {
   const logger = createLogger('case-lifecycle', config.LOG_LEVEL);
   const tracing = initTracing('case-lifecycle', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const infra = distributedInfra(config, 'case-lifecycle', logger);
+  const metricsServer = await startMetricsServer(infra.metrics, config.GRPC_HOST, config.METRICS_PORT);
+  // `{"listening":…}` once gRPC is bound (NOT_SERVING while PostgreSQL, Kafka, the topics and the
+  // consumer groups are waited for), `{"ready":…}` once the service serves.
   const service = await startCaseLifecycle({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, ledgerAddress: config.LEDGER_GRPC_ADDRESS,
     webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
+    deadLetterPolicy: deadLetterPolicyFrom(config),
+    onListening: (grpcPort) => announceListening('case-lifecycle', { grpcPort, metricsPort: metricsServer.port }),
   });
-  const metricsServer = await startMetricsServer(infra.metrics, config.GRPC_HOST, config.METRICS_PORT);
   onShutdownSignal(logger, async () => {
     await metricsServer.close();
     await service.stop();

@@ -1,4 +1,4 @@
-import { createInboxTable, createOutboxTable, type Migration } from '@pp/platform';
+import { createDeadLetterTable, createInboxTable, createOutboxTable, type Migration } from '@pp/platform';
 
 export const SCHEMA = 'cases';
 
@@ -109,6 +109,13 @@ export const migrations: Migration[] = [
       await db.schema.withSchema(schema).alterTable('cases', (t) => {
         t.timestamp('ledger_seen_at', { useTz: true });
       });
+    },
+  },
+  {
+    // Messages a consumer's handler kept failing on, parked after the bounded attempts (platform dead-letters.ts).
+    name: '20261204100000_dead_letters',
+    async up(db, schema) {
+      await createDeadLetterTable(db, schema);
     },
   },
 ];

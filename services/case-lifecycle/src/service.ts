@@ -1,7 +1,9 @@
-// The case-lifecycle composition: migrations, the payment-events consumer, gRPC server.
+// The case-lifecycle composition: migrations, the payment-events and webhook-delivery consumers, gRPC
+// server. The server binds first and reports NOT_SERVING until PostgreSQL, the topics and both consumer
+// groups are there.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TOPIC_PARTITIONS, TOPICS, tryParseEnvelope } from '@pp/events';
-import { createGrpcClient, migrate, OutboxRelay, ping, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import { createGrpcClient, DeadLetters, deadLetterRpcHandlers, migrate, OutboxRelay, ping, retryUntilDone, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
 import type { CaseContext } from './app/context';
@@ -27,10 +29,13 @@ export interface CaseLifecycleDeps {
   };
   /** how often due webhook retries are looked for */
   readonly pollMs?: number;
+  /** attempts and pauses before a failing message is parked (CONSUMER_MAX_ATTEMPTS, CONSUMER_RETRY_BACKOFF_MS) */
+  readonly deadLetterPolicy?: Partial<DeadLetterPolicy>;
+  /** called once the gRPC port is bound, before the dependencies are waited for */
+  readonly onListening?: (grpcPort: number) => void;
 }
 
 export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
-  await migrate(deps.db, SCHEMA, migrations);
   const ledger = createGrpcClient(protos().ledger.ledger.v1.Ledger.service, deps.ledgerAddress);
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
   const ctx: CaseContext = {
@@ -49,45 +54,64 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
     },
     metrics: deps.metrics,
   };
+  const deadLetters = new DeadLetters({ db: deps.db, schema: SCHEMA, logger: deps.logger, metrics: deps.metrics, policy: deps.deadLetterPolicy, clock: ctx.clock });
   const retries = retryPoller(ctx, deps.logger, deps.pollMs ?? 200);
   const post = httpPoster(ctx);
-  const server = await startGrpcServer({ name: 'caselifecycle.v1.CaseLifecycle', service: protos().caseLifecycle.caselifecycle.v1.CaseLifecycle.service, handlers: caseLifecycleHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics, readiness: () => ping(deps.db) });
-  await deps.bus.ensureTopics([
+  // Bound at once, NOT_SERVING (calls answer UNAVAILABLE) until the dependencies below are there.
+  const server = await startGrpcServer({
+    name: 'caselifecycle.v1.CaseLifecycle',
+    service: protos().caseLifecycle.caselifecycle.v1.CaseLifecycle.service,
+    handlers: { ...caseLifecycleHandlers(ctx), ...deadLetterRpcHandlers(deadLetters) },
+    host: deps.grpcHost,
+    port: deps.grpcPort,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: () => ping(deps.db),
+    holdUntilReady: true,
+  });
+  deps.onListening?.(server.port);
+  // A dependency that is merely late is waited for (retried with backoff, logged), never a reason to exit.
+  const wait = { logger: deps.logger };
+  await retryUntilDone('PostgreSQL (case-lifecycle migrations)', () => migrate(deps.db, SCHEMA, migrations), wait);
+  await retryUntilDone('Kafka topics and their leaders', () => deps.bus.ensureTopics([
     { name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS },
     { name: TOPICS.webhookDelivery, partitions: TOPIC_PARTITIONS },
+  ]), wait);
+  const [subscription, deliveries] = await Promise.all([
+    deps.bus.subscribe({
+      groupId: 'case-lifecycle',
+      topics: [TOPICS.paymentEvents],
+      deadLetters,
+      handle: async (message) => {
+        // An event of a type or version this code does not know (a newer producer) is logged and skipped;
+        // a malformed one throws and is parked by the dead-letter guard.
+        const event = tryParseEnvelope(message.value);
+        if (!event) return deps.logger.warn({ offset: message.offset, topic: message.topic }, 'skipping unknown event');
+        await applyLedgerEvent(ctx, event);
+        deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied ledger event');
+      },
+    }),
+    deps.bus.subscribe({
+      groupId: 'webhook-delivery',
+      topics: [TOPICS.webhookDelivery],
+      deadLetters,
+      handle: async (message) => {
+        // Only this service writes delivery messages: one that is not is a bug, parked rather than lost.
+        const parsed = parseDeliveryMessage(message.value);
+        if (!parsed) throw new Error('malformed webhook delivery message: expected {deliveryId, attempt ≥ 1}');
+        await attemptDelivery(ctx, parsed, post, deps.logger);
+      },
+    }),
   ]);
-  const subscription = await deps.bus.subscribe({
-    groupId: 'case-lifecycle',
-    topics: [TOPICS.paymentEvents],
-    handle: async (message) => {
-      // A message this version does not understand is logged and skipped, not retried forever.
-      const event = tryParseEnvelope(message.value);
-      if (!event) return deps.logger.warn({ offset: message.offset, topic: message.topic }, 'skipping unknown event');
-      await applyLedgerEvent(ctx, event);
-      deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied ledger event');
-    },
-  });
-  const deliveries = await deps.bus.subscribe({
-    groupId: 'webhook-delivery',
-    topics: [TOPICS.webhookDelivery],
-    handle: async (message) => {
-      let parsed;
-      try {
-        parsed = parseDeliveryMessage(message.value);
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed) return deps.logger.warn({ offset: message.offset }, 'skipping malformed delivery message');
-      await attemptDelivery(ctx, parsed, post, deps.logger);
-    },
-  });
   deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
   deps.metrics?.addTimers('webhook-retry', () => dueRetryBacklog(deps.db, ctx.clock()));
   relay.start();
   retries.start();
+  server.markReady();
   return {
     grpcPort: server.port,
     relay,
+    deadLetters,
     stop: async () => {
       await server.shutdown();
       await Promise.all([subscription.stop(), deliveries.stop()]);

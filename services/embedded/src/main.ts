@@ -6,11 +6,12 @@ import { startCaseLifecycle } from '@pp/case-lifecycle';
 import { fileTransport, smtpTransport, startFollowUp } from '@pp/follow-up';
 import { gatewayEnvSchema, startGateway } from '@pp/gateway';
 import { startLedger } from '@pp/ledger';
-import { announceReady, ConfigError, createDb, createLogger, EmbeddedBus, KafkaBus, Metrics, onShutdownSignal, parseConfig, type MessageBus, initTracing } from '@pp/platform';
+import { announceReady, ConfigError, consumerRetryEnv, deadLetterPolicyFrom, createDb, createLogger, EmbeddedBus, KafkaBus, Metrics, onShutdownSignal, parseConfig, type MessageBus, initTracing } from '@pp/platform';
 import * as path from 'node:path';
 
 async function main(): Promise<void> {
-  const config = parseConfig(gatewayEnvSchema, process.env);
+  const config = parseConfig(gatewayEnvSchema.extend(consumerRetryEnv), process.env);
+  const deadLetterPolicy = deadLetterPolicyFrom(config);
   const logger = createLogger('embedded', config.LOG_LEVEL);
   const tracing = initTracing('embedded', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const started = Date.now();
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     grpcPort: 0,
     ledgerAddress,
     metrics,
+    deadLetterPolicy,
     webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
   });
   const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.resolve(config.DATA_DIR, 'mail'));
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     reminderIntervalMs: config.FOLLOW_UP_REMINDER_INTERVAL,
     mail,
     metrics,
+    deadLetterPolicy,
   });
   const gateway = await startGateway({
     db,

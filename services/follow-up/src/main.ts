@@ -1,6 +1,6 @@
 // Composition root of the follow-up process.
 import * as path from 'node:path';
-import { announceReady, createLogger, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
+import { announceListening, announceReady, createLogger, deadLetterPolicyFrom, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
 import { z } from 'zod';
 import { fileTransport, smtpTransport } from './infra/mail-transport';
 import { parseFollowUpFault, startFollowUp } from './service';
@@ -18,6 +18,9 @@ async function main(): Promise<void> {
   const tracing = initTracing('follow-up', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const infra = distributedInfra(config, 'follow-up', logger);
   const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.resolve(config.DATA_DIR, 'mail'));
+  const metricsServer = await startMetricsServer(infra.metrics, config.GRPC_HOST, config.METRICS_PORT);
+  // `{"listening":…}` once gRPC is bound (NOT_SERVING while PostgreSQL, Kafka, the topics and the
+  // consumer groups are waited for), `{"ready":…}` once the service serves.
   const service = await startFollowUp({
     ...infra,
     logger,
@@ -27,8 +30,9 @@ async function main(): Promise<void> {
     reminderIntervalMs: config.FOLLOW_UP_REMINDER_INTERVAL,
     mail,
     fault: parseFollowUpFault(process.env.PP_FAULT_INJECTION), // test-only seam, inert when unset
+    deadLetterPolicy: deadLetterPolicyFrom(config),
+    onListening: (grpcPort) => announceListening('follow-up', { grpcPort, metricsPort: metricsServer.port }),
   });
-  const metricsServer = await startMetricsServer(infra.metrics, config.GRPC_HOST, config.METRICS_PORT);
   onShutdownSignal(logger, async () => {
     await metricsServer.close();
     await service.stop();

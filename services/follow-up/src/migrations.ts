@@ -1,4 +1,4 @@
-import { createInboxTable, createOutboxTable, type Migration } from '@pp/platform';
+import { createDeadLetterTable, createInboxTable, createOutboxTable, type Migration } from '@pp/platform';
 
 export const SCHEMA = 'followup';
 
@@ -85,6 +85,13 @@ export const migrations: Migration[] = [
     async up(db, schema) {
       // Settlement, edits, deletes and escalation all find a payment's tasks: not by a table scan.
       await db.raw(`CREATE INDEX IF NOT EXISTS tasks_payment ON ??.tasks (payment_id)`, [schema]);
+    },
+  },
+  {
+    // Messages a consumer's handler kept failing on, parked after the bounded attempts (platform dead-letters.ts).
+    name: '20261204100000_dead_letters',
+    async up(db, schema) {
+      await createDeadLetterTable(db, schema);
     },
   },
 ];

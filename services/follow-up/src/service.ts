@@ -1,8 +1,9 @@
 // The follow-up composition: migrations, the payment-events consumer, durable timers published on the
-// reminder topic and applied by their own consumer, the mail sender, and the gRPC server.
+// reminder topic and applied by their own consumer, the mail sender, and the gRPC server. The server
+// binds first and reports NOT_SERVING until PostgreSQL, the topics and both consumer groups are there.
 import { randomUUID } from 'node:crypto';
 import { TOPIC_PARTITIONS, TOPICS, tryParseEnvelope } from '@pp/events';
-import { migrate, OutboxRelay, ping, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import { DeadLetters, deadLetterRpcHandlers, migrate, OutboxRelay, ping, retryUntilDone, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyPaymentEvent } from './app/apply-payment-event';
 import type { FollowUpContext } from './app/context';
@@ -30,6 +31,10 @@ export interface FollowUpDeps {
   readonly maxMailBackoffMs?: number;
   /** Test-only: see FollowUpFault. Unset in every real deployment. */
   readonly fault?: FollowUpFault;
+  /** attempts and pauses before a failing message is parked (CONSUMER_MAX_ATTEMPTS, CONSUMER_RETRY_BACKOFF_MS) */
+  readonly deadLetterPolicy?: Partial<DeadLetterPolicy>;
+  /** called once the gRPC port is bound, before the dependencies are waited for */
+  readonly onListening?: (grpcPort: number) => void;
 }
 
 /**
@@ -46,11 +51,6 @@ export function parseFollowUpFault(value: string | undefined): FollowUpFault | u
 }
 
 export async function startFollowUp(deps: FollowUpDeps) {
-  await migrate(deps.db, SCHEMA, migrations);
-  await deps.bus.ensureTopics([
-    { name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS },
-    { name: TOPICS.reminderSchedule, partitions: TOPIC_PARTITIONS },
-  ]);
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
   const clock = deps.clock ?? (() => new Date());
   const pollMs = deps.pollMs ?? 250;
@@ -66,36 +66,59 @@ export async function startFollowUp(deps: FollowUpDeps) {
     mailQueued: () => sender.nudge(),
     faults: deps.fault === 'exit-before-timer-commit' ? { timersClaimed: () => process.exit(137) } : undefined,
   };
+  const deadLetters = new DeadLetters({ db: deps.db, schema: SCHEMA, logger: deps.logger, metrics: deps.metrics, policy: deps.deadLetterPolicy, clock });
   const timers = timerPoller(ctx, deps.logger, pollMs);
-  const server = await startGrpcServer({ name: 'followup.v1.FollowUp', service: protos().followUp.followup.v1.FollowUp.service, handlers: followUpHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics, readiness: () => ping(deps.db) });
-  const payments = await deps.bus.subscribe({
-    groupId: 'follow-up',
-    topics: [TOPICS.paymentEvents],
-    handle: async (message) => {
-      // A message this version does not understand is logged and skipped, not retried forever.
-      const event = tryParseEnvelope(message.value);
-      if (!event) return deps.logger.warn({ offset: message.offset, topic: message.topic }, 'skipping unknown event');
-      await applyPaymentEvent(ctx, event);
-      deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied payment event');
-    },
+  // Bound at once, NOT_SERVING (calls answer UNAVAILABLE) until the dependencies below are there.
+  const server = await startGrpcServer({
+    name: 'followup.v1.FollowUp',
+    service: protos().followUp.followup.v1.FollowUp.service,
+    handlers: { ...followUpHandlers(ctx), ...deadLetterRpcHandlers(deadLetters) },
+    host: deps.grpcHost,
+    port: deps.grpcPort,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: () => ping(deps.db),
+    holdUntilReady: true,
   });
-  const reminders = await deps.bus.subscribe({
-    groupId: 'follow-up-timers',
-    topics: [TOPICS.reminderSchedule],
-    handle: async (message) => {
-      const fired = parseFiredTimer(message.value);
-      if (!fired) return deps.logger.warn({ offset: message.offset }, 'skipping malformed timer message');
-      await applyFiredTimer(ctx, fired);
-    },
-  });
+  deps.onListening?.(server.port);
+  // A dependency that is merely late is waited for (retried with backoff, logged), never a reason to exit.
+  const wait = { logger: deps.logger };
+  await retryUntilDone('PostgreSQL (follow-up migrations)', () => migrate(deps.db, SCHEMA, migrations), wait);
+  await retryUntilDone('Kafka topics and their leaders', () => deps.bus.ensureTopics([
+    { name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS },
+    { name: TOPICS.reminderSchedule, partitions: TOPIC_PARTITIONS },
+  ]), wait);
+  const [payments, reminders] = await Promise.all([
+    deps.bus.subscribe({
+      groupId: 'follow-up',
+      topics: [TOPICS.paymentEvents],
+      deadLetters,
+      handle: async (message) => {
+        // An event of a type or version this code does not know (a newer producer) is logged and skipped;
+        // a malformed one throws and is parked by the dead-letter guard.
+        const event = tryParseEnvelope(message.value);
+        if (!event) return deps.logger.warn({ offset: message.offset, topic: message.topic }, 'skipping unknown event');
+        await applyPaymentEvent(ctx, event);
+        deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied payment event');
+      },
+    }),
+    deps.bus.subscribe({
+      groupId: 'follow-up-timers',
+      topics: [TOPICS.reminderSchedule],
+      deadLetters,
+      handle: async (message) => applyFiredTimer(ctx, parseFiredTimer(message.value)),
+    }),
+  ]);
   deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
   deps.metrics?.addTimers('follow-up', () => timerBacklog(deps.db, clock()));
   relay.start();
   timers.start();
   sender.start();
+  server.markReady();
   return {
     grpcPort: server.port,
     relay,
+    deadLetters,
     stop: async () => {
       await server.shutdown();
       await Promise.all([payments.stop(), reminders.stop()]);

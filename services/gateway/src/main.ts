@@ -1,5 +1,5 @@
 // Composition root of the gateway process (distributed mode).
-import { announceReady, createDb, createLogger, onShutdownSignal, parseConfig, initTracing } from '@pp/platform';
+import { announceListening, announceReady, createDb, createLogger, onShutdownSignal, parseConfig, initTracing } from '@pp/platform';
 import { gatewayEnvSchema } from './config';
 import { startGateway } from './service';
 
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     ledgerAddress: config.LEDGER_GRPC_ADDRESS!,
     caseLifecycleAddress: config.CASE_LIFECYCLE_GRPC_ADDRESS!,
     followUpAddress: config.FOLLOW_UP_GRPC_ADDRESS!,
+    // `{"listening":…}` once HTTP is bound (/readyz 503 while the database is waited for), `{"ready":…}` once it serves.
+    onListening: (port) => announceListening('gateway', { port }),
   });
   onShutdownSignal(logger, async () => {
     await gateway.stop();

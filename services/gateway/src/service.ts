@@ -1,5 +1,5 @@
 // The gateway's composition: its own schema, gRPC clients to the services, the HTTP server.
-import { createGrpcClient, Metrics, migrate, type Db, type Logger } from '@pp/platform';
+import { createGrpcClient, Metrics, migrate, retryUntilDone, type Db, type Logger } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { CaseCurrencies } from './app/case-currencies';
 import { deleteExpiredKeys } from './infra/gateway.queries';
@@ -18,13 +18,16 @@ export interface GatewayDeps {
   readonly followUpAddress: string;
   /** the process's registry (the embedded default shares one across services) */
   readonly metrics?: Metrics;
+  /** called once the HTTP port is bound, before the database is waited for */
+  readonly onListening?: (port: number) => void;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
 
 export async function startGateway(deps: GatewayDeps) {
-  await migrate(deps.db, SCHEMA, migrations);
   const p = protos();
+  // Until the schema is migrated the gateway listens but answers 503 (/readyz too); /healthz answers 200.
+  const startup = { ready: false };
   const ctx = {
     db: deps.db,
     logger: deps.logger,
@@ -34,11 +37,16 @@ export async function startGateway(deps: GatewayDeps) {
     adminApiKey: deps.adminApiKey,
     currencies: new CaseCurrencies(),
     metrics: deps.metrics ?? new Metrics('gateway'),
+    startup,
   };
   const app = buildServer(ctx, deps.rateLimitPerMinute);
   await app.listen({ host: deps.host, port: deps.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : deps.port;
+  deps.onListening?.(port);
+  // A database that is merely late is waited for (retried with backoff, logged), never a reason to exit.
+  await retryUntilDone('PostgreSQL (gateway migrations)', () => migrate(deps.db, SCHEMA, migrations), { logger: deps.logger });
+  startup.ready = true;
   // Idempotency records are kept 24 h, then cleaned up.
   const cleanup = setInterval(() => void deleteExpiredKeys(deps.db, new Date(Date.now() - DAY_MS)).catch(() => undefined), 3600_000);
   cleanup.unref();

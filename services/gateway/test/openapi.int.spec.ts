@@ -9,6 +9,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger, KafkaBus } from '@pp/platform';
 import { pollUntil, startStack, type RunningStack } from '@pp/testing';
 import { client, type Call, type Json, type Reply } from './rest-harness';
 
@@ -214,6 +215,16 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(200, 'POST', '/managed-cases', '/managed-cases', { key, body: managed });
     await expectStatus(204, 'DELETE', '/test/cases', '/test/cases?tag=openapi-int', { key });
     await expectStatus(400, 'DELETE', '/test/cases', '/test/cases', { key });
+
+    // dead letters (issue 11): a poison message parked by the follow-up's timer consumer, listed, retried
+    const poison = `openapi poison ${Date.now()}`;
+    const poisonBus = new KafkaBus({ brokers: inject('kafkaBrokers').split(','), clientId: 'openapi-int', logger: createLogger('openapi-int', 'silent') });
+    await poisonBus.publish([{ topic: 'reminder-schedule', key: `openapi-${Date.now()}`, value: poison }]).finally(() => poisonBus.close());
+    const parked = await pollUntil(async () => ((await call('GET', '/admin/dead-letters?service=follow-up', { key: ADMIN })).body as Json[]).find((d) => d.value === poison), { timeoutMs: 30_000, what: 'a dead letter' });
+    await expectStatus(200, 'GET', '/admin/dead-letters', '/admin/dead-letters?status=Parked&limit=5', { key: ADMIN });
+    await expectStatus(400, 'GET', '/admin/dead-letters', '/admin/dead-letters?service=ledger', { key: ADMIN });
+    await expectStatus(200, 'POST', '/admin/dead-letters/{id}/retry', `/admin/dead-letters/${parked.id}/retry`, { key: ADMIN });
+    await expectStatus(404, 'POST', '/admin/dead-letters/{id}/retry', '/admin/dead-letters/00000000-0000-4000-8000-000000000000/retry', { key: ADMIN });
 
     // every operation of the document answered a 2xx that matched it
     const operations = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`));

@@ -1,7 +1,8 @@
 // The ledger's composition: migrations, outbox relay, gRPC server. Used by main.ts (its own process)
-// and by the embedded launcher (all services in one process).
+// and by the embedded launcher (all services in one process). The server binds first and reports
+// NOT_SERVING until PostgreSQL and the payment-events topic are there.
 import { randomUUID } from 'node:crypto';
-import { migrate, OutboxRelay, ping, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import { migrate, OutboxRelay, ping, retryUntilDone, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { TOPIC_PARTITIONS, TOPICS } from '@pp/events';
 import type { LedgerContext, LedgerFaults } from './app/context';
@@ -18,6 +19,8 @@ export interface LedgerDeps {
   readonly metrics?: Metrics;
   /** Test-only: see LedgerFault. Unset in every real deployment. */
   readonly fault?: LedgerFault;
+  /** called once the gRPC port is bound, before the dependencies are waited for */
+  readonly onListening?: (grpcPort: number) => void;
 }
 
 /**
@@ -46,13 +49,17 @@ export interface RunningLedger {
 }
 
 export async function startLedger(deps: LedgerDeps): Promise<RunningLedger> {
-  await migrate(deps.db, SCHEMA, migrations);
-  await deps.bus.ensureTopics([{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }]);
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
   const ctx: LedgerContext = { db: deps.db, uow: new UnitOfWork(deps.db, SCHEMA, relay), clock: deps.clock ?? (() => new Date()), newId: randomUUID, faults: faultsFor(deps.fault) };
-  const server = await startGrpcServer({ name: 'ledger.v1.Ledger', service: protos().ledger.ledger.v1.Ledger.service, handlers: ledgerHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics, readiness: () => ping(deps.db) });
+  // Bound at once, NOT_SERVING (calls answer UNAVAILABLE) until the dependencies below are there.
+  const server = await startGrpcServer({ name: 'ledger.v1.Ledger', service: protos().ledger.ledger.v1.Ledger.service, handlers: ledgerHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics, readiness: () => ping(deps.db), holdUntilReady: true });
+  deps.onListening?.(server.port);
+  // A dependency that is merely late is waited for (retried with backoff, logged), never a reason to exit.
+  await retryUntilDone('PostgreSQL (ledger migrations)', () => migrate(deps.db, SCHEMA, migrations), { logger: deps.logger });
+  await retryUntilDone('Kafka topics and their leaders', () => deps.bus.ensureTopics([{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }]), { logger: deps.logger });
   deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
   relay.start();
+  server.markReady();
   return {
     grpcPort: server.port,
     relay,

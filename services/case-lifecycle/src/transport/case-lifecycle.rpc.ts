@@ -13,6 +13,9 @@ import * as w from '../infra/webhooks.queries';
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
 const party = (p: q.Party | null | undefined): caseLifecycleV1.Party | null => (p ? { companyName: p.companyName ?? '', officeEmail: p.officeEmail ?? '', type: p.type ?? '', name: p.name ?? '' } : null);
 
+/** Served by the platform's dead-letter handlers (deadLetterRpcHandlers in service.ts). */
+type DeadLetterRpcs = 'ListDeadLetters' | 'RetryDeadLetter';
+
 export function caseMessage(c: q.CaseRow): caseLifecycleV1.Case {
   return {
     id: c.id,
@@ -51,7 +54,7 @@ const optionalParty = (p: caseLifecycleV1.Party__Output | null, present: boolean
   return out;
 };
 
-export function caseLifecycleHandlers(ctx: CaseContext): PromiseHandlers<CaseLifecycleDefinition> {
+export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<CaseLifecycleDefinition>, DeadLetterRpcs> {
   return {
     CreateCase: async (r, call) =>
       caseMessage(

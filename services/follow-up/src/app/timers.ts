@@ -44,9 +44,21 @@ export async function applyFiredTimer(ctx: FollowUpContext, fired: FiredTimer): 
   if (mailQueued) ctx.mailQueued();
 }
 
-export function parseFiredTimer(value: string): FiredTimer | undefined {
-  const v = JSON.parse(value) as Partial<FiredTimer>;
-  if (typeof v.timerId !== 'string' || typeof v.paymentId !== 'string' || (v.kind !== 'escalate' && v.kind !== 'remind') || typeof v.generation !== 'number' || typeof v.step !== 'number') return undefined;
+/**
+ * The fired timer a reminder-schedule message carries. Only this service's poller writes these, so a
+ * value that is not one is a bug or corruption: it throws, and the consumer's dead-letter guard parks it
+ * (a skipped timer would silently end a follow-up; a parked one can be retried after a fix).
+ */
+export function parseFiredTimer(value: string): FiredTimer {
+  let v: Partial<FiredTimer> | null;
+  try {
+    v = JSON.parse(value) as Partial<FiredTimer> | null;
+  } catch (error) {
+    throw new Error(`malformed timer message: not JSON (${(error as Error).message})`);
+  }
+  if (typeof v !== 'object' || v === null || typeof v.timerId !== 'string' || typeof v.paymentId !== 'string' || (v.kind !== 'escalate' && v.kind !== 'remind') || typeof v.generation !== 'number' || typeof v.step !== 'number') {
+    throw new Error('malformed timer message: expected {timerId, paymentId, kind: escalate|remind, generation, step}');
+  }
   return v as FiredTimer;
 }
 

@@ -6,7 +6,10 @@ import * as q from '../infra/tasks.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
 
-export function followUpHandlers(ctx: FollowUpContext): PromiseHandlers<FollowUpDefinition> {
+/** Served by the platform's dead-letter handlers (deadLetterRpcHandlers in service.ts). */
+type DeadLetterRpcs = 'ListDeadLetters' | 'RetryDeadLetter';
+
+export function followUpHandlers(ctx: FollowUpContext): Omit<PromiseHandlers<FollowUpDefinition>, DeadLetterRpcs> {
   return {
     ListTasks: async (r) => ({
       tasks: (await q.listTasks(ctx.db, r.partnerId, { caseId: r.caseId || undefined, status: r.status || undefined })).map((t) => ({

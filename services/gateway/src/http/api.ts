@@ -85,6 +85,9 @@ const arrayOf = (items: JsonSchema, description?: string): JsonSchema => ({ type
 /** An object whose every listed property is always present. */
 const obj = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({ type: 'object', ...(description ? { description } : {}), properties, required: Object.keys(properties) });
 
+/** The services that consume messages and keep dead letters (the ledger and the gateway consume none). */
+export const DEAD_LETTER_SERVICES = ['case-lifecycle', 'follow-up'] as const;
+export const DEAD_LETTER_STATUSES = ['Parked', 'Resolved'] as const;
 const AUDIT_TYPES = ['PaymentRecorded', 'PaymentUpdated', 'PaymentDeleted', 'CommissionSettled', 'CaseClosed', 'CaseReopened'] as const;
 const EMAIL_KINDS = ['invoice', 'chase', 'reminder'] as const;
 const TASK_TYPES = ['InvoiceClient', 'ChaseClient'] as const;
@@ -271,6 +274,26 @@ export const SCHEMAS = {
   }),
   ReplayResult: obj({ eventId: uuid(), subscriptionId: uuid(), eventType: oneOfValues(WEBHOOK_EVENTS) }),
   AdvanceResult: obj({ advanced: bool('false when the case was already in that state'), state: str('Active, Paused, Closed:Paid, Closed:NoPayment or Closed:<closeCode>') }),
+  DeadLetter: obj(
+    {
+      id: uuid(),
+      service: oneOfValues(DEAD_LETTER_SERVICES, 'The service whose consumer parked the message (it keeps the message in its own schema)'),
+      groupId: str('The consumer group'),
+      topic: str(),
+      partition: int(),
+      offset: str('The Kafka offset (a 64-bit integer, as a string)'),
+      key: str(),
+      value: str('The message as received'),
+      headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'The message headers' },
+      error: str('The last failure: `Name: message`'),
+      attempts: int('How often the handler ran on the message: the bounded attempts (CONSUMER_MAX_ATTEMPTS), then one per retry'),
+      firstFailedAt: timestamp(),
+      lastFailedAt: timestamp(),
+      status: oneOfValues(DEAD_LETTER_STATUSES, 'Parked until a retry succeeds, then Resolved'),
+      resolvedAt: nullable(timestamp('When a retry succeeded')),
+    },
+    "A message a consumer's handler kept failing on, parked so that it does not block its partition",
+  ),
   Health: obj({ status: { type: 'string', const: 'ok' } }),
   Readiness: obj({ status: oneOfValues(['ready', 'not-ready']), checks: obj({ database: bool(), ledger: bool(), caseLifecycle: bool(), followUp: bool() }) }),
   WebhookEnvelope: obj({
@@ -304,6 +327,11 @@ function failure(types: readonly ErrorType[], description: string, headers?: Res
 export const HEADERS = {
   retryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
   replayed: { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+  // draft-ietf-httpapi-ratelimit-headers: on every answer to a request with a known key
+  rateLimitLimit: { description: "The key's requests per window (RATE_LIMIT_PER_MINUTE), across every gateway replica", schema: { type: 'integer', minimum: 1 } },
+  rateLimitRemaining: { description: 'Requests left in the current window', schema: { type: 'integer', minimum: 0 } },
+  rateLimitReset: { description: 'Seconds until the current window ends and the budget is full again', schema: { type: 'integer', minimum: 1 } },
+  rateLimitPolicy: { description: 'The policy: `<limit>;w=60` (limit requests per 60-second window)', schema: { type: 'string' } },
 };
 
 const caseNotFound = failure(['CaseNotFound'], 'No such case, or not yours (an id that is no UUID answers the same).');
@@ -388,6 +416,41 @@ export const runInvoicing = op({
   body: { partnerId: t.uuid({ description: 'Only this partner; all partners when absent.' }) },
   bodyOptional: true,
   responses: { 200: json('The run', ref('InvoicingRun')) },
+});
+
+export const listDeadLetters = op({
+  method: 'GET',
+  path: '/admin/dead-letters',
+  operationId: 'listDeadLetters',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'Messages the consumers parked after their bounded attempts, newest first',
+  description:
+    "A message a consumer's handler keeps failing on is retried CONSUMER_MAX_ATTEMPTS times with a short, growing pause, then parked in its service's dead_letters table and skipped, so that it does not block its partition. Failures of a dependency (the database, a service) are not counted: the message is redelivered until the dependency is back. Each service is asked for at most `limit` rows; the merged list is cut to `limit`.",
+  query: {
+    service: t.query.oneOf(DEAD_LETTER_SERVICES, { description: 'Only the dead letters of this service (both when absent)' }),
+    status: t.query.oneOf(DEAD_LETTER_STATUSES, { description: 'Only Parked or only Resolved ones (both when absent)' }),
+    limit: t.query.int({ min: 1, max: 500, default: 100, digits: 3 }),
+  },
+  queryFailFast: true,
+  responses: { 200: json('The dead letters', arrayOf(ref('DeadLetter'))), 503: failure(['ServiceUnavailable'], 'A service holding dead letters is unavailable.') },
+});
+
+export const retryDeadLetter = op({
+  method: 'POST',
+  path: '/admin/dead-letters/:id/retry',
+  operationId: 'retryDeadLetter',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: "Run the consumer's handler again on a parked message",
+  description:
+    'On success the dead letter is marked Resolved; on failure it stays Parked with the new error and one more attempt. Either way the answer is 200 with its state. A Resolved one is answered as it is. The body is ignored.',
+  params: { id: 'The dead letter id' },
+  responses: {
+    200: json('The dead letter after the retry', ref('DeadLetter')),
+    404: failure(['NotFound'], 'No such dead letter (an id that is no UUID answers the same).'),
+    503: failure(['ServiceUnavailable'], 'A service holding dead letters, or a dependency of the handler, is unavailable; nothing was recorded.'),
+  },
 });
 
 export const listCases = op({

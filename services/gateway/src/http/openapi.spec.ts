@@ -111,8 +111,8 @@ describe('GET /openapi.json', () => {
     expect([...new Set(served.map((r) => opKey(r.method, r.url)))].sort()).toEqual([...documented].sort());
 
     // What takes input, independently of the declarations (SPEC §2–§8).
-    const withoutBody = new Set(['POST /webhooks/events/{id}/replay']);
-    const withQuery = new Set(['GET /cases', 'GET /cases/{id}/payments', 'DELETE /cases/{id}/payments/{paymentId}', 'GET /tasks', 'GET /mail', 'GET /webhooks/events', 'DELETE /test/cases']);
+    const withoutBody = new Set(['POST /webhooks/events/{id}/replay', 'POST /admin/dead-letters/{id}/retry']);
+    const withQuery = new Set(['GET /cases', 'GET /cases/{id}/payments', 'DELETE /cases/{id}/payments/{paymentId}', 'GET /tasks', 'GET /mail', 'GET /webhooks/events', 'DELETE /test/cases', 'GET /admin/dead-letters']);
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(item)) {
         const key = `${method.toUpperCase()} ${p}`;
@@ -147,6 +147,12 @@ describe('GET /openapi.json', () => {
     }
     const limited = resolve(doc, doc.paths['/cases']!.get!.responses['429']!) as { headers: Record<string, unknown> };
     expect(Object.keys(limited.headers)).toContain('Retry-After');
+    const rateLimitHeaders = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'];
+    expect(Object.keys(limited.headers)).toEqual(expect.arrayContaining(rateLimitHeaders));
+    const listed = resolve(doc, doc.paths['/cases']!.get!.responses['200']!) as { headers?: Record<string, unknown> };
+    expect(Object.keys(listed.headers ?? {})).toEqual(expect.arrayContaining(rateLimitHeaders));
+    const health = resolve(doc, doc.paths['/healthz']!.get!.responses['200']!) as { headers?: Record<string, unknown> };
+    expect(Object.keys(health.headers ?? {})).not.toContain('RateLimit-Limit');
     const schemes = (doc.components as unknown as { securitySchemes: Record<string, { in: string; name: string }> }).securitySchemes;
     expect(Object.values(schemes).every((s) => s.in === 'header' && s.name === 'XApiKey')).toBe(true);
     expect(Object.keys(doc.webhooks).sort()).toEqual(['case.closed', 'case.updated', 'payment.created', 'payment.deleted', 'payment.updated']);

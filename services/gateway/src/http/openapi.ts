@@ -48,11 +48,21 @@ const DESCRIPTION = [
   '- **Dates**: `date` fields are calendar dates `YYYY-MM-DD` (a full ISO date-time is accepted and cut to its date); timestamps are ISO 8601 UTC.',
   '- **Errors**: every 4xx/5xx except 401/403 has the `ErrorBody` shape; `type` is a stable code, `field` names the offending field on validation errors (one entry per problem). A 5xx carries an `errorId` that appears in the server log.',
   '- **Idempotency**: `POST /cases/{id}/payments`, `POST /managed-cases` and `POST /webhooks` take an optional `Idempotency-Key`; the same key and body replay the stored answer with `Idempotency-Replayed: true`.',
-  '- **Rate limit** per key (`RATE_LIMIT_PER_MINUTE`, default 2000) → 429 with `Retry-After`.',
+  '- **Rate limit** per key (`RATE_LIMIT_PER_MINUTE`, default 2000, in fixed one-minute windows, across every gateway replica) → 429 with `Retry-After`. Every answer to a request with a known key carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and `RateLimit-Policy`. Missing or unknown keys are limited per client address to the same number a minute.',
   '- **Read-your-writes**: once a write has answered 2xx, every later read shows it. Webhooks, tasks and emails follow asynchronously, at least once.',
 ].join('\n');
 
 const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** The RateLimit-* headers, sent on every answer to a request with a known key. */
+function rateLimitHeaderRefs(): Record<string, JsonSchema> {
+  return {
+    'RateLimit-Limit': { $ref: '#/components/headers/RateLimitLimit' },
+    'RateLimit-Remaining': { $ref: '#/components/headers/RateLimitRemaining' },
+    'RateLimit-Reset': { $ref: '#/components/headers/RateLimitReset' },
+    'RateLimit-Policy': { $ref: '#/components/headers/RateLimitPolicy' },
+  };
+}
 
 const COMMON_RESPONSES: Record<string, JsonSchema> = {
   ValidationError: {
@@ -61,7 +71,7 @@ const COMMON_RESPONSES: Record<string, JsonSchema> = {
   },
   Unauthorized: { description: 'A missing or unknown XApiKey (RFC 9457 body)', content: { 'application/json': { schema: schemaRef('Problem') } } },
   Forbidden: { description: 'A partner key on the operator API (RFC 9457 body)', content: { 'application/json': { schema: schemaRef('Problem') } } },
-  RateLimited: { description: 'Rate limit exceeded', headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } }, content: { 'application/json': { schema: schemaRef('RateLimited') } } },
+  RateLimited: { description: 'Rate limit exceeded', headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' }, ...rateLimitHeaderRefs() }, content: { 'application/json': { schema: schemaRef('RateLimited') } } },
   ServerError: { description: 'InternalError (500) or ServiceUnavailable (503); the body carries an errorId that appears in the server log, never internals.', content: { 'application/json': { schema: schemaRef('ErrorBody') } } },
 };
 
@@ -103,6 +113,7 @@ function operationObject(o: Operation<Shape, Shape>): JsonSchema {
 
   const responses: Record<string, JsonSchema> = {};
   for (const [status, r] of Object.entries(o.responses)) responses[status] = response(r);
+  if (o.auth !== 'public') for (const [status, r] of Object.entries(responses)) if (status.startsWith('2')) r.headers = { ...(r.headers as object | undefined), ...rateLimitHeaderRefs() };
   const takesInput = o.body !== undefined || o.query !== undefined || o.idempotent === true;
   if (takesInput && !responses['400']) responses['400'] = { $ref: '#/components/responses/ValidationError' };
   if (o.auth !== 'public') {
@@ -201,7 +212,14 @@ export function openApiDocument(): JsonSchema {
           schema: { type: 'string', minLength: 1, maxLength: 255 },
         },
       },
-      headers: { RetryAfter: HEADERS.retryAfter, IdempotencyReplayed: HEADERS.replayed },
+      headers: {
+        RetryAfter: HEADERS.retryAfter,
+        IdempotencyReplayed: HEADERS.replayed,
+        RateLimitLimit: HEADERS.rateLimitLimit,
+        RateLimitRemaining: HEADERS.rateLimitRemaining,
+        RateLimitReset: HEADERS.rateLimitReset,
+        RateLimitPolicy: HEADERS.rateLimitPolicy,
+      },
       responses: COMMON_RESPONSES,
       schemas: SCHEMAS,
     },

@@ -6,7 +6,6 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { hashApiKey, sameSecret } from '../app/auth';
 import { KeyInUse } from '../app/idempotency';
-import { RateLimiter } from '../app/rate-limit';
 import * as q from '../infra/gateway.queries';
 import type { GatewayContext } from './context';
 import { bodyForDomainError, errorBody, problemDetails } from './errors';
@@ -14,12 +13,15 @@ import { registerOpenApi } from './openapi';
 import { isPortalPath, portalRoutes } from './portal';
 import { TOO_DEEP_MESSAGE, tooDeep } from './json';
 import { notFoundUnlessOwned } from './ownership';
+import { createRateLimits, rateLimitHeaders, tooManyRequests } from './rate-limit';
 import { adminRoutes } from './routes/admin';
+import { deadLetterRoutes } from './routes/dead-letters';
 import { caseRoutes } from './routes/cases';
 import { mailRoutes } from './routes/mail';
 import { miscRoutes } from './routes/misc';
 import { paymentRoutes } from './routes/payments';
 import { webhookRoutes } from './routes/webhooks';
+import { startupGate } from './startup';
 import { traceRequests } from './tracing';
 
 /** A 400-class answer about the request's content: malformed, oversize or invalid. */
@@ -95,7 +97,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
       void (reply as FastifyReply).code(error.statusCode ?? 400).send(errorBody('ValidationError', [{ message }], message));
     },
   });
-  const limiter = new RateLimiter(rateLimitPerMinute);
+  const limits = createRateLimits(ctx, rateLimitPerMinute);
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -120,24 +122,32 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   });
 
   traceRequests(app); // first, so the span covers authentication too
+  app.addHook('onRequest', startupGate(ctx)); // 503 before authentication while the database is awaited at start
   app.addHook('onRequest', async (req, reply) => {
     // The matched route's role; a URL no route matches (a 404) still needs a key, like any partner route.
     const auth = req.routeOptions.config.auth ?? 'partner';
     if (auth === 'public') return;
     const raw = req.headers.xapikey;
     const key = Array.isArray(raw) ? raw[0] : raw;
-    if (!key) return reply.code(401).send(problemDetails(401, 'Missing XApiKey header'));
-    const wait = limiter.take(hashApiKey(key));
-    if (wait > 0) {
-      return reply.code(429).header('Retry-After', String(wait)).send({ error: 'rate_limit_exceeded', message: `Rate limit exceeded; retry in ${wait} s`, retryAfter: wait });
-    }
+    const keyHash = key ? hashApiKey(key) : undefined;
+    // Missing and unknown keys are counted per client address; an address over its budget is refused
+    // before any lookup, unless this process authenticated the key lately (../app/rate-limit.ts).
+    const screened = keyHash === undefined || !limits.keys.knows(keyHash);
+    const wait = screened ? limits.addresses.attempt(req.ip) : 0;
+    if (wait > 0) return tooManyRequests(reply, wait);
+    if (!key || keyHash === undefined) return reply.code(401).send(problemDetails(401, 'Missing XApiKey header'));
+    const operator = !!ctx.adminApiKey && sameSecret(key, ctx.adminApiKey);
+    const partner = operator ? undefined : await q.findPartnerByKeyHash(ctx.db, keyHash);
+    if (!operator && !partner) return reply.code(401).send(problemDetails(401, 'Unknown API key'));
+    if (screened) limits.addresses.refund(req.ip);
+    // A known key: its own budget, shared by every replica; every answer carries the RateLimit-* headers.
+    const decision = await limits.keys.take(keyHash);
+    rateLimitHeaders(reply, decision);
+    if (!decision.allowed) return tooManyRequests(reply, decision.reset);
     if (auth === 'operator') {
-      if (ctx.adminApiKey && sameSecret(key, ctx.adminApiKey)) return;
-      const partner = await q.findPartnerByKeyHash(ctx.db, hashApiKey(key));
-      if (partner) return reply.code(403).send(problemDetails(403, 'The operator API needs the operator key'));
-      return reply.code(401).send(problemDetails(401, 'Unknown API key'));
+      if (operator) return;
+      return reply.code(403).send(problemDetails(403, 'The operator API needs the operator key'));
     }
-    const partner = await q.findPartnerByKeyHash(ctx.db, hashApiKey(key));
     if (!partner) return reply.code(401).send(problemDetails(401, 'Unknown API key'));
     req.partner = partner;
   });
@@ -174,6 +184,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('NotFound', [{ message: `No route ${req.method} ${req.url.split('?')[0]}` }], 'Not found')));
 
   adminRoutes(app, ctx);
+  deadLetterRoutes(app, ctx);
   caseRoutes(app, ctx);
   paymentRoutes(app, ctx);
   miscRoutes(app, ctx);

@@ -29,7 +29,8 @@ export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.get('/readyz', async (req, reply) => {
     const checks = await Promise.all([
-      ping(ctx.db),
+      // not ready while the schema is still being waited for at start, even if the server answers
+      ctx.startup?.ready === false ? false : ping(ctx.db),
       ctx.ledger.GetAccounts({ partnerId: '00000000-0000-0000-0000-000000000000', caseIds: [] }, { ...callCtx(req), deadlineMs: 2000 }).then(() => true, () => false),
       ctx.cases.ListCases({ partnerId: '00000000-0000-0000-0000-000000000000', statuses: [], includeTestCases: false, page: 1, pageSize: 1 }, { ...callCtx(req), deadlineMs: 2000 }).then(() => true, () => false),
       ctx.followUp.ListTasks({ partnerId: '00000000-0000-0000-0000-000000000000', caseId: '', status: '' }, { ...callCtx(req), deadlineMs: 2000 }).then(() => true, () => false),
