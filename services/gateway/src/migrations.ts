@@ -39,4 +39,24 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    // The per-key rate limit shared by every gateway replica: one row per (key, one-minute window, limit)
+    // counting the tokens handed out to the replicas, which spend them locally (src/app/rate-limit.ts).
+    // Replicas configured with another RATE_LIMIT_PER_MINUTE keep their own count, so none is ever
+    // refused because another leased tokens against a larger limit.
+    name: '20261203100000_rate_limit_windows',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).createTable('rate_limit_windows', (t) => {
+        // sha-256 of the API key, as in partners.api_key_hash: the key itself is never stored
+        t.text('key_hash').notNullable();
+        t.timestamp('window_start', { useTz: true }).notNullable();
+        t.integer('window_limit').notNullable();
+        // tokens handed out in this window (never above the limit), and the size of the last grant
+        t.integer('granted').notNullable();
+        t.integer('last_grant').notNullable();
+        t.primary(['key_hash', 'window_start', 'window_limit']);
+      });
+      await db.raw(`CREATE INDEX rate_limit_windows_start ON ??.rate_limit_windows (window_start)`, [schema]);
+    },
+  },
 ];

@@ -69,3 +69,27 @@ export async function releaseKey(db: Queryable, partnerId: string, key: string, 
 export async function deleteExpiredKeys(db: Queryable, before: Date): Promise<number> {
   return t(db, 'idempotency_keys').where('created_at', '<', before).delete();
 }
+
+// One statement, one round trip: hands out up to `ask` tokens of the (key, window, limit) row, never past
+// `limit` in total (a grant of 0 once the window is used up). Every value on the right of SET is the row
+// as it was; concurrent leases of one row are serialised by its row lock.
+const LEASE_TOKENS = `
+INSERT INTO ${SCHEMA}.rate_limit_windows AS w (key_hash, window_start, window_limit, granted, last_grant)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (key_hash, window_start, window_limit) DO UPDATE
+  SET granted = w.granted + LEAST(?, GREATEST(? - w.granted, 0)),
+      last_grant = LEAST(?, GREATEST(? - w.granted, 0))
+RETURNING granted, last_grant`;
+
+/** Leases tokens of one key's window: `granted` now handed out to this caller, `total` handed out to every replica in the window. */
+export async function leaseRateLimitTokens(db: Queryable, k: { keyHash: string; windowStart: Date; ask: number; limit: number }): Promise<{ granted: number; total: number }> {
+  const first = Math.min(k.ask, k.limit);
+  const res = await db.raw<{ rows: { granted: number; last_grant: number }[] }>(LEASE_TOKENS, [k.keyHash, k.windowStart, k.limit, first, first, k.ask, k.limit, k.ask, k.limit]);
+  const row = res.rows[0]!;
+  return { granted: Number(row.last_grant), total: Number(row.granted) };
+}
+
+/** Drops the rate-limit rows of windows that started before `before`. */
+export async function deleteRateLimitWindowsBefore(db: Queryable, before: Date): Promise<number> {
+  return t(db, 'rate_limit_windows').where('window_start', '<', before).delete();
+}
