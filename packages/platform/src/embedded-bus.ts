@@ -10,6 +10,7 @@ import type { IncomingMessage, MessageBus, MessageHandler, OutgoingMessage, Subs
 import { traceConsumer } from './tracing';
 
 const SCHEMA = 'bus';
+const BATCH = 100;
 
 export class EmbeddedBus implements MessageBus {
   readonly kind = 'embedded' as const;
@@ -49,9 +50,13 @@ export class EmbeddedBus implements MessageBus {
     await this.init();
     const rows = messages.map((m) => ({ topic: m.topic, partition: this.partitionOf(m.key), key: m.key, value: m.value, headers: JSON.stringify(m.headers ?? {}) }));
     await (trx ?? this.db).withSchema(SCHEMA).table('messages').insert(rows);
-    // Consumers learn about new messages after the publishing transaction commits.
-    if (trx) void trx.executionPromise.then(() => this.wake.emit('message'), () => undefined);
-    else this.wake.emit('message');
+    // Consumers of these topics (only they) learn about the new messages once the publishing
+    // transaction has committed.
+    const wake = () => {
+      for (const topic of new Set(messages.map((m) => m.topic))) this.wake.emit(`message:${topic}`);
+    };
+    if (trx) void trx.executionPromise.then(wake, () => undefined);
+    else wake();
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -60,13 +65,16 @@ export class EmbeddedBus implements MessageBus {
     const handle = options.deadLetters?.wrap(options.groupId, options.handle) ?? options.handle;
     const state = { stopped: false };
     this.loops.add(state);
+    // This loop is the only writer of its group's offsets in this process: after the first read they
+    // are kept here, not read back before every round.
+    const offsets = new Map<string, string>();
     let pending = true;
     let notify: (() => void) | undefined;
     const onMessage = () => {
       pending = true;
       notify?.();
     };
-    this.wake.on('message', onMessage);
+    for (const topic of options.topics) this.wake.on(`message:${topic}`, onMessage);
     const loop = async () => {
       while (!state.stopped) {
         if (!pending) {
@@ -78,7 +86,7 @@ export class EmbeddedBus implements MessageBus {
         }
         pending = false;
         try {
-          await this.drain(options, handle, state);
+          await this.drain(options, handle, state, offsets);
         } catch (error) {
           // At-least-once: the failed message is retried on the next round, nothing is skipped.
           this.logger.error({ err: error, groupId: options.groupId }, 'embedded bus handler failed; retrying');
@@ -91,43 +99,58 @@ export class EmbeddedBus implements MessageBus {
       stop: async () => {
         state.stopped = true;
         notify?.();
-        this.wake.off('message', onMessage);
+        for (const topic of options.topics) this.wake.off(`message:${topic}`, onMessage);
         this.loops.delete(state);
         await done;
       },
     };
   }
 
-  private async drain(options: SubscribeOptions, handle: MessageHandler, state: { stopped: boolean }): Promise<void> {
+  private async drain(options: SubscribeOptions, handle: MessageHandler, state: { stopped: boolean }, offsets: Map<string, string>): Promise<void> {
     for (const topic of options.topics) {
       for (;;) {
         if (state.stopped) return;
-        const row = await this.db.withSchema(SCHEMA).table('group_offsets').where({ group_id: options.groupId, topic }).first<{ committed: string } | undefined>();
-        const committed = row?.committed ?? '0';
+        let committed = offsets.get(topic);
+        if (committed === undefined) {
+          const row = await this.db.withSchema(SCHEMA).table('group_offsets').where({ group_id: options.groupId, topic }).first<{ committed: string } | undefined>();
+          committed = row?.committed ?? '0';
+          offsets.set(topic, committed);
+        }
         const batch = await this.db
           .withSchema(SCHEMA)
           .table('messages')
           .where('topic', topic)
           .andWhere('offset', '>', committed)
           .orderBy('offset')
-          .limit(100)
+          .limit(BATCH)
           .select<{ offset: string; topic: string; partition: number; key: string; value: string; headers: Record<string, string> | string }[]>();
         if (batch.length === 0) break;
-        for (const m of batch) {
-          if (state.stopped) return;
-          const headers = typeof m.headers === 'string' ? (JSON.parse(m.headers) as Record<string, string>) : m.headers;
-          const incoming: IncomingMessage = { topic: m.topic, key: m.key, value: m.value, headers, partition: m.partition, offset: m.offset };
-          await traceConsumer('embedded', options.groupId, incoming, (m) => handle(m));
-          this.metrics?.consumed.inc({ group: options.groupId, topic: m.topic });
-          await this.db
-            .withSchema(SCHEMA)
-            .table('group_offsets')
-            .insert({ group_id: options.groupId, topic, committed: m.offset })
-            .onConflict(['group_id', 'topic'])
-            .merge();
+        // The group's offset is committed once per batch (and for the part done when a handler throws):
+        // at-least-once as before, since handlers are idempotent through their inbox, with one commit
+        // per batch instead of one per message (on PGlite every commit is a synchronous file write).
+        let done: string | undefined;
+        try {
+          for (const m of batch) {
+            if (state.stopped) return;
+            const headers = typeof m.headers === 'string' ? (JSON.parse(m.headers) as Record<string, string>) : m.headers;
+            const incoming: IncomingMessage = { topic: m.topic, key: m.key, value: m.value, headers, partition: m.partition, offset: m.offset };
+            await traceConsumer('embedded', options.groupId, incoming, (m) => handle(m));
+            this.metrics?.consumed.inc({ group: options.groupId, topic: m.topic });
+            done = m.offset;
+          }
+        } finally {
+          if (done !== undefined) {
+            await this.commitOffset(options.groupId, topic, done);
+            offsets.set(topic, done);
+          }
         }
+        if (batch.length < BATCH) break; // the log is drained: no need to ask again
       }
     }
+  }
+
+  private async commitOffset(groupId: string, topic: string, offset: string): Promise<void> {
+    await this.db.withSchema(SCHEMA).table('group_offsets').insert({ group_id: groupId, topic, committed: offset }).onConflict(['group_id', 'topic']).merge();
   }
 
   async ensureTopics(): Promise<void> {
@@ -140,6 +163,6 @@ export class EmbeddedBus implements MessageBus {
 
   async close(): Promise<void> {
     for (const loop of this.loops) loop.stopped = true;
-    this.wake.emit('message');
+    for (const name of this.wake.eventNames()) this.wake.emit(name);
   }
 }
