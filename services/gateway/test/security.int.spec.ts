@@ -111,6 +111,20 @@ describe('the operator API answers only the operator key, however its path is sp
     expect(encodedAsOperator.status, encodedAsOperator.text).toBeLessThan(300);
   });
 
+  it('the dead-letter operations too: GET /admin/dead-letters and POST /admin/dead-letters/{id}/retry in every spelling', async () => {
+    const id = '00000000-0000-4000-8000-00000000dead';
+    for (const [method, path] of [
+      ['GET', '/admin/dead-letters'],
+      ['POST', `/admin/dead-letters/${id}/retry`],
+    ] as const) {
+      for (const spelled of spellings(path)) {
+        const res = await raw(method, spelled, { headers: { XApiKey: intruder.apiKey } });
+        expect([403, 404], `${method} ${spelled} → ${res.status} ${res.text}`).toContain(res.status);
+      }
+    }
+    expect((await raw('GET', '/%61dmin/dead-letters', { headers: { XApiKey: ADMIN } })).status).toBe(200);
+  });
+
   it('a partner key on any spelling of a partner route still works, and a 404 route still needs a key', async () => {
     expect((await raw('GET', '/%6De', { headers: { XApiKey: intruder.apiKey } })).status).toBe(200);
     expect((await raw('GET', '/no-such-route')).status).toBe(401);
