@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeEnvelope, MalformedEventError, parseEnvelope, tryParseEnvelope, UnknownEventError } from './index';
+import { envelopeHandler, makeEnvelope, MalformedEventError, parseEnvelope, tryParseEnvelope, UnknownEventError, type AnyEnvelope } from './index';
 
 describe('envelope', () => {
   it('round-trips and rejects unknown types', () => {
@@ -15,5 +15,19 @@ describe('envelope', () => {
     for (const bad of ['{not json', '42', 'null', '[]', JSON.stringify({ ...e, id: undefined }), JSON.stringify({ ...e, type: 7 }), JSON.stringify({ ...e, version: '1' }), JSON.stringify({ ...e, version: 0 })]) {
       expect(() => tryParseEnvelope(bad), bad).toThrow(MalformedEventError);
     }
+  });
+
+  it('a consumer handler applies known events, skips those of a newer producer and throws on malformed ones', async () => {
+    const e = makeEnvelope('account.reopened', 'c1', { caseId: 'c1', partnerId: 'p', reference: 'ABCDEFGH', isTest: false, currency: 'EUR', notifyEmail: 'a@b.c', remainder: '10', oldLifecycle: 'Closed', newLifecycle: 'Active' }, { id: 'e1', occurredAt: new Date(0), producer: 'ledger' });
+    const applied: AnyEnvelope[] = [];
+    const lines: string[] = [];
+    const log = { info: (_f: object, m: string) => void lines.push(`info ${m}`), warn: (_f: object, m: string) => void lines.push(`warn ${m}`) };
+    const handle = envelopeHandler(log, async (event) => void applied.push(event), 'applied');
+    const message = (value: string) => ({ value, topic: 't', offset: '1', headers: { 'x-request-id': 'r1' } });
+    await handle(message(JSON.stringify(e)));
+    await handle(message(JSON.stringify({ ...e, type: 'nope' })));
+    await expect(handle(message('{not json'))).rejects.toThrow(MalformedEventError);
+    expect(applied).toEqual([e]);
+    expect(lines).toEqual(['info applied', 'warn skipping unknown event']);
   });
 });

@@ -101,3 +101,23 @@ export function tryParseEnvelope(value: string): AnyEnvelope | undefined {
     throw error;
   }
 }
+
+/** What a consumer of envelopes logs (a pino logger fits). */
+export interface EnvelopeLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/**
+ * The handler of a consumer of ledger envelopes: an event of a type or version this code does not
+ * know (a newer producer) is logged and skipped; a malformed one throws (the dead-letter guard parks
+ * it); any other is applied and logged with the request id it carries.
+ */
+export function envelopeHandler(log: EnvelopeLog, apply: (event: AnyEnvelope) => Promise<void>, applied: string) {
+  return async (message: { value: string; topic: string; offset: string; headers: Record<string, string> }): Promise<void> => {
+    const event = tryParseEnvelope(message.value);
+    if (!event) return log.warn({ offset: message.offset, topic: message.topic }, 'skipping unknown event');
+    await apply(event);
+    log.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, applied);
+  };
+}

@@ -2,7 +2,7 @@
 // server. The server binds first and reports NOT_SERVING until PostgreSQL, the topics and both consumer
 // groups are there.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TOPIC_PARTITIONS, TOPICS, tryParseEnvelope } from '@pp/events';
+import { TOPIC_PARTITIONS, TOPICS, envelopeHandler } from '@pp/events';
 import { createGrpcClient, DeadLetters, deadLetterRpcHandlers, migrate, OutboxRelay, ping, retryUntilDone, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
@@ -82,14 +82,7 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
       groupId: 'case-lifecycle',
       topics: [TOPICS.paymentEvents],
       deadLetters,
-      handle: async (message) => {
-        // An event of a type or version this code does not know (a newer producer) is logged and skipped;
-        // a malformed one throws and is parked by the dead-letter guard.
-        const event = tryParseEnvelope(message.value);
-        if (!event) return deps.logger.warn({ offset: message.offset, topic: message.topic }, 'skipping unknown event');
-        await applyLedgerEvent(ctx, event);
-        deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied ledger event');
-      },
+      handle: envelopeHandler(deps.logger, (event) => applyLedgerEvent(ctx, event), 'applied ledger event'),
     }),
     deps.bus.subscribe({
       groupId: 'webhook-delivery',

@@ -2,7 +2,7 @@
 // reminder topic and applied by their own consumer, the mail sender, and the gRPC server. The server
 // binds first and reports NOT_SERVING until PostgreSQL, the topics and both consumer groups are there.
 import { randomUUID } from 'node:crypto';
-import { TOPIC_PARTITIONS, TOPICS, tryParseEnvelope } from '@pp/events';
+import { TOPIC_PARTITIONS, TOPICS, envelopeHandler } from '@pp/events';
 import { DeadLetters, deadLetterRpcHandlers, migrate, OutboxRelay, ping, retryUntilDone, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyPaymentEvent } from './app/apply-payment-event';
@@ -93,14 +93,7 @@ export async function startFollowUp(deps: FollowUpDeps) {
       groupId: 'follow-up',
       topics: [TOPICS.paymentEvents],
       deadLetters,
-      handle: async (message) => {
-        // An event of a type or version this code does not know (a newer producer) is logged and skipped;
-        // a malformed one throws and is parked by the dead-letter guard.
-        const event = tryParseEnvelope(message.value);
-        if (!event) return deps.logger.warn({ offset: message.offset, topic: message.topic }, 'skipping unknown event');
-        await applyPaymentEvent(ctx, event);
-        deps.logger.info({ eventId: event.id, type: event.type, requestId: message.headers['x-request-id'] }, 'applied payment event');
-      },
+      handle: envelopeHandler(deps.logger, (event) => applyPaymentEvent(ctx, event), 'applied payment event'),
     }),
     deps.bus.subscribe({
       groupId: 'follow-up-timers',
