@@ -13,6 +13,25 @@ export type Queryable = Knex | Knex.Transaction;
 // bigint columns come back as strings (as pg does by default): money never passes through a double.
 pg.types.setTypeParser(20, (v) => v);
 
+interface KnexQueryObject {
+  method?: string;
+  returning?: unknown;
+  output?: unknown;
+  response?: { affectedRows?: number; rowCount?: number };
+}
+
+/**
+ * knex-pglite answers a `delete()` with the raw result instead of the affected-row count that knex
+ * gives on pg (it names the command `DEL`, which knex does not recognise): every caller that checks
+ * a count (`=== 0` → 404) would be wrong on the embedded default. Same answer on both, here, once.
+ */
+const PgLiteClient = class extends (ClientPgLite as unknown as new (config: Knex.Config) => { processResponse(obj: KnexQueryObject, runner: unknown): unknown }) {
+  override processResponse(obj: KnexQueryObject, runner: unknown): unknown {
+    if (obj.method === 'del' && !obj.returning && !obj.output && obj.response) return obj.response.affectedRows ?? obj.response.rowCount ?? 0;
+    return super.processResponse(obj, runner);
+  }
+};
+
 export type DbOptions = { kind: 'pg'; url: string; poolMax?: number } | { kind: 'pglite'; dataDir: string };
 
 export function createDb(options: DbOptions): Db {
@@ -23,7 +42,7 @@ export function createDb(options: DbOptions): Db {
   }
   fs.mkdirSync(options.dataDir, { recursive: true });
   const pglite = new PGlite(options.dataDir, { parsers: { 20: (v: string) => v } });
-  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: () => ({ pglite }) as object } as Knex.Config);
+  return knexFactory({ client: PgLiteClient as unknown as typeof Knex.Client, dialect: 'postgres', connection: () => ({ pglite }) as object } as Knex.Config);
 }
 
 export interface Migration {
