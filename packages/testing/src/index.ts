@@ -3,3 +3,8 @@ export * from './poll-until';
 export * from './stack';
 export type { ProvidedInfra } from './provided';
 export * from './api';
+export * from './sinks';
+export * from './random';
+export * from './http-raw';
+export * from './chaos';
+export * from './fuzz';
