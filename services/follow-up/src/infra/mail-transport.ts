@@ -20,7 +20,8 @@ export interface MailTransport {
 }
 
 export function smtpTransport(url: string): MailTransport {
-  const transporter = createTransport(url, { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as never);
+  // Pooled: connections are reused across messages (one SMTP handshake per connection, not per message).
+  const transporter = createTransport(url, { pool: true, maxConnections: 4, maxMessages: 100, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as never);
   return {
     kind: 'smtp',
     send: async (m) => {
