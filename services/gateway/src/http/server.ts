@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { hashApiKey, sameSecret } from '../app/auth';
 import { KeyInUse } from '../app/idempotency';
+import { PartnerKeyCache } from '../app/partner-keys';
 import * as q from '../infra/gateway.queries';
 import type { GatewayContext } from './context';
 import { bodyForDomainError, errorBody, problemDetails } from './errors';
@@ -98,6 +99,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     },
   });
   const limits = createRateLimits(ctx, rateLimitPerMinute);
+  const partnerKeys = new PartnerKeyCache();
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -137,7 +139,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     if (wait > 0) return tooManyRequests(reply, wait);
     if (!key || keyHash === undefined) return reply.code(401).send(problemDetails(401, 'Missing XApiKey header'));
     const operator = !!ctx.adminApiKey && sameSecret(key, ctx.adminApiKey);
-    const partner = operator ? undefined : await q.findPartnerByKeyHash(ctx.db, keyHash);
+    const partner = operator ? undefined : await partnerKeys.lookup(keyHash, () => q.findPartnerByKeyHash(ctx.db, keyHash));
     if (!operator && !partner) return reply.code(401).send(problemDetails(401, 'Unknown API key'));
     if (screened) limits.addresses.refund(req.ip);
     // A known key: its own budget, shared by every replica; every answer carries the RateLimit-* headers.
