@@ -8,6 +8,7 @@ import { KafkaBus } from './kafka-bus';
 import { createLogger, type Logger } from './logger';
 import type { MessageBus } from './messaging';
 import { Metrics } from './metrics';
+import { retryUntilDone } from './retry';
 
 /** How a consumer treats a message its handler keeps failing on (./dead-letters): attempts, then the pause after the first failure (doubling, capped at 5 s). */
 export const consumerRetryEnv = {
@@ -102,4 +103,17 @@ export function runMigrationsCommand(service: string, schema: string, migrations
     process.stderr.write(`${service} migrations failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });
+}
+
+/**
+ * A service's start-up wait: its schema migrated, then its Kafka topics there with leaders. A dependency
+ * that is merely late is retried with backoff and logged, never a reason to exit.
+ */
+export async function awaitDependencies(
+  service: string,
+  d: { db: Db; schema: string; migrations: readonly Migration[]; bus: MessageBus; topics: readonly { name: string; partitions: number }[]; logger: Logger },
+): Promise<void> {
+  const wait = { logger: d.logger };
+  await retryUntilDone(`PostgreSQL (${service} migrations)`, () => migrate(d.db, d.schema, d.migrations), wait);
+  await retryUntilDone('Kafka topics and their leaders', () => d.bus.ensureTopics(d.topics), wait);
 }

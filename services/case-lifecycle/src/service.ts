@@ -3,7 +3,7 @@
 // groups are there.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TOPIC_PARTITIONS, TOPICS, envelopeHandler } from '@pp/events';
-import { createGrpcClient, DeadLetters, deadLetterRpcHandlers, migrate, OutboxRelay, ping, retryUntilDone, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import { createGrpcClient, DeadLetters, deadLetterRpcHandlers, OutboxRelay, ping, awaitDependencies, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
 import type { CaseContext } from './app/context';
@@ -70,13 +70,12 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
     holdUntilReady: true,
   });
   deps.onListening?.(server.port);
-  // A dependency that is merely late is waited for (retried with backoff, logged), never a reason to exit.
-  const wait = { logger: deps.logger };
-  await retryUntilDone('PostgreSQL (case-lifecycle migrations)', () => migrate(deps.db, SCHEMA, migrations), wait);
-  await retryUntilDone('Kafka topics and their leaders', () => deps.bus.ensureTopics([
-    { name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS },
-    { name: TOPICS.webhookDelivery, partitions: TOPIC_PARTITIONS },
-  ]), wait);
+  await awaitDependencies('case-lifecycle', {
+    ...deps,
+    schema: SCHEMA,
+    migrations,
+    topics: [TOPICS.paymentEvents, TOPICS.webhookDelivery].map((name) => ({ name, partitions: TOPIC_PARTITIONS })),
+  });
   const [subscription, deliveries] = await Promise.all([
     deps.bus.subscribe({
       groupId: 'case-lifecycle',

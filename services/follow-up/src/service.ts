@@ -3,7 +3,7 @@
 // binds first and reports NOT_SERVING until PostgreSQL, the topics and both consumer groups are there.
 import { randomUUID } from 'node:crypto';
 import { TOPIC_PARTITIONS, TOPICS, envelopeHandler } from '@pp/events';
-import { DeadLetters, deadLetterRpcHandlers, migrate, OutboxRelay, ping, retryUntilDone, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import { DeadLetters, deadLetterRpcHandlers, OutboxRelay, ping, awaitDependencies, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyPaymentEvent } from './app/apply-payment-event';
 import type { FollowUpContext } from './app/context';
@@ -81,13 +81,12 @@ export async function startFollowUp(deps: FollowUpDeps) {
     holdUntilReady: true,
   });
   deps.onListening?.(server.port);
-  // A dependency that is merely late is waited for (retried with backoff, logged), never a reason to exit.
-  const wait = { logger: deps.logger };
-  await retryUntilDone('PostgreSQL (follow-up migrations)', () => migrate(deps.db, SCHEMA, migrations), wait);
-  await retryUntilDone('Kafka topics and their leaders', () => deps.bus.ensureTopics([
-    { name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS },
-    { name: TOPICS.reminderSchedule, partitions: TOPIC_PARTITIONS },
-  ]), wait);
+  await awaitDependencies('follow-up', {
+    ...deps,
+    schema: SCHEMA,
+    migrations,
+    topics: [TOPICS.paymentEvents, TOPICS.reminderSchedule].map((name) => ({ name, partitions: TOPIC_PARTITIONS })),
+  });
   const [payments, reminders] = await Promise.all([
     deps.bus.subscribe({
       groupId: 'follow-up',

@@ -2,7 +2,7 @@
 // and by the embedded launcher (all services in one process). The server binds first and reports
 // NOT_SERVING until PostgreSQL and the payment-events topic are there.
 import { randomUUID } from 'node:crypto';
-import { migrate, OutboxRelay, ping, retryUntilDone, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import { OutboxRelay, ping, awaitDependencies, startGrpcServer, UnitOfWork, type Db, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { TOPIC_PARTITIONS, TOPICS } from '@pp/events';
 import type { LedgerContext, LedgerFaults } from './app/context';
@@ -55,8 +55,7 @@ export async function startLedger(deps: LedgerDeps): Promise<RunningLedger> {
   const server = await startGrpcServer({ name: 'ledger.v1.Ledger', service: protos().ledger.ledger.v1.Ledger.service, handlers: ledgerHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics, readiness: () => ping(deps.db), holdUntilReady: true });
   deps.onListening?.(server.port);
   // A dependency that is merely late is waited for (retried with backoff, logged), never a reason to exit.
-  await retryUntilDone('PostgreSQL (ledger migrations)', () => migrate(deps.db, SCHEMA, migrations), { logger: deps.logger });
-  await retryUntilDone('Kafka topics and their leaders', () => deps.bus.ensureTopics([{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }]), { logger: deps.logger });
+  await awaitDependencies('ledger', { ...deps, schema: SCHEMA, migrations, topics: [{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }] });
   deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
   relay.start();
   server.markReady();
