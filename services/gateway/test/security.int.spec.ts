@@ -218,6 +218,29 @@ describe('oversize requests answer their status with the contract error body', (
     expect(malformed.status).toBe(400);
     errorShaped(malformed.body, 'ValidationError');
   });
+
+  it('an answer given before the body was read reaches a client still sending it, on a connection it asked to close', async () => {
+    // 413 (too large) and 401 (no key) are decided before the body is read. Closing the socket while
+    // the client still writes makes its kernel reset the connection, and the answer is lost (EPIPE).
+    const url = new URL(stack.gatewayUrl);
+    const big = Buffer.from(JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }));
+    const send = (headers: Record<string, string>) =>
+      new Promise<string>((resolve) => {
+        const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/admin/partners', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(big.length), ...headers } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(String(res.statusCode)));
+          res.on('error', (e) => resolve(e.message));
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+        req.end(big);
+      });
+    const outcomes: Record<string, number> = {};
+    for (let i = 0; i < 300; i++) {
+      const outcome = await send(i % 2 === 0 ? { XApiKey: ADMIN } : {});
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    expect(outcomes).toEqual({ '413': 150, '401': 150 });
+  });
 });
 
 describe('an Idempotency-Key whose request died', () => {

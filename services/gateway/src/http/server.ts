@@ -9,6 +9,7 @@ import { KeyInUse } from '../app/idempotency';
 import { PartnerKeyCache } from '../app/partner-keys';
 import * as q from '../infra/gateway.queries';
 import type { GatewayContext } from './context';
+import { drainRequest } from './drain';
 import { bodyForDomainError, errorBody, problemDetails } from './errors';
 import { registerOpenApi } from './openapi';
 import { isPortalPath, portalRoutes } from './portal';
@@ -124,6 +125,11 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   });
 
   traceRequests(app); // first, so the span covers authentication too
+  // An answer decided before the body was read waits until the body has arrived (./drain.ts).
+  app.addHook('onSend', async (req, _reply, payload) => {
+    await drainRequest(req.raw);
+    return payload;
+  });
   app.addHook('onRequest', startupGate(ctx)); // 503 before authentication while the database is awaited at start
   app.addHook('onRequest', async (req, reply) => {
     // The matched route's role; a URL no route matches (a 404) still needs a key, like any partner route.
