@@ -1,9 +1,9 @@
 // PostgreSQL through knex: `pg` for real servers, PGlite (embedded Postgres) behind the same interface.
-import { PGlite } from '@electric-sql/pglite';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import * as fs from 'node:fs';
 import pg from 'pg';
+import { PGliteWorker } from './pglite-worker';
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
@@ -41,7 +41,8 @@ export function createDb(options: DbOptions): Db {
     return knexFactory({ client: 'pg', connection: { connectionString: options.url, connectionTimeoutMillis: 5_000 }, pool: { min: 0, max: options.poolMax ?? 10 } });
   }
   fs.mkdirSync(options.dataDir, { recursive: true });
-  const pglite = new PGlite(options.dataDir, { parsers: { 20: (v: string) => v } });
+  // On its own thread, so the event loop never waits for a query (./pglite-worker.ts).
+  const pglite = new PGliteWorker(options.dataDir);
   return knexFactory({ client: PgLiteClient as unknown as typeof Knex.Client, dialect: 'postgres', connection: () => ({ pglite }) as object } as Knex.Config);
 }
 
