@@ -2,11 +2,13 @@
 // clients out, deadlines on every call, business errors carried in metadata, grpc.health.v1 on every server.
 import * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
+import type { Span } from '@opentelemetry/api';
 import { HealthImplementation } from 'grpc-health-check';
 import { randomUUID } from 'node:crypto';
 import { DomainError, isErrorType, type ErrorType, type FieldProblem, assertNever } from '@pp/domain';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { callInProcess, inProcessTarget, registerInProcess, type LocalDispatch } from './grpc-in-process';
 import { injectTraceContext, SpanKind, traced, type SpanAttributes } from './tracing';
 
 export interface CallContext {
@@ -127,17 +129,19 @@ export interface RunningGrpcServer {
 export async function startGrpcServer<D extends grpc.ServiceDefinition>(options: GrpcServerOptions<D>): Promise<RunningGrpcServer> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const implementation: grpc.UntypedServiceImplementation = {};
+  const dispatchers: Record<string, LocalDispatch> = {};
   for (const name of Object.keys(options.service)) {
     const handler = (options.handlers as Record<string, (req: unknown, ctx: CallContext) => Promise<unknown>>)[name];
     if (!handler) throw new Error(`${options.name}: no handler for ${name}`);
     const path = (options.service[name] as { path: string }).path;
     const span = { name: path.replace(/^\//, ''), kind: SpanKind.SERVER, attributes: rpcAttributes(path) };
-    implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    // One call, however it arrived: over gRPC, or in-process from a client in the same process
+    // (./grpc-in-process.ts). Resolves with the response; rejects with the status the caller gets.
+    dispatchers[name] = (request: unknown, requestId: string, parent?: grpc.Metadata) => {
       if (!accepting) {
         options.metrics?.grpcRequests.inc({ service: options.name, method: name, code: 'ServiceUnavailable' });
-        return callback(toServiceError(new DomainError('ServiceUnavailable', `${options.name} is starting: waiting for its dependencies`), options.logger, name, ''));
+        return Promise.reject(toServiceError(new DomainError('ServiceUnavailable', `${options.name} is starting: waiting for its dependencies`), options.logger, name, ''));
       }
-      const requestId = String(call.metadata.get('x-request-id')[0] ?? randomUUID());
       const started = process.hrtime.bigint();
       const observe = (code: string) => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -145,13 +149,13 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
         options.metrics?.grpcDuration.observe({ service: options.name, method: name }, seconds);
         options.logger.info({ requestId, method: name, code, ms: Math.round(seconds * 1000) }, 'grpc call');
       };
-      // The parent is the caller's span from the metadata; the handler runs with this span active.
-      traced(
-        { ...span, remoteParent: { carrier: call.metadata, getter: metadataGetter } },
+      // The parent is the caller's span from the metadata (in-process: the active span); the handler runs with this span active.
+      return traced(
+        { ...span, ...(parent ? { remoteParent: { carrier: parent, getter: metadataGetter } } : {}) },
         (s) =>
           s === undefined
-            ? handler(call.request, { requestId })
-            : handler(call.request, { requestId }).then(
+            ? handler(request, { requestId })
+            : handler(request, { requestId }).then(
                 (response) => {
                   s.setAttributes({ 'rpc.status_code': 'OK', 'pp.request_id': requestId });
                   return response;
@@ -166,12 +170,19 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
       ).then(
         (response) => {
           observe('OK');
-          callback(null, response);
+          return response;
         },
         (error: unknown) => {
           observe(error instanceof DomainError ? error.type : 'InternalError');
-          callback(toServiceError(error, options.logger, name, requestId));
+          throw toServiceError(error, options.logger, name, requestId);
         },
+      );
+    };
+    implementation[name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const requestId = String(call.metadata.get('x-request-id')[0] ?? randomUUID());
+      dispatchers[name]!(call.request, requestId, call.metadata).then(
+        (response) => callback(null, response),
+        (status: Partial<grpc.StatusObject>) => callback(status),
       );
     };
   }
@@ -200,6 +211,7 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
+  const local = registerInProcess(`${options.host}:${port}`, dispatchers);
   return {
     port,
     health,
@@ -211,6 +223,7 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
     },
     shutdown: async (graceMs = 10_000) => {
       draining = true;
+      local.unregister();
       if (watch) clearInterval(watch);
       setStatus('NOT_SERVING');
       // Stop accepting, let in-flight calls finish, then force.
@@ -242,27 +255,45 @@ export function fromServiceError(error: grpc.ServiceError): DomainError {
 
 export type GrpcClient<D> = PromiseClient<D> & { close(): void; waitReady(timeoutMs: number): Promise<void> };
 
-export function createGrpcClient<D extends grpc.ServiceDefinition>(service: D, address: string, defaultDeadlineMs = DEFAULT_DEADLINE_MS): GrpcClient<D> {
+export interface GrpcClientOptions {
+  /** deadline of a call unless its context gives one */
+  readonly deadlineMs?: number;
+  /**
+   * Call a server bound at `address` in this same process directly (the embedded default), through
+   * the same dispatcher and codec as gRPC (./grpc-in-process.ts); other addresses go over gRPC.
+   */
+  readonly inProcess?: boolean;
+}
+
+export function createGrpcClient<D extends grpc.ServiceDefinition>(service: D, address: string, options: GrpcClientOptions = {}): GrpcClient<D> {
+  const defaultDeadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const out: Record<string, unknown> = {};
   const colon = address.lastIndexOf(':');
   const server = colon > 0 ? { 'server.address': address.slice(0, colon), 'server.port': Number(address.slice(colon + 1)) } : { 'server.address': address };
   for (const [name, def] of Object.entries(service)) {
     const spec = { name: def.path.replace(/^\//, ''), kind: SpanKind.CLIENT, attributes: { ...rpcAttributes(def.path), ...server } };
-    out[name] = (req: unknown, ctx?: CallContext) =>
-      traced(spec, (span) =>
-        new Promise((resolve, reject) => {
-          const metadata = new grpc.Metadata();
-          if (ctx?.requestId) metadata.set('x-request-id', ctx.requestId);
-          if (span) injectTraceContext(metadata, metadataSetter);
-          const deadline = new Date(Date.now() + (ctx?.deadlineMs ?? defaultDeadlineMs));
-          client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, metadata, { deadline }, (error, response) => {
-            span?.setAttribute('rpc.status_code', grpc.status[error ? error.code : grpc.status.OK]);
-            if (error) reject(fromServiceError(error));
-            else resolve(response);
-          });
-        }),
-      );
+    const overGrpc = (req: unknown, ctx: CallContext | undefined, span: Span | undefined) =>
+      new Promise((resolve, reject) => {
+        const metadata = new grpc.Metadata();
+        if (ctx?.requestId) metadata.set('x-request-id', ctx.requestId);
+        if (span) injectTraceContext(metadata, metadataSetter);
+        const deadline = new Date(Date.now() + (ctx?.deadlineMs ?? defaultDeadlineMs));
+        client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, metadata, { deadline }, (error, response) => {
+          span?.setAttribute('rpc.status_code', grpc.status[error ? error.code : grpc.status.OK]);
+          if (error) reject(fromServiceError(error));
+          else resolve(response);
+        });
+      });
+    const local = (req: unknown, ctx: CallContext | undefined) => {
+      const dispatch = options.inProcess ? inProcessTarget(address, name) : undefined;
+      if (!dispatch) return undefined;
+      return callInProcess(dispatch, def, req, ctx?.requestId ?? randomUUID(), ctx?.deadlineMs ?? defaultDeadlineMs, () => new grpc.Metadata()).catch((status: unknown) => {
+        const known = typeof status === 'object' && status !== null && 'code' in status && 'metadata' in status;
+        throw fromServiceError((known ? status : { code: grpc.status.INTERNAL, details: status instanceof Error ? status.message : String(status), metadata: new grpc.Metadata() }) as grpc.ServiceError);
+      });
+    };
+    out[name] = (req: unknown, ctx?: CallContext) => traced(spec, (span) => local(req, ctx) ?? overGrpc(req, ctx, span));
   }
   out.close = () => client.close();
   out.waitReady = (timeoutMs: number) =>

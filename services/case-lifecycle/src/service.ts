@@ -19,6 +19,8 @@ export interface CaseLifecycleDeps {
   readonly grpcHost: string;
   readonly grpcPort: number;
   readonly ledgerAddress: string;
+  /** the ledger runs in this process (the embedded default): call it without the network */
+  readonly inProcessCalls?: boolean;
   readonly clock?: () => Date;
   readonly metrics?: Metrics;
   readonly webhooks: {
@@ -36,7 +38,7 @@ export interface CaseLifecycleDeps {
 }
 
 export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
-  const ledger = createGrpcClient(protos().ledger.ledger.v1.Ledger.service, deps.ledgerAddress);
+  const ledger = createGrpcClient(protos().ledger.ledger.v1.Ledger.service, deps.ledgerAddress, { inProcess: deps.inProcessCalls });
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
   const ctx: CaseContext = {
     db: deps.db,

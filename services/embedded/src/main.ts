@@ -1,5 +1,6 @@
 // Composition root of the embedded default (`npm start`): all four services in one process, each
-// still behind its own gRPC server on loopback, sharing one embedded PostgreSQL (PGlite) in which
+// still behind its own gRPC server on loopback (health, and any outside caller) but calling each
+// other in-process through those servers' dispatchers (no HTTP/2 inside one process), sharing one embedded PostgreSQL (PGlite) in which
 // every service keeps its own schema, and the in-process bus. DATABASE_URL / KAFKA_BROKERS switch
 // to the real servers with the same code.
 import { startCaseLifecycle } from '@pp/case-lifecycle';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     grpcHost: loopback,
     grpcPort: 0,
     ledgerAddress,
+    inProcessCalls: true,
     metrics,
     deadLetterPolicy,
     webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     ledgerAddress,
     caseLifecycleAddress: `${loopback}:${cases.grpcPort}`,
     followUpAddress: `${loopback}:${followUp.grpcPort}`,
+    inProcessCalls: true,
     metrics,
   });
   onShutdownSignal(logger, async () => {

@@ -140,7 +140,7 @@ describe('a service whose dependencies are late', () => {
       const grpcPort = Number(listening.grpcPort);
       expect(await health(grpcPort)).toMatch(NOT_SERVING);
       expect(await health(grpcPort, 'liveness')).toMatch(SERVING);
-      const client: GrpcClient<FollowUpDefinition> = createGrpcClient(protos().followUp.followup.v1.FollowUp.service, `127.0.0.1:${grpcPort}`, 5_000);
+      const client: GrpcClient<FollowUpDefinition> = createGrpcClient(protos().followUp.followup.v1.FollowUp.service, `127.0.0.1:${grpcPort}`, { deadlineMs: 5_000 });
       cleanups.push(async () => client.close());
       await expect(client.ListTasks({ partnerId: randomUUID(), caseId: '', status: '' })).rejects.toMatchObject({ type: 'ServiceUnavailable' });
 

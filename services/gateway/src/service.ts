@@ -16,6 +16,8 @@ export interface GatewayDeps {
   readonly ledgerAddress: string;
   readonly caseLifecycleAddress: string;
   readonly followUpAddress: string;
+  /** the services run in this process (the embedded default): call them without the network */
+  readonly inProcessCalls?: boolean;
   /** the process's registry (the embedded default shares one across services) */
   readonly metrics?: Metrics;
   /** called once the HTTP port is bound, before the database is waited for */
@@ -26,14 +28,15 @@ const DAY_MS = 24 * 3600 * 1000;
 
 export async function startGateway(deps: GatewayDeps) {
   const p = protos();
+  const calls = { inProcess: deps.inProcessCalls };
   // Until the schema is migrated the gateway listens but answers 503 (/readyz too); /healthz answers 200.
   const startup = { ready: false };
   const ctx = {
     db: deps.db,
     logger: deps.logger,
-    ledger: createGrpcClient(p.ledger.ledger.v1.Ledger.service, deps.ledgerAddress),
-    cases: createGrpcClient(p.caseLifecycle.caselifecycle.v1.CaseLifecycle.service, deps.caseLifecycleAddress),
-    followUp: createGrpcClient(p.followUp.followup.v1.FollowUp.service, deps.followUpAddress),
+    ledger: createGrpcClient(p.ledger.ledger.v1.Ledger.service, deps.ledgerAddress, calls),
+    cases: createGrpcClient(p.caseLifecycle.caselifecycle.v1.CaseLifecycle.service, deps.caseLifecycleAddress, calls),
+    followUp: createGrpcClient(p.followUp.followup.v1.FollowUp.service, deps.followUpAddress, calls),
     adminApiKey: deps.adminApiKey,
     currencies: new CaseCurrencies(),
     metrics: deps.metrics ?? new Metrics('gateway'),
