@@ -8,12 +8,9 @@
 //
 // Env: FUZZ_SEED (1), FUZZ_REQUESTS per mode (2000), FUZZ_TIME_LIMIT seconds per mode (300),
 // FUZZ_TIMEOUT seconds per request (10), FUZZ_MODES (stack,embedded), FUZZ_ONLY=<#>,<#> (resend those).
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { ADMIN, ensureBuilt, intEnv, log, machine, root, withStack } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -34,39 +31,19 @@ function options(testing) {
   };
 }
 
-/** The embedded default as `npm start` runs it, on a fresh DATA_DIR and a free port. */
+/** The embedded default as `npm start` runs it, on a fresh DATA_DIR and a free port (packages/testing). */
 async function withEmbedded(env, fn) {
   ensureBuilt();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-fuzz-embedded-'));
   const logFile = path.join(root, '.cache/bench/fuzz-embedded.log');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const output = fs.createWriteStream(logFile);
-  const childEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', ADMIN_API_KEY: ADMIN, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env };
-  delete childEnv.DATABASE_URL;
-  delete childEnv.KAFKA_BROKERS;
-  delete childEnv.SMTP_URL;
-  const child = spawn(process.execPath, [path.join(root, 'services/embedded/dist/main.js')], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr.pipe(output);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const embedded = await require('@pp/testing').startEmbedded({ env: { ADMIN_API_KEY: ADMIN, ...env }, output });
   try {
-    const port = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the embedded default was not ready within 120 s')), 120_000);
-      readline.createInterface({ input: child.stdout }).on('line', (line) => {
-        output.write(`${line}\n`);
-        if (line.startsWith('{"ready"')) {
-          clearTimeout(timer);
-          resolve(JSON.parse(line).port);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`the embedded default exited with ${code}; see ${logFile}`)));
-    });
-    log(`fuzz: embedded default ready on port ${port}, DATA_DIR ${dataDir}, log ${path.relative(root, logFile)}`);
-    return await fn(`http://127.0.0.1:${port}`);
+    log(`fuzz: embedded default ready at ${embedded.url}, DATA_DIR ${embedded.dataDir}, log ${path.relative(root, logFile)}`);
+    return await fn(embedded.url);
   } finally {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exited;
+    await embedded.stop();
     output.end();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -12,13 +12,14 @@
 // The same run measures the database's own ceiling (bench/ceiling.mjs: pgbench of the one-statement
 // record on the same PostgreSQL; the same statement on PGlite) and the embedded default (npm start's
 // process on PGlite, 64 connections), and prints both `ceiling ratio` lines.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { pgliteCeiling, postgresCeiling, ratioLine } from './ceiling.mjs';
 import { ADMIN, Client, cpuDelta, cpuSnapshot, forEachLimit, intEnv, log, ms, now, quiesce, root, stats, table, verdict, withStack } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CASES = intEnv('BENCH_CASES', 200);
@@ -309,22 +310,10 @@ function processCpuMs(pid) {
 
 /** The embedded default as `npm start` runs it (one process, PGlite, fresh DATA_DIR), closed loop. */
 async function embeddedRun() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-bench-embedded-'));
-  const logFile = fs.createWriteStream(path.join(root, '.cache/bench/payments-embedded.log'));
-  const child = spawn(process.execPath, [path.join(root, 'services/embedded/dist/main.js')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ADMIN_API_KEY: ADMIN, DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr.pipe(logFile);
+  const output = fs.createWriteStream(path.join(root, '.cache/bench/payments-embedded.log'));
+  const embedded = await require('@pp/testing').startEmbedded({ env: { ADMIN_API_KEY: ADMIN, RATE_LIMIT_PER_MINUTE: '100000000' }, output });
   try {
-    const port = await new Promise((resolve, reject) => {
-      readline.createInterface({ input: child.stdout }).on('line', (line) => {
-        if (line.startsWith('{"ready"')) resolve(JSON.parse(line).port);
-        else logFile.write(`${line}\n`);
-      });
-      child.once('exit', (code) => reject(new Error(`embedded default exited with ${code} before it was ready`)));
-    });
-    const client = new Client(`http://127.0.0.1:${port}`);
+    const client = new Client(embedded.url);
     try {
       const partner = await client.newPartner('Bench Embedded Agency');
       const caseIds = [];
@@ -332,22 +321,17 @@ async function embeddedRun() {
       log('embedded: warm-up 3 s at 16 clients (not reported)');
       await closedLoop(client, partner.apiKey, caseIds, 16, 3);
       log(`embedded: closed loop, ${EMBEDDED_CLIENTS} clients for ${SECONDS} s`);
-      const cpuBefore = processCpuMs(child.pid);
+      const cpuBefore = processCpuMs(embedded.pid);
       const r = await closedLoop(client, partner.apiKey, caseIds, EMBEDDED_CLIENTS, SECONDS);
-      r.cpuMsPerPayment = (processCpuMs(child.pid) - cpuBefore) / r.ok;
+      r.cpuMsPerPayment = (processCpuMs(embedded.pid) - cpuBefore) / r.ok;
       log(`  ${r.throughput.toFixed(0)} payments/s, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms, ${r.cpuMsPerPayment.toFixed(1)} ms CPU per payment`);
       return r;
     } finally {
       client.close();
     }
   } finally {
-    await new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    });
-    logFile.end();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await embedded.stop();
+    output.end();
   }
 }
 

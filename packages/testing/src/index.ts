@@ -8,3 +8,4 @@ export * from './random';
 export * from './http-raw';
 export * from './chaos';
 export * from './fuzz';
+export * from './embedded';
