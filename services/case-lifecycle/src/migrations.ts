@@ -118,4 +118,22 @@ export const migrations: Migration[] = [
       await createDeadLetterTable(db, schema);
     },
   },
+  {
+    // Issue 12: DELETE /webhooks/{id} cascades to the subscription's deliveries; without an index on the
+    // FK's column every delete scanned all deliveries (the unique key has subscription_id second).
+    name: '20261204130000_webhook_deliveries_subscription',
+    async up(db, schema) {
+      await db.raw(`CREATE INDEX IF NOT EXISTS webhook_deliveries_subscription ON ??.webhook_deliveries (subscription_id)`, [schema]);
+    },
+  },
+  {
+    // Issue 12: GET /cases lists a partner's cases by created_at DESC, id DESC. cases_partner_list has
+    // is_test and lifecycle before created_at, so it cannot give that order and every page sorted all the
+    // partner's cases; this one gives it, the filters apply on the way, and a page stops at its LIMIT.
+    // cases_partner_list stays: the list's count(*) with its filters is served by it.
+    name: '20261204130100_cases_partner_created',
+    async up(db, schema) {
+      await db.raw(`CREATE INDEX IF NOT EXISTS cases_partner_created ON ??.cases (partner_id, created_at DESC, id DESC)`, [schema]);
+    },
+  },
 ];

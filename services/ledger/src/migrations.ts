@@ -85,4 +85,23 @@ export const migrations: Migration[] = [
       await createInboxTable(db, schema);
     },
   },
+  {
+    // Issue 12: GET /cases/{id}/audit can read a case's entries in seq order from this index, where the
+    // case_id index left only a sort (it spilled to disk at 10,000 entries). (case_id, seq) serves every
+    // case_id lookup (the purge) as well, so the case_id index would only cost writes.
+    name: '20261203130000_audit_case_seq',
+    async up(db, schema) {
+      await db.raw(`CREATE INDEX IF NOT EXISTS audit_case_seq ON ??.audit (case_id, seq)`, [schema]);
+      await db.raw(`DROP INDEX IF EXISTS ??.audit_case_id_index`, [schema]);
+    },
+  },
+  {
+    // Issue 12: the payments of a case in their list order, tie-breaker id included, so the list is read
+    // without a sort. Its prefix is payments_case_order, which it replaces (one index less to write).
+    name: '20261203130100_payments_case_list',
+    async up(db, schema) {
+      await db.raw(`CREATE INDEX IF NOT EXISTS payments_case_list ON ??.payments (case_id, date DESC, created_at DESC, id DESC)`, [schema]);
+      await db.raw(`DROP INDEX IF EXISTS ??.payments_case_order`, [schema]);
+    },
+  },
 ];
