@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envelopeHandler, makeEnvelope, MalformedEventError, parseEnvelope, tryParseEnvelope, UnknownEventError, type AnyEnvelope } from './index';
+import { answerDate, envelopeHandler, makeEnvelope, publicPayment, MalformedEventError, parseEnvelope, tryParseEnvelope, UnknownEventError, type AnyEnvelope } from './index';
 
 describe('envelope', () => {
   it('round-trips and rejects unknown types', () => {
@@ -29,5 +29,18 @@ describe('envelope', () => {
     await expect(handle(message('{not json'))).rejects.toThrow(MalformedEventError);
     expect(applied).toEqual([e]);
     expect(lines).toEqual(['info applied', 'warn skipping unknown event']);
+  });
+});
+
+describe('the public shapes', () => {
+  it('answer a calendar date as RFC 3339 midnight UTC (SPEC §1), and the payment carries it so', () => {
+    expect(answerDate('2024-05-10')).toBe('2024-05-10T00:00:00Z');
+    expect(answerDate('2024-05-10T00:00:00Z')).toBe('2024-05-10T00:00:00Z');
+    const p = publicPayment(
+      { id: 'p', date: '2026-11-01', amount: '30000', recipient: 'Creditor', commissionStatus: 'Unpaid', payoutCreditor: '24000', payoutCollectionPartner: '6000', platformFee: '600', invoiceId: null, createdAt: 't', updatedAt: 't' },
+      'EUR',
+      { caseId: 'c', reference: 'R', lifecycle: 'Active' },
+    );
+    expect(p).toMatchObject({ date: '2026-11-01T00:00:00Z', paymentAmount: 300, payoutCreditor: 240 });
   });
 });

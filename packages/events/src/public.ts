@@ -17,13 +17,20 @@ export interface PaymentFacts {
   readonly updatedAt: string;
 }
 
+/**
+ * A calendar date as answers carry it (SPEC §1): RFC 3339 midnight UTC, `2024-05-10T00:00:00Z`. The
+ * original's document declares every date `format: date-time`, and clients generated from it fail on a
+ * bare `2024-05-10`. Stored and requested dates stay `YYYY-MM-DD`; this is only the way out.
+ */
+export const answerDate = (date: string): string => (/^\d{4}-\d{2}-\d{2}$/.test(date) ? `${date}T00:00:00Z` : date);
+
 export const majorUnits = (minor: string, currency: string): number => toMajor(BigInt(minor || '0'), currencyDigits(currency));
 
 export function publicPayment(p: PaymentFacts, currency: string, invoice: { caseId: string; reference: string; lifecycle: string }) {
   const amount = majorUnits(p.amount, currency);
   return {
     id: p.id,
-    date: p.date,
+    date: answerDate(p.date),
     paymentAmount: amount,
     grossAmount: amount,
     currency,

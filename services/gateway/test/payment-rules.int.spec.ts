@@ -319,7 +319,7 @@ describe('record a payment (§4.1)', () => {
     expect(res.body).toEqual({
       paymentId: expect.stringMatching(UUID),
       caseReference: c.reference,
-      date: '2026-11-05',
+      date: '2026-11-05T00:00:00Z', // SPEC §1: a date answers as RFC 3339 midnight UTC, whatever form it was sent in
       paymentAmount: 0.04,
       payoutCreditor: 0.03,
       payoutCollectionPartner: 0.01,
@@ -483,7 +483,7 @@ describe('list payments (§4.3)', () => {
     expect(all.map((p) => p.id)).toEqual([ids.d, ids.b, ids.c, ids.a]);
     expect(all[0]).toEqual({
       id: ids.d,
-      date: '2026-10-03',
+      date: '2026-10-03T00:00:00Z',
       paymentAmount: 40,
       grossAmount: 40,
       currency: 'EUR',
@@ -522,7 +522,7 @@ describe('correct a payment (§4.4)', () => {
     const p = (await pay(call, partner.apiKey, c.id, { paymentAmount: 300 })).body;
     const put = await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 400, paymentRecipient: 'CollectionPartner' } });
     expect(put.status, put.text).toBe(200);
-    expect(put.body).toMatchObject({ id: p.paymentId, date: '2026-11-02', paymentAmount: 400, payoutCreditor: 320, payoutCollectionPartner: 80, platformFee: 32, invoice: { invoiceId: c.id, reference: c.reference, status: 'Active' }, invoiced: false });
+    expect(put.body).toMatchObject({ id: p.paymentId, date: '2026-11-02T00:00:00Z', paymentAmount: 400, payoutCreditor: 320, payoutCollectionPartner: 80, platformFee: 32, invoice: { invoiceId: c.id, reference: c.reference, status: 'Active' }, invoiced: false });
     expect(await getCase(partner, c.id)).toMatchObject({ totalPayments: 400, remainder: 600 });
     // explicit payouts are taken; a later PUT without them recomputes the default split
     const explicit = await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 400, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', payoutCreditor: 300, payoutCollectionPartner: 100 } });

@@ -76,7 +76,8 @@ const nullable = (schema: JsonSchema): JsonSchema =>
 const str = (description?: string): JsonSchema => ({ type: 'string', ...(description ? { description } : {}) });
 const uuid = (description?: string): JsonSchema => ({ type: 'string', format: 'uuid', ...(description ? { description } : {}) });
 const timestamp = (description = 'ISO 8601 UTC timestamp'): JsonSchema => ({ type: 'string', format: 'date-time', description });
-const calendarDate = (description = 'Calendar date YYYY-MM-DD'): JsonSchema => ({ type: 'string', format: 'date', description });
+/** A calendar date in an answer: RFC 3339 midnight UTC (SPEC §1), as the original's document declares it. */
+const calendarDate = (description = 'Calendar date, as RFC 3339 midnight UTC: 2024-05-10T00:00:00Z'): JsonSchema => ({ type: 'string', format: 'date-time', pattern: '^\\d{4}-\\d{2}-\\d{2}T00:00:00Z$', description });
 const money = (description = 'Major units of the currency (1250.5 = 1,250.50)'): JsonSchema => ({ type: 'number', description });
 const int = (description?: string): JsonSchema => ({ type: 'integer', ...(description ? { description } : {}) });
 const bool = (description?: string): JsonSchema => ({ type: 'boolean', ...(description ? { description } : {}) });

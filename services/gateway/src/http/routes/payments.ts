@@ -1,5 +1,6 @@
 // Payments (SPEC §4): record with idempotency, list, edit, delete, commission settlement.
 import { DomainError, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
+import { answerDate } from '@pp/events';
 import type { ledgerV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
@@ -85,7 +86,7 @@ export async function recordPaymentCall(ctx: GatewayContext, req: FastifyRequest
   const payment = {
     paymentId: p.id,
     caseReference: out.reference,
-    date: p.date,
+    date: answerDate(p.date),
     paymentAmount: money(p.amount, currency),
     payoutCreditor: money(p.payoutCreditor, currency),
     payoutCollectionPartner: money(p.payoutCollectionPartner, currency),
