@@ -409,7 +409,7 @@ function expectValidationError(res: { status: number; body: unknown }, field: st
 
 export function validationSuite(start: (env: Record<string, string>) => Promise<Target>): void {
   beforeAll(async () => {
-    target = await start({ ADMIN_API_KEY: ADMIN, RATE_LIMIT_PER_MINUTE: '100000' });
+    target = await start({ ADMIN_API_KEY: ADMIN, RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_ALLOW_INSECURE: 'true', WEBHOOK_ALLOW_PRIVATE: 'true' });
     fx.partner = await ok(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Validator', officeEmail: 'validator@example.test' } }), 201);
     const key = fx.partner.apiKey;
     const newCase = async (currency: Currency) => (await ok<{ id: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: fx.partner.id, currency, grossAmount: 1_000_000, successFee: 20 } }), 201)).id;
@@ -444,6 +444,32 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
   describe.each(ENDPOINTS)('%s: bad input → 400 ValidationError naming the field', (_endpoint, rows) => {
     it.each(rows)('$label', async (row) => {
       expectValidationError(await send(row), row.field);
+    });
+  });
+
+  describe('property names in any case, as the original API binds them (issue 13 defect 3)', () => {
+    it('PUT /webhooks/{id} with PascalCase names changes what it names', async () => {
+      const key = fx.partner.apiKey;
+      const hook = await ok<{ id: string }>(call('POST', '/webhooks', { key, body: { Url: 'http://127.0.0.1:9/any-case', Events: ['payment.created'] } }), 201);
+      const put = await ok<Json>(call('PUT', `/webhooks/${hook.id}`, { key, body: { Events: ['payment.created', 'case.closed'], IsActive: false } }), 200);
+      expect(put).toMatchObject({ url: 'http://127.0.0.1:9/any-case', events: ['payment.created', 'case.closed'], isActive: false });
+      expect(await ok<Json>(call('GET', `/webhooks/${hook.id}`, { key }), 200)).toMatchObject({ events: ['payment.created', 'case.closed'], isActive: false });
+      // the exact spelling wins when both are sent
+      expect(await ok<Json>(call('PUT', `/webhooks/${hook.id}`, { key, body: { isActive: true, IsActive: false } }), 200)).toMatchObject({ isActive: true });
+      await ok(call('DELETE', `/webhooks/${hook.id}`, { key }), 204);
+    });
+
+    it('a payment recorded with PascalCase names, nested objects of a managed case too', async () => {
+      const key = fx.partner.apiKey;
+      const paid = await ok<Json>(call('POST', `/cases/${fx.eur}/payments`, { key, body: { Date: '2026-11-03', PaymentAmount: 1.25, PaymentRecipient: 'Creditor', CommissionPaymentStatus: 'Unpaid', CreateUnpaidCommissionFollowUp: false } }), 200);
+      expect(paid).toMatchObject({ date: '2026-11-03T00:00:00Z', paymentAmount: 1.25, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' });
+      const managed = await ok<Json>(
+        call('POST', '/managed-cases', { key, body: { IsTest: true, CurrencyCode: 'EUR', AmountToRecover: 12.5, Date: '2026-11-01', CreditorCompanyName: 'Cred', Debtor: { Type: 'Company', Name: 'Deb Inc' }, Tag: 'any-case' } }),
+        200,
+      );
+      expect(await ok<Json>(call('GET', `/cases/${managed.id}`, { key }), 200)).toMatchObject({ currency: 'EUR' });
+      const wrong = await call('PUT', `/cases/${fx.eur}/payments/${paid.paymentId}`, { key, body: { PaymentAmount: 'x' } });
+      expect(wrong.status).toBe(400);
     });
   });
 

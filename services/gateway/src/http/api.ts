@@ -3,7 +3,7 @@
 // GET /openapi.json is generated from them; a served route without an entry here stops the gateway
 // at start (./openapi, assertDocumented).
 import { CLOSE_CODE_NAMES, COMMISSION_STATUSES, ENGAGEMENT_PHASES, ERROR_TYPES, LIFECYCLES, PAYMENT_RECIPIENTS, TASK_STATUSES, WEBHOOK_EVENTS, type ErrorType } from '@pp/domain';
-import { Reader, t, type JsonSchema, type Shape } from './schema';
+import { anyCaseBody, Reader, t, type JsonSchema, type Shape } from './schema';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type Auth = 'partner' | 'admin' | 'public';
@@ -56,7 +56,7 @@ const OPERATIONS: Operation<Shape, Shape>[] = [];
 function op<B extends Shape = NoFields, Q extends Shape = NoFields>(spec: OperationSpec<B, Q>): Operation<B, Q> {
   const operation: Operation<B, Q> = {
     ...spec,
-    readBody: (raw) => new Reader(spec.body ?? ({} as B), spec.bodyOptional ? (raw ?? {}) : raw),
+    readBody: (raw) => new Reader(spec.body ?? ({} as B), anyCaseBody(spec.body ?? {}, spec.bodyOptional ? (raw ?? {}) : raw)),
     readQuery: (raw) => new Reader(spec.query ?? ({} as Q), raw, { failFast: spec.queryFailFast === true }),
   };
   OPERATIONS.push(operation as unknown as Operation<Shape, Shape>);
