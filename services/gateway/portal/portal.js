@@ -75,22 +75,11 @@ function words(s) {
   return parts.map((w, i) => (i === 0 ? w.charAt(0).toUpperCase() + w.slice(1) : w.toLowerCase())).join(' ');
 }
 
-/** Minor units (an integer string, as the audit trail keeps them) → major units, by the currency's digits. */
-function fromMinor(minor, currency) {
-  let digits = 2;
-  try {
-    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
-  } catch {
-    digits = 2;
-  }
-  return Number(minor) / 10 ** digits;
-}
-
 const AUDIT_FIELDS = [
   ['date', 'Date', 'day'],
-  ['amount', 'Amount', 'money'],
-  ['recipient', 'Recipient', 'words'],
-  ['commissionStatus', 'Commission', 'text'],
+  ['paymentAmount', 'Amount', 'money'],
+  ['paymentRecipient', 'Recipient', 'words'],
+  ['commissionPaymentStatus', 'Commission', 'text'],
   ['payoutCreditor', 'Creditor payout', 'money'],
   ['payoutCollectionPartner', 'Your commission', 'money'],
   ['platformFee', 'Platform fee', 'money'],
@@ -106,7 +95,7 @@ function auditChanges(entry, currency) {
   const after = entry.after ?? {};
   const show = (kind, v) => {
     if (v === null || v === undefined || v === '') return '—';
-    if (kind === 'money') return money(fromMinor(v, currency), currency);
+    if (kind === 'money') return money(v, currency); // the API shows money in major units (SPEC §10)
     if (kind === 'day') return dayText(String(v));
     if (kind === 'words') return words(String(v));
     return String(v);

@@ -32,6 +32,16 @@ const get = async (key: string, path: string) => {
 const getCase = (p: Partner, caseId: string) => get(p.apiKey, `/cases/${caseId}`);
 const listPayments = (p: Partner, caseId: string, query = '') => get(p.apiKey, `/cases/${caseId}/payments${query}`) as Promise<Json[]>;
 const audit = (p: Partner, caseId: string) => get(p.apiKey, `/cases/${caseId}/audit`) as Promise<Json[]>;
+
+/** An audit entry of any type: the API's field names, money as numbers in major units, dates as answers carry them (SPEC §10). */
+function shownAsTheApiShowsIt(entry: Json): void {
+  for (const values of [entry.before, entry.after]) {
+    if (values === null) continue;
+    for (const internal of ['amount', 'recipient', 'commissionStatus', 'invoiceId', 'createdAt', 'updatedAt']) expect(values, `${entry.type}: ${internal}`).not.toHaveProperty(internal);
+    for (const money of ['paymentAmount', 'payoutCreditor', 'payoutCollectionPartner', 'platformFee', 'remainder']) if (money in values) expect(typeof values[money], `${entry.type}: ${money}`).toBe('number');
+    if ('date' in values) expect(values.date).toMatch(/^\d{4}-\d{2}-\d{2}T00:00:00Z$/);
+  }
+}
 const errorType = (body: Json) => body?.businessErrors?.[0]?.type;
 
 function expectError(res: { status: number; body: Json; text: string }, status: number, type: string) {
@@ -563,11 +573,13 @@ describe('correct a payment (§4.4)', () => {
     expect(new Set(trail.map((e) => e.id)).size).toBe(trail.length);
     expect(trail.map((e) => e.at)).toEqual([...trail.map((e) => e.at)].sort());
     expect(trail[0].before).toBeNull();
-    expect(trail[0].after).toMatchObject({ id: p.paymentId, amount: '30000', payoutCreditor: '24000', payoutCollectionPartner: '6000', platformFee: '2400' });
-    expect(trail[1].before).toMatchObject({ amount: '30000' });
-    expect(trail[1].after).toMatchObject({ amount: '40000', date: '2026-11-02' });
-    expect(trail[2].after).toMatchObject({ recipient: 'Creditor', commissionStatus: 'Unpaid', payoutCollectionPartner: '10000' });
-    expect(trail[4].before).toMatchObject({ id: p.paymentId, amount: '25000', payoutCreditor: '20000' });
+    // the API's names and money (SPEC §10: 300 for 300.00), never the ledger's minor units
+    expect(trail[0].after).toMatchObject({ id: p.paymentId, paymentAmount: 300, payoutCreditor: 240, payoutCollectionPartner: 60, platformFee: 24, paymentRecipient: 'CollectionPartner', invoiced: false, platformInvoiceId: null });
+    expect(trail[1].before).toMatchObject({ paymentAmount: 300 });
+    expect(trail[1].after).toMatchObject({ paymentAmount: 400, date: '2026-11-02T00:00:00Z' });
+    expect(trail[2].after).toMatchObject({ paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', payoutCollectionPartner: 100 });
+    expect(trail[4].before).toMatchObject({ id: p.paymentId, paymentAmount: 250, payoutCreditor: 200 });
+    for (const e of trail) for (const v of [e.before, e.after]) if (v) expect(Object.keys(v)).not.toEqual(expect.arrayContaining(['amount']));
     expect(trail[4].after).toBeNull();
   });
 
@@ -620,6 +632,7 @@ describe('correct a payment (§4.4)', () => {
 
     const trail = (await audit(partner, c.id)).map((e) => e.type);
     expect(trail).toEqual(['PaymentRecorded', 'CaseClosed', 'PaymentUpdated', 'PaymentUpdated', 'PaymentUpdated', 'CaseReopened', 'PaymentRecorded', 'CaseClosed', 'PaymentDeleted', 'CaseReopened']);
+    (await audit(partner, c.id)).forEach(shownAsTheApiShowsIt);
     const reopenEntry = (await audit(partner, c.id))[5];
     expect(reopenEntry.before).toMatchObject({ lifecycle: 'Closed', closeCode: 'Paid' });
     expect(reopenEntry.after).toMatchObject({ lifecycle: 'Active', closeCode: null });
@@ -660,7 +673,8 @@ describe('commission settlement (§4.5)', () => {
     expect(second.body.commissionPaymentStatus).toBe('Paid');
     const trail = await audit(partner, c.id);
     expect(trail.map((e) => e.type)).toEqual(['PaymentRecorded', 'CommissionSettled']);
-    expect(trail[1]).toMatchObject({ paymentId: p.paymentId, before: { commissionStatus: 'Unpaid' }, after: { commissionStatus: 'Paid' } });
+    expect(trail[1]).toMatchObject({ paymentId: p.paymentId, before: { commissionPaymentStatus: 'Unpaid' }, after: { commissionPaymentStatus: 'Paid' } });
+    trail.forEach(shownAsTheApiShowsIt);
     expect((await listPayments(partner, c.id))[0].commissionPaymentStatus).toBe('Paid');
 
     const direct = (await pay(call, partner.apiKey, c.id, { paymentRecipient: 'CollectionPartner' })).body;

@@ -1,5 +1,6 @@
 import type { Db, GrpcClient, Logger, Metrics } from '@pp/platform';
 import type { CaseLifecycleDefinition, FollowUpDefinition, LedgerDefinition } from '@pp/proto';
+import { DomainError } from '@pp/domain';
 import type { FastifyRequest } from 'fastify';
 import type { CaseCurrencies } from '../app/case-currencies';
 import type { PartnerRow } from '../infra/gateway.queries';
@@ -30,3 +31,15 @@ export function partnerOf(req: FastifyRequest): PartnerRow {
 }
 
 export const callCtx = (req: FastifyRequest) => ({ requestId: String(req.id) });
+
+/** The currency of a case of the caller's, from the per-partner cache or the ledger; a foreign or unknown case is `notFound`. */
+export async function currencyOf(ctx: GatewayContext, req: FastifyRequest, caseId: string, notFound: 'CaseNotFound' | 'PaymentNotFound' = 'CaseNotFound'): Promise<string> {
+  const partnerId = partnerOf(req).id;
+  const cached = ctx.currencies.get(partnerId, caseId);
+  if (cached) return cached;
+  const out = await ctx.ledger.GetAccounts({ partnerId, caseIds: [caseId] }, callCtx(req));
+  const account = out.accounts[0];
+  if (!account) throw new DomainError(notFound, notFound === 'CaseNotFound' ? 'Case not found' : 'Payment not found');
+  ctx.currencies.set(partnerId, caseId, account.currency);
+  return account.currency;
+}

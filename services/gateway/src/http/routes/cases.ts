@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
 import { UUID } from '../body';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
-import { callCtx, partnerOf, type GatewayContext } from '../context';
+import { auditValues } from '../audit';
+import { callCtx, currencyOf, partnerOf, type GatewayContext } from '../context';
 import { caseJson, closeCodeDescription, money } from '../mappers';
 import { createCaseFromFields } from './admin';
 import { recordPaymentCall } from './payments';
@@ -45,9 +46,12 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.get<IdParams>('/cases/:id/audit', async (req) => {
     const partner = partnerOf(req);
-    const out = await ctx.ledger.GetAudit({ partnerId: partner.id, caseId: caseIdOf(req) }, callCtx(req));
-    const parse = (s: string) => (s === '' ? null : (JSON.parse(s) as unknown));
-    return out.entries.map((e) => ({ id: e.id, type: e.type, paymentId: e.paymentId || null, before: parse(e.beforeJson), after: parse(e.afterJson), actor: e.actor, at: e.at }));
+    const caseId = caseIdOf(req);
+    const out = await ctx.ledger.GetAudit({ partnerId: partner.id, caseId }, callCtx(req));
+    const currency = out.entries.length === 0 ? '' : await currencyOf(ctx, req, caseId);
+    // the API's names and money, never the ledger's minor units (./audit.ts)
+    const values = (s: string) => (s === '' ? null : auditValues(JSON.parse(s) as unknown, currency));
+    return out.entries.map((e) => ({ id: e.id, type: e.type, paymentId: e.paymentId || null, before: values(e.beforeJson), after: values(e.afterJson), actor: e.actor, at: e.at }));
   });
 
   app.post<IdParams>('/cases/:id/close', async (req) => {

@@ -5,7 +5,7 @@ import type { ledgerV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
 import { UUID } from '../body';
-import { callCtx, partnerOf, type GatewayContext } from '../context';
+import { callCtx, currencyOf, partnerOf, type GatewayContext } from '../context';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
 import { money, paymentJson } from '../mappers';
 import type { Reader } from '../schema';
@@ -13,17 +13,6 @@ import { caseIdOf } from './cases';
 
 type IdParams = { Params: { id: string } };
 type PaymentParams = { Params: { id: string; paymentId: string } };
-
-async function currencyOf(ctx: GatewayContext, req: FastifyRequest, caseId: string, notFound: 'CaseNotFound' | 'PaymentNotFound' = 'CaseNotFound'): Promise<string> {
-  const partnerId = partnerOf(req).id;
-  const cached = ctx.currencies.get(partnerId, caseId);
-  if (cached) return cached;
-  const out = await ctx.ledger.GetAccounts({ partnerId, caseIds: [caseId] }, callCtx(req));
-  const account = out.accounts[0];
-  if (!account) throw new DomainError(notFound, notFound === 'CaseNotFound' ? 'Case not found' : 'Payment not found');
-  ctx.currencies.set(partnerId, caseId, account.currency);
-  return account.currency;
-}
 
 /** Mirrors a close/reopen into case-lifecycle at once; the Kafka consumer converges it anyway. */
 async function mirror(ctx: GatewayContext, req: FastifyRequest, events: ledgerV1.AccountEvent__Output[]): Promise<void> {
