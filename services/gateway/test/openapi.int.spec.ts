@@ -138,6 +138,8 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(401, 'GET', '/cases', '/cases', { key: 'unknown-key' });
     await expectStatus(200, 'GET', '/cases/{id}', `/cases/${a.id}`, { key });
     await expectStatus(404, 'GET', '/cases/{id}', '/cases/00000000-0000-4000-8000-000000000000', { key });
+    await expectStatus(200, 'GET', '/cases/case-reference/{caseReference}', `/cases/case-reference/${a.reference}`, { key });
+    await expectStatus(404, 'GET', '/cases/case-reference/{caseReference}', '/cases/case-reference/NOSUCHREF', { key });
 
     // webhooks (SPEC §6), first, so that the events below are delivered
     const hook = { url: 'http://127.0.0.1:9/hook', events: ['case.updated', 'case.closed', 'payment.created', 'payment.updated', 'payment.deleted'] };

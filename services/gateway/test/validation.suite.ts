@@ -447,6 +447,23 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
     });
   });
 
+  describe('GET /cases/case-reference/{caseReference} (SPEC §10)', () => {
+    it("answers the caller's case with that reference, exactly as GET /cases/{id}; 404 for unknown, foreign or malformed", async () => {
+      const key = fx.partner.apiKey;
+      const byId = await ok<Json>(call('GET', `/cases/${fx.eur}`, { key }), 200);
+      const reference = String(byId.reference);
+      expect(await ok<Json>(call('GET', `/cases/case-reference/${reference}`, { key }), 200)).toEqual(byId);
+      const other = await ok<{ id: string; apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Lookup Other', officeEmail: 'lookup-other@example.test' } }), 201);
+      const notFound = [
+        [other.apiKey, `/cases/case-reference/${reference}`],
+        [key, '/cases/case-reference/NOSUCHREF'],
+        [key, `/cases/case-reference/${'X'.repeat(65)}`],
+        [key, '/cases/case-reference/%E2%82%AC'],
+      ] as const;
+      for (const [caller, path] of notFound) expect(await call('GET', path, { key: caller }), path).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+    });
+  });
+
   describe('property names in any case, as the original API binds them (issue 13 defect 3)', () => {
     it('PUT /webhooks/{id} with PascalCase names changes what it names', async () => {
       const key = fx.partner.apiKey;

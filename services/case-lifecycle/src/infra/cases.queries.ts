@@ -45,6 +45,11 @@ export async function findCase(db: Queryable, partnerId: string, caseId: string)
   return cases(db).where({ id: caseId, partner_id: partnerId }).first<CaseRow | undefined>();
 }
 
+/** A case of the partner by the reference printed on its letters; another partner's answers nothing. */
+export async function findCaseByReference(db: Queryable, partnerId: string, reference: string): Promise<CaseRow | undefined> {
+  return cases(db).where({ reference, partner_id: partnerId }).first<CaseRow | undefined>();
+}
+
 export async function lockCaseById(db: Queryable, caseId: string): Promise<CaseRow | undefined> {
   return cases(db).where({ id: caseId }).forUpdate().first<CaseRow | undefined>();
 }

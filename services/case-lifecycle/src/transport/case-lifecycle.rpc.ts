@@ -78,7 +78,7 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
         }),
       ),
     GetCase: async (r) => {
-      const row = await q.findCase(ctx.db, r.partnerId, r.caseId);
+      const row = r.caseId ? await q.findCase(ctx.db, r.partnerId, r.caseId) : r.reference ? await q.findCaseByReference(ctx.db, r.partnerId, r.reference) : undefined;
       if (!row) throw new DomainError('CaseNotFound', 'Case not found');
       return caseMessage(row);
     },

@@ -482,6 +482,17 @@ export const getCase = op({
   responses: { 200: json('The case', ref('Case')), 404: caseNotFound },
 });
 
+export const getCaseByReference = op({
+  method: 'GET',
+  path: '/cases/case-reference/:caseReference',
+  operationId: 'getCaseByReference',
+  tag: 'Cases',
+  auth: 'partner',
+  summary: 'One case by the reference printed on its letters (test cases too)',
+  params: { caseReference: 'The case reference (caseReference of the case)' },
+  responses: { 200: json('The case', ref('Case')), 404: failure(['CaseNotFound'], 'No case of yours has that reference.') },
+});
+
 export const getAudit = op({
   method: 'GET',
   path: '/cases/:id/audit',

@@ -24,6 +24,19 @@ export async function loadCase(ctx: GatewayContext, req: FastifyRequest, caseId:
   return caseJson(c, accounts.accounts[0]);
 }
 
+/** A reference is what letters print: 1–64 visible characters; anything else cannot be one. */
+const REFERENCE = /^[\x21-\x7e]{1,64}$/;
+
+/** The caller's case with that reference (SPEC §10); unknown, foreign or malformed → 404 CaseNotFound. */
+export async function loadCaseByReference(ctx: GatewayContext, req: FastifyRequest, reference: string) {
+  const partner = partnerOf(req);
+  if (!REFERENCE.test(reference)) throw new DomainError('CaseNotFound', 'Case not found');
+  const c = await ctx.cases.GetCase({ partnerId: partner.id, caseId: '', reference }, callCtx(req));
+  const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [c.id] }, callCtx(req));
+  ctx.currencies.set(partner.id, c.id, c.currency);
+  return caseJson(c, accounts.accounts[0]);
+}
+
 export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/cases', async (req) => {
     const partner = partnerOf(req);
@@ -43,6 +56,8 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   });
 
   app.get<IdParams>('/cases/:id', async (req) => loadCase(ctx, req, caseIdOf(req)));
+
+  app.get<{ Params: { caseReference: string } }>('/cases/case-reference/:caseReference', async (req) => loadCaseByReference(ctx, req, req.params.caseReference));
 
   app.get<IdParams>('/cases/:id/audit', async (req) => {
     const partner = partnerOf(req);
