@@ -9,3 +9,4 @@ export * from './http-raw';
 export * from './chaos';
 export * from './fuzz';
 export * from './embedded';
+export * from './plans';

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb, migrate, type Db } from '@pp/platform';
-import { createDatabase, dropDatabase } from '@pp/testing';
+import { createDatabase, dropDatabase, explainPlan, planNodes as nodes, planShape as shape, statementsOf } from '@pp/testing';
 import { listCases, type CaseRow } from '../src/infra/cases.queries';
 import { deleteSubscription } from '../src/infra/webhooks.queries';
 import { migrations, SCHEMA } from '../src/migrations';
@@ -51,37 +51,6 @@ afterAll(async () => {
   await dropDatabase(inject('databaseUrl'), dbName).catch(() => undefined);
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
-const shape = (plan: PlanNode) => JSON.stringify(nodes(plan).map((n) => [n['Node Type'], n['Index Name'] ?? n['Relation Name'] ?? '']));
-
-/** The plan of one statement in pg's $n form, as the planner chooses it (default settings). */
-async function explain(sql: string, bindings: unknown[]): Promise<PlanNode> {
-  const conn = (await db.client.acquireConnection()) as { query(sql: string, values: unknown[]): Promise<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }> };
-  try {
-    return (await conn.query(`EXPLAIN (FORMAT JSON) ${sql}`, bindings)).rows[0]!['QUERY PLAN'][0].Plan;
-  } finally {
-    await db.client.releaseConnection(conn);
-  }
-}
-
-/** Runs `read` for real and returns its result with the statements it sent (knex's 'query' event: the very text and bindings). */
-async function sentBy<T>(read: (db: Db) => Promise<T>): Promise<{ result: T; sent: { sql: string; bindings: unknown[] }[] }> {
-  const sent: { sql: string; bindings: unknown[] }[] = [];
-  const listener = (q: { sql: string; bindings?: unknown[] }) => sent.push({ sql: q.sql, bindings: [...(q.bindings ?? [])] });
-  db.on('query', listener);
-  try {
-    return { result: await read(db), sent };
-  } finally {
-    db.removeListener('query', listener);
-  }
-}
-
 /** What GET /cases must answer, from all of the partner's cases: the filters, then created_at DESC, id DESC, then the page. */
 function expectedPage(all: CaseRow[], filter: { statuses: string[]; includeTest: boolean; page: number; pageSize: number }): string[] {
   return all
@@ -102,11 +71,11 @@ describe('cases-schema reads that do not grow with the data (issue 12)', () => {
       { statuses: [], includeTest: false, page: 4, pageSize: 50 },
       { statuses: ['Open', 'Paused'], includeTest: false, page: 2, pageSize: 25 },
     ]) {
-      const { result, sent } = await sentBy((d) => listCases(d, partnerId, filter));
+      const { result, sent } = await statementsOf(db, (d) => listCases(d, partnerId, filter));
       expect(result.rows.map((r) => r.id)).toEqual(expectedPage(all, filter));
       const page = sent.find((q) => /order by/i.test(q.sql));
       expect(page, JSON.stringify(sent)).toBeDefined();
-      const plan = await explain(page!.sql, page!.bindings);
+      const plan = await explainPlan(db, page!);
       const found = nodes(plan);
       expect(found.filter((n) => n['Node Type'].includes('Sort') || n['Node Type'] === 'Seq Scan'), shape(plan)).toEqual([]);
       expect(found.some((n) => n['Index Name'] === 'cases_partner_created'), shape(plan)).toBe(true);
@@ -116,7 +85,7 @@ describe('cases-schema reads that do not grow with the data (issue 12)', () => {
   it("cascades a subscription's delete to its deliveries through the subscription_id index", async () => {
     const id = uuidOf('subscription-7');
     // What the FK's ON DELETE CASCADE runs for each deleted subscription (PostgreSQL's ri_triggers.c builds this text).
-    const plan = await explain(`DELETE FROM ONLY ${SCHEMA}.webhook_deliveries WHERE $1 OPERATOR(pg_catalog.=) subscription_id`, [id]);
+    const plan = await explainPlan(db, { sql: `DELETE FROM ONLY ${SCHEMA}.webhook_deliveries WHERE $1 OPERATOR(pg_catalog.=) subscription_id`, bindings: [id] });
     const found = nodes(plan);
     expect(found.filter((n) => n['Node Type'] === 'Seq Scan'), shape(plan)).toEqual([]);
     expect(found.some((n) => n['Index Name'] === 'webhook_deliveries_subscription'), shape(plan)).toBe(true);

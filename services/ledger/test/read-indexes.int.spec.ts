@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb, migrate, type Db } from '@pp/platform';
-import { createDatabase, dropDatabase } from '@pp/testing';
+import { createDatabase, dropDatabase, explainPlan, planNodes, planShape, statementsOf, type PlanNode } from '@pp/testing';
 import { listAudit, listPayments } from '../src/infra/ledger.queries';
 import { migrations, SCHEMA } from '../src/migrations';
 
@@ -51,14 +51,6 @@ afterAll(async () => {
   await dropDatabase(inject('databaseUrl'), dbName).catch(() => undefined);
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
-
 /**
  * Runs `read` for real and returns its result with the plans of the statements it sent (knex's 'query'
  * event: the very text, in pg's $n form, and bindings), planned with sorts disabled: a plan keeps a Sort
@@ -67,33 +59,16 @@ const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)
  * that an index serves the order, so a case with 10,000 entries can be read without sorting them.)
  */
 async function planned<T>(read: (db: Db) => Promise<T>): Promise<{ result: T; plans: PlanNode[] }> {
-  const sent: { sql: string; bindings: unknown[] }[] = [];
-  const listener = (q: { sql: string; bindings?: unknown[] }) => sent.push({ sql: q.sql, bindings: [...(q.bindings ?? [])] });
-  db.on('query', listener);
-  let result: T;
-  try {
-    result = await read(db);
-  } finally {
-    db.removeListener('query', listener);
-  }
-  const conn = (await db.client.acquireConnection()) as { query(sql: string, values?: unknown[]): Promise<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }> };
-  try {
-    await conn.query('BEGIN');
-    await conn.query('SET LOCAL enable_sort = off');
-    const plans: PlanNode[] = [];
-    for (const q of sent) plans.push((await conn.query(`EXPLAIN (FORMAT JSON) ${q.sql}`, q.bindings)).rows[0]!['QUERY PLAN'][0].Plan);
-    return { result, plans };
-  } finally {
-    await conn.query('ROLLBACK');
-    await db.client.releaseConnection(conn);
-  }
+  const { result, sent } = await statementsOf(db, read);
+  const plans: PlanNode[] = [];
+  for (const statement of sent) plans.push(await explainPlan(db, statement, ['enable_sort = off']));
+  return { result, plans };
 }
 
 function expectReadInOrderFrom(plan: PlanNode, index: string): void {
-  const all = nodes(plan);
-  const shape = JSON.stringify(all.map((n) => [n['Node Type'], n['Index Name'] ?? n['Relation Name'] ?? '']));
-  expect(all.filter((n) => n['Node Type'].includes('Sort')), shape).toEqual([]);
-  expect(all.some((n) => n['Index Name'] === index), shape).toBe(true);
+  const all = planNodes(plan);
+  expect(all.filter((n) => n['Node Type'].includes('Sort')), planShape(plan)).toEqual([]);
+  expect(all.some((n) => n['Index Name'] === index), planShape(plan)).toBe(true);
 }
 
 async function indexNames(table: string): Promise<string[]> {
