@@ -136,4 +136,15 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE INDEX IF NOT EXISTS cases_partner_created ON ??.cases (partner_id, created_at DESC, id DESC)`, [schema]);
     },
   },
+  {
+    // SPEC §10: GET /managed-cases lists the cases a partner created itself with POST /managed-cases.
+    // Until now nothing recorded who created a case; partners create test cases only, so the test
+    // cases that exist are taken as theirs (an operator's test case for a partner would be the rare
+    // exception, and it is still the partner's own test case).
+    name: '20261204140000_cases_managed',
+    async up(db, schema) {
+      await db.raw(`ALTER TABLE ??.cases ADD COLUMN IF NOT EXISTS managed boolean NOT NULL DEFAULT false`, [schema]);
+      await db.raw(`UPDATE ??.cases SET managed = true WHERE is_test`, [schema]);
+    },
+  },
 ];

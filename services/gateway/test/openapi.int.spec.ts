@@ -140,6 +140,8 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(404, 'GET', '/cases/{id}', '/cases/00000000-0000-4000-8000-000000000000', { key });
     await expectStatus(200, 'GET', '/cases/case-reference/{caseReference}', `/cases/case-reference/${a.reference}`, { key });
     await expectStatus(404, 'GET', '/cases/case-reference/{caseReference}', '/cases/case-reference/NOSUCHREF', { key });
+    await expectStatus(404, 'GET', '/managed-cases/{id}', `/managed-cases/${a.id}`, { key });
+    await expectStatus(404, 'GET', '/managed-cases/case-reference/{caseReference}', `/managed-cases/case-reference/${a.reference}`, { key });
 
     // webhooks (SPEC §6), first, so that the events below are delivered
     const hook = { url: 'http://127.0.0.1:9/hook', events: ['case.updated', 'case.closed', 'payment.created', 'payment.updated', 'payment.deleted'] };
@@ -210,6 +212,10 @@ describe('GET /openapi.json of the running gateway', () => {
     const managed = { isTest: true, currencyCode: 'KWD', amountToRecover: 10.125, date: '2026-11-01', creditorCompanyName: 'Cred', debtor: { type: 'Company', name: 'Deb' }, tag: 'openapi-int' };
     const t1 = await expectStatus(200, 'POST', '/managed-cases', '/managed-cases', { key, body: managed });
     await expectStatus(400, 'POST', '/managed-cases', '/managed-cases', { key, body: { ...managed, isTest: false } });
+    await expectStatus(200, 'GET', '/managed-cases', '/managed-cases?PageSize=5', { key });
+    await expectStatus(400, 'GET', '/managed-cases', '/managed-cases?PageSize=0', { key });
+    await expectStatus(200, 'GET', '/managed-cases/{id}', `/managed-cases/${t1.id}`, { key });
+    await expectStatus(200, 'GET', '/managed-cases/case-reference/{caseReference}', `/managed-cases/case-reference/${t1.reference}`, { key });
     await expectStatus(200, 'POST', '/test/cases/{id}/advance', `/test/cases/${t1.id}/advance`, { key, body: { to: 'Closed:Paid', amount: 10.125 } });
     await expectStatus(400, 'POST', '/test/cases/{id}/advance', `/test/cases/${b.id}/advance`, { key, body: { to: 'Closed:NoPayment' } });
     await expectStatus(204, 'DELETE', '/test/cases/{id}', `/test/cases/${t1.id}`, { key });

@@ -464,6 +464,43 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
     });
   });
 
+  describe('the managed cases: the ones the caller created with POST /managed-cases (SPEC §10)', () => {
+    it('lists, gets and looks up only those; a production case, an operator-made test case or a foreign one is 404', async () => {
+      const key = fx.partner.apiKey;
+      const operatorTest = await ok<{ id: string; reference: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: fx.partner.id, currency: 'EUR', grossAmount: 100, successFee: 20, isTestCase: true } }), 201);
+      const listed: string[] = [];
+      for (let page = 1; ; page++) {
+        const out = await ok<{ page: { totalPages: number }; cases: Json[] }>(call('GET', `/managed-cases?PageSize=100&Page=${page}`, { key }), 200);
+        listed.push(...out.cases.map((c) => String(c.id)));
+        expect(out.cases.every((c) => c.isTestCase === true)).toBe(true);
+        if (page >= out.page.totalPages) break;
+      }
+      expect(listed).toEqual(expect.arrayContaining([fx.testEur, fx.testJpy, fx.fuzzTestCase]));
+      expect(listed).not.toContain(fx.eur);
+      expect(listed).not.toContain(operatorTest.id);
+
+      const mine = await ok<Json>(call('GET', `/cases/${fx.testEur}`, { key }), 200);
+      expect(await ok<Json>(call('GET', `/managed-cases/${fx.testEur}`, { key }), 200)).toEqual(mine);
+      expect(await ok<Json>(call('GET', `/managed-cases/case-reference/${String(mine.reference)}`, { key }), 200)).toEqual(mine);
+
+      const other = await ok<{ apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Managed Other', officeEmail: 'managed-other@example.test' } }), 201);
+      const production = await ok<Json>(call('GET', `/cases/${fx.eur}`, { key }), 200);
+      const notFound = [
+        [key, `/managed-cases/${fx.eur}`],
+        [key, `/managed-cases/${operatorTest.id}`],
+        [key, `/managed-cases/case-reference/${String(production.reference)}`],
+        [key, `/managed-cases/case-reference/${operatorTest.reference}`],
+        [key, '/managed-cases/not-a-uuid'],
+        [other.apiKey, `/managed-cases/${fx.testEur}`],
+        [other.apiKey, `/managed-cases/case-reference/${String(mine.reference)}`],
+      ] as const;
+      for (const [caller, path] of notFound) expect(await call('GET', path, { key: caller }), path).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+      expect((await ok<{ cases: Json[] }>(call('GET', '/managed-cases', { key: other.apiKey }), 200)).cases).toEqual([]);
+      expect(await call('GET', '/managed-cases?Page=0', { key })).toMatchObject({ status: 400, body: { error: 'ValidationError' } });
+      expect(await call('GET', '/managed-cases?Statuses=Nope', { key })).toMatchObject({ status: 400, body: { error: 'ValidationError' } });
+    });
+  });
+
   describe('property names in any case, as the original API binds them (issue 13 defect 3)', () => {
     it('PUT /webhooks/{id} with PascalCase names changes what it names', async () => {
       const key = fx.partner.apiKey;

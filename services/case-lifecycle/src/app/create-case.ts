@@ -15,6 +15,8 @@ export interface CreateCaseCommand {
   successFeePpm: bigint;
   revenueSharePpm: bigint;
   isTest: boolean;
+  /** created by the partner itself (POST /managed-cases) */
+  managed: boolean;
   engagementPhase: string;
   creditorReference: string | null;
   creditor: q.Party | null;
@@ -51,6 +53,7 @@ export async function createCase(ctx: CaseContext, cmd: CreateCaseCommand): Prom
         partner_id: cmd.partnerId,
         reference,
         is_test: cmd.isTest,
+        managed: cmd.managed,
         lifecycle: 'Active',
         currency: cmd.currency,
         gross_amount: cmd.grossAmount.toString(),

@@ -14,6 +14,8 @@ export interface CaseRow {
   partner_id: string;
   reference: string;
   is_test: boolean;
+  /** created by the partner itself (POST /managed-cases) */
+  managed: boolean;
   lifecycle: string;
   close_code: string | null;
   currency: string;
@@ -54,10 +56,11 @@ export async function lockCaseById(db: Queryable, caseId: string): Promise<CaseR
   return cases(db).where({ id: caseId }).forUpdate().first<CaseRow | undefined>();
 }
 
-export async function listCases(db: Queryable, partnerId: string, filter: { statuses: string[]; includeTest: boolean; page: number; pageSize: number }): Promise<{ rows: CaseRow[]; total: number }> {
+export async function listCases(db: Queryable, partnerId: string, filter: { statuses: string[]; includeTest: boolean; page: number; pageSize: number; managedOnly?: boolean }): Promise<{ rows: CaseRow[]; total: number }> {
   const base = () => {
     const q = cases(db).where('partner_id', partnerId);
-    if (!filter.includeTest) q.where('is_test', false);
+    if (filter.managedOnly) q.where('managed', true);
+    else if (!filter.includeTest) q.where('is_test', false);
     if (filter.statuses.length > 0) q.whereIn('lifecycle', filter.statuses);
     return q;
   };

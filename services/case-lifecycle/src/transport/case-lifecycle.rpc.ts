@@ -69,6 +69,7 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
           successFeePpm: BigInt(r.successFeePpm),
           revenueSharePpm: BigInt(r.engagementPhase === 'Legal' ? r.legalSharePpm : r.preLegalSharePpm),
           isTest: r.isTest,
+          managed: r.managed,
           engagementPhase: r.engagementPhase,
           creditorReference: r.creditorReference || null,
           creditor: optionalParty(r.creditor, r.creditor !== null),
@@ -79,11 +80,11 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
       ),
     GetCase: async (r) => {
       const row = r.caseId ? await q.findCase(ctx.db, r.partnerId, r.caseId) : r.reference ? await q.findCaseByReference(ctx.db, r.partnerId, r.reference) : undefined;
-      if (!row) throw new DomainError('CaseNotFound', 'Case not found');
+      if (!row || (r.managedOnly && !row.managed)) throw new DomainError('CaseNotFound', 'Case not found');
       return caseMessage(row);
     },
     ListCases: async (r) => {
-      const out = await q.listCases(ctx.db, r.partnerId, { statuses: r.statuses, includeTest: r.includeTestCases, page: Math.max(1, r.page), pageSize: Math.max(1, r.pageSize) });
+      const out = await q.listCases(ctx.db, r.partnerId, { statuses: r.statuses, includeTest: r.includeTestCases, page: Math.max(1, r.page), pageSize: Math.max(1, r.pageSize), managedOnly: r.managedOnly });
       return { cases: out.rows.map(caseMessage), totalResults: out.total };
     },
     CloseCase: async (r, call) => {

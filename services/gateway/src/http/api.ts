@@ -454,6 +454,13 @@ export const retryDeadLetter = op({
   },
 });
 
+/** The query of a case list, GET /cases and GET /managed-cases alike. */
+const caseListQuery = {
+  Statuses: t.query.list(LIFECYCLES, { label: 'lifecycle', aliases: ['statuses'], description: 'Only cases in these lifecycles.' }),
+  Page: t.query.int({ min: 1, max: 1_000_000, default: 1, digits: 9, aliases: ['page'], description: 'Page number, from 1.' }),
+  PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
+};
+
 export const listCases = op({
   method: 'GET',
   path: '/cases',
@@ -462,9 +469,7 @@ export const listCases = op({
   auth: 'partner',
   summary: "The caller's cases, paginated",
   query: {
-    Statuses: t.query.list(LIFECYCLES, { label: 'lifecycle', aliases: ['statuses'], description: 'Only cases in these lifecycles.' }),
-    Page: t.query.int({ min: 1, max: 1_000_000, default: 1, digits: 9, aliases: ['page'], description: 'Page number, from 1.' }),
-    PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
+    ...caseListQuery,
     includeTestCases: t.query.boolean({ aliases: ['IncludeTestCases'], description: 'Test cases are hidden unless true.' }),
   },
   queryFailFast: true,
@@ -480,6 +485,40 @@ export const getCase = op({
   summary: 'One case (test cases too)',
   params: caseIdParam,
   responses: { 200: json('The case', ref('Case')), 404: caseNotFound },
+});
+
+export const listManagedCases = op({
+  method: 'GET',
+  path: '/managed-cases',
+  operationId: 'listManagedCases',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'The cases the caller created with POST /managed-cases, paginated, newest first',
+  query: caseListQuery,
+  queryFailFast: true,
+  responses: { 200: json('One page of cases', ref('CasePage')) },
+});
+
+export const getManagedCase = op({
+  method: 'GET',
+  path: '/managed-cases/:id',
+  operationId: 'getManagedCase',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'One case the caller created with POST /managed-cases',
+  params: caseIdParam,
+  responses: { 200: json('The case', ref('Case')), 404: failure(['CaseNotFound'], 'No case you created has that id.') },
+});
+
+export const getManagedCaseByReference = op({
+  method: 'GET',
+  path: '/managed-cases/case-reference/:caseReference',
+  operationId: 'getManagedCaseByReference',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'One case the caller created with POST /managed-cases, by its reference',
+  params: { caseReference: 'The case reference (caseReference of the case)' },
+  responses: { 200: json('The case', ref('Case')), 404: failure(['CaseNotFound'], 'No case you created has that reference.') },
 });
 
 export const getCaseByReference = op({

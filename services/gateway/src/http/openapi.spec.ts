@@ -112,7 +112,7 @@ describe('GET /openapi.json', () => {
 
     // What takes input, independently of the declarations (SPEC §2–§8).
     const withoutBody = new Set(['POST /webhooks/events/{id}/replay', 'POST /admin/dead-letters/{id}/retry']);
-    const withQuery = new Set(['GET /cases', 'GET /cases/{id}/payments', 'DELETE /cases/{id}/payments/{paymentId}', 'GET /tasks', 'GET /mail', 'GET /webhooks/events', 'DELETE /test/cases', 'GET /admin/dead-letters']);
+    const withQuery = new Set(['GET /cases', 'GET /managed-cases', 'GET /cases/{id}/payments', 'DELETE /cases/{id}/payments/{paymentId}', 'GET /tasks', 'GET /mail', 'GET /webhooks/events', 'DELETE /test/cases', 'GET /admin/dead-letters']);
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(item)) {
         const key = `${method.toUpperCase()} ${p}`;

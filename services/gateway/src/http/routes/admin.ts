@@ -31,7 +31,7 @@ export function adminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const partner = await q.findPartner(ctx.db, partnerId!);
     if (!partner) throw new DomainError('ValidationError', 'partnerId: no such partner', 'partnerId');
     const isTest = f.get('isTestCase');
-    const c = await createCaseFromFields(ctx, f, partner, currency!, { isTest, amount: f.get('grossAmount', { currency }), creditor: () => f.get('creditor'), tag: null }, callCtx(req));
+    const c = await createCaseFromFields(ctx, f, partner, currency!, { isTest, managed: false, amount: f.get('grossAmount', { currency }), creditor: () => f.get('creditor'), tag: null }, callCtx(req));
     return reply.code(201).send(c);
   });
 
@@ -56,7 +56,7 @@ export async function createCaseFromFields(
   f: Reader<CaseFields>,
   partner: q.PartnerRow,
   currency: string,
-  opts: { isTest: boolean; amount: bigint | undefined; creditor: () => { companyName: string | undefined; officeEmail: string | undefined } | undefined; tag: string | null },
+  opts: { isTest: boolean; managed: boolean; amount: bigint | undefined; creditor: () => { companyName: string | undefined; officeEmail: string | undefined } | undefined; tag: string | null },
   call: { requestId: string },
 ) {
   const gross = opts.amount;
@@ -82,6 +82,7 @@ export async function createCaseFromFields(
       preLegalSharePpm: partner.pre_legal_share_ppm,
       legalSharePpm: partner.legal_share_ppm,
       isTest: opts.isTest,
+      managed: opts.managed,
       engagementPhase: phase,
       creditorReference: creditorReference ?? '',
       creditor: creditor ? { companyName: creditor.companyName ?? '', officeEmail: creditor.officeEmail ?? '' } : null,

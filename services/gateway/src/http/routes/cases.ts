@@ -17,9 +17,14 @@ export function caseIdOf(req: FastifyRequest<IdParams>, type: 'CaseNotFound' | '
   return req.params.id.toLowerCase();
 }
 
-export async function loadCase(ctx: GatewayContext, req: FastifyRequest, caseId: string) {
+/** Which cases a read may answer: any of the caller's, or only those it created itself (GET /managed-cases…). */
+type Scope = { readonly managedOnly: boolean };
+const ANY: Scope = { managedOnly: false };
+const MANAGED: Scope = { managedOnly: true };
+
+export async function loadCase(ctx: GatewayContext, req: FastifyRequest, caseId: string, scope: Scope = ANY) {
   const partner = partnerOf(req);
-  const [c, accounts] = await Promise.all([ctx.cases.GetCase({ partnerId: partner.id, caseId }, callCtx(req)), ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [caseId] }, callCtx(req))]);
+  const [c, accounts] = await Promise.all([ctx.cases.GetCase({ partnerId: partner.id, caseId, ...scope }, callCtx(req)), ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [caseId] }, callCtx(req))]);
   ctx.currencies.set(partner.id, c.id, c.currency);
   return caseJson(c, accounts.accounts[0]);
 }
@@ -28,32 +33,45 @@ export async function loadCase(ctx: GatewayContext, req: FastifyRequest, caseId:
 const REFERENCE = /^[\x21-\x7e]{1,64}$/;
 
 /** The caller's case with that reference (SPEC §10); unknown, foreign or malformed → 404 CaseNotFound. */
-export async function loadCaseByReference(ctx: GatewayContext, req: FastifyRequest, reference: string) {
+export async function loadCaseByReference(ctx: GatewayContext, req: FastifyRequest, reference: string, scope: Scope = ANY) {
   const partner = partnerOf(req);
   if (!REFERENCE.test(reference)) throw new DomainError('CaseNotFound', 'Case not found');
-  const c = await ctx.cases.GetCase({ partnerId: partner.id, caseId: '', reference }, callCtx(req));
+  const c = await ctx.cases.GetCase({ partnerId: partner.id, caseId: '', reference, ...scope }, callCtx(req));
   const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [c.id] }, callCtx(req));
   ctx.currencies.set(partner.id, c.id, c.currency);
   return caseJson(c, accounts.accounts[0]);
 }
 
+/** One page of the caller's cases (GET /cases), or of those it created itself (GET /managed-cases). */
+async function casePage(ctx: GatewayContext, req: FastifyRequest, filter: { statuses: string[]; page: number; pageSize: number; includeTestCases: boolean; managedOnly: boolean }) {
+  const partner = partnerOf(req);
+  const out = await ctx.cases.ListCases({ partnerId: partner.id, ...filter }, callCtx(req));
+  const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: out.cases.map((c) => c.id) }, callCtx(req));
+  const byId = new Map(accounts.accounts.map((a) => [a.caseId, a]));
+  const { page, pageSize } = filter;
+  return {
+    page: { totalResults: out.totalResults, pageSize, currentPage: page, responseCount: out.cases.length, totalPages: Math.ceil(out.totalResults / pageSize) },
+    cases: out.cases.map((c) => caseJson(c, byId.get(c.id))),
+  };
+}
+
 export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/cases', async (req) => {
-    const partner = partnerOf(req);
     // the first bad parameter answers at once (queryFailFast)
     const query = api.listCases.readQuery(req.query);
-    const statuses = query.get('Statuses');
-    const page = query.get('Page');
-    const pageSize = query.get('PageSize');
-    const includeTestCases = query.get('includeTestCases');
-    const out = await ctx.cases.ListCases({ partnerId: partner.id, statuses, includeTestCases, page, pageSize }, callCtx(req));
-    const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: out.cases.map((c) => c.id) }, callCtx(req));
-    const byId = new Map(accounts.accounts.map((a) => [a.caseId, a]));
-    return {
-      page: { totalResults: out.totalResults, pageSize, currentPage: page, responseCount: out.cases.length, totalPages: Math.ceil(out.totalResults / pageSize) },
-      cases: out.cases.map((c) => caseJson(c, byId.get(c.id))),
-    };
+    const [statuses, page, pageSize, includeTestCases] = [query.get('Statuses'), query.get('Page'), query.get('PageSize'), query.get('includeTestCases')];
+    return casePage(ctx, req, { statuses, page, pageSize, includeTestCases, managedOnly: false });
   });
+
+  app.get('/managed-cases', async (req) => {
+    const query = api.listManagedCases.readQuery(req.query);
+    const [statuses, page, pageSize] = [query.get('Statuses'), query.get('Page'), query.get('PageSize')];
+    return casePage(ctx, req, { statuses, page, pageSize, includeTestCases: true, managedOnly: true });
+  });
+
+  app.get<IdParams>('/managed-cases/:id', async (req) => loadCase(ctx, req, caseIdOf(req), MANAGED));
+
+  app.get<{ Params: { caseReference: string } }>('/managed-cases/case-reference/:caseReference', async (req) => loadCaseByReference(ctx, req, req.params.caseReference, MANAGED));
 
   app.get<IdParams>('/cases/:id', async (req) => loadCase(ctx, req, caseIdOf(req)));
 
@@ -113,7 +131,7 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         f,
         partner,
         currency!,
-        { isTest: true, amount: f.get('amountToRecover', { currency }), creditor: () => ({ companyName: creditorName, officeEmail: undefined }), tag: tag ?? null },
+        { isTest: true, managed: true, amount: f.get('amountToRecover', { currency }), creditor: () => ({ companyName: creditorName, officeEmail: undefined }), tag: tag ?? null },
         callCtx(req),
       ),
     }));
