@@ -508,8 +508,10 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       const put = await ok<Json>(call('PUT', `/webhooks/${hook.id}`, { key, body: { Events: ['payment.created', 'case.closed'], IsActive: false } }), 200);
       expect(put).toMatchObject({ url: 'http://127.0.0.1:9/any-case', events: ['payment.created', 'case.closed'], isActive: false });
       expect(await ok<Json>(call('GET', `/webhooks/${hook.id}`, { key }), 200)).toMatchObject({ events: ['payment.created', 'case.closed'], isActive: false });
-      // the exact spelling wins when both are sent
-      expect(await ok<Json>(call('PUT', `/webhooks/${hook.id}`, { key, body: { isActive: true, IsActive: false } }), 200)).toMatchObject({ isActive: true });
+      // one field in two spellings is ambiguous: 400, nothing changed (SPEC §10)
+      for (const body of [{ isActive: true, IsActive: false }, { ISACTIVE: true, IsActive: false }])
+        expect(await call('PUT', `/webhooks/${hook.id}`, { key, body })).toMatchObject({ status: 400, body: { error: 'ValidationError', businessErrors: [{ field: 'isActive' }] } });
+      expect(await ok<Json>(call('GET', `/webhooks/${hook.id}`, { key }), 200)).toMatchObject({ isActive: false });
       await ok(call('DELETE', `/webhooks/${hook.id}`, { key }), 204);
     });
 
@@ -522,6 +524,9 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
         200,
       );
       expect(await ok<Json>(call('GET', `/cases/${managed.id}`, { key }), 200)).toMatchObject({ currency: 'EUR' });
+      const twice = await call('POST', '/managed-cases', { key, body: { isTest: true, currencyCode: 'EUR', amountToRecover: 12.5, date: '2026-11-01', creditorCompanyName: 'Cred', debtor: { type: 'Company', name: 'A', Name: 'B' } } });
+      expect(twice).toMatchObject({ status: 400, body: { error: 'ValidationError', businessErrors: [{ field: 'debtor.name' }] } });
+      expect(await call('POST', `/cases/${fx.eur}/payments`, { key, body: { ...paymentBase(), PaymentAmount: 2 } })).toMatchObject({ status: 400, body: { businessErrors: [{ field: 'paymentAmount' }] } });
       const wrong = await call('PUT', `/cases/${fx.eur}/payments/${paid.paymentId}`, { key, body: { PaymentAmount: 'x' } });
       expect(wrong.status).toBe(400);
     });

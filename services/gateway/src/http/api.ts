@@ -56,7 +56,12 @@ const OPERATIONS: Operation<Shape, Shape>[] = [];
 function op<B extends Shape = NoFields, Q extends Shape = NoFields>(spec: OperationSpec<B, Q>): Operation<B, Q> {
   const operation: Operation<B, Q> = {
     ...spec,
-    readBody: (raw) => new Reader(spec.body ?? ({} as B), anyCaseBody(spec.body ?? {}, spec.bodyOptional ? (raw ?? {}) : raw)),
+    readBody: (raw) => {
+      const duplicates: string[] = [];
+      const reader = new Reader(spec.body ?? ({} as B), anyCaseBody(spec.body ?? {}, spec.bodyOptional ? (raw ?? {}) : raw, duplicates));
+      for (const path of duplicates) reader.fields.problem(path, 'is sent in two spellings (property names are case-insensitive)');
+      return reader;
+    },
     readQuery: (raw) => new Reader(spec.query ?? ({} as Q), raw, { failFast: spec.queryFailFast === true }),
   };
   OPERATIONS.push(operation as unknown as Operation<Shape, Shape>);

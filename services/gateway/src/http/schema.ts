@@ -161,22 +161,23 @@ export class Reader<S extends Shape> {
 /**
  * A request body as the original API reads it: property names in any case (ASP.NET's JSON binding is
  * case-insensitive), so `{"Events": […], "IsActive": false}` is `{"events": […], "isActive": false}`.
- * A declared field missing under its own name takes the value of a key that differs only in case;
- * the exact spelling wins when both are sent. Nested objects of the shape are read the same way.
+ * A declared field missing under its own name takes the value of a key that differs only in case. One
+ * field sent in two spellings (`{"isActive": true, "IsActive": false}`) is ambiguous: its path goes to
+ * `duplicates`, and the request answers 400 (SPEC §10). Nested objects of the shape are read the same way.
  */
-export function anyCaseBody(shape: Shape, input: unknown): unknown {
+export function anyCaseBody(shape: Shape, input: unknown, duplicates: string[] = [], prefix = ''): unknown {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
   const raw = input as Record<string, unknown>;
-  const byLowerCase = new Map<string, string>();
-  for (const key of Object.keys(raw)) if (!byLowerCase.has(key.toLowerCase())) byLowerCase.set(key.toLowerCase(), key);
+  const byLowerCase = new Map<string, string[]>();
+  for (const key of Object.keys(raw)) byLowerCase.set(key.toLowerCase(), [...(byLowerCase.get(key.toLowerCase()) ?? []), key]);
   const out: Record<string, unknown> = { ...raw };
   for (const [name, spec] of Object.entries(shape)) {
     for (const spelling of [name, ...(spec.aliases ?? [])]) {
-      const sent = Object.hasOwn(raw, spelling) ? spelling : byLowerCase.get(spelling.toLowerCase());
-      if (sent === undefined) continue;
-      if (!Object.hasOwn(out, spelling) || out[spelling] === undefined) out[spelling] = raw[sent];
+      const sent = byLowerCase.get(spelling.toLowerCase()) ?? [];
+      if (sent.length > 1) duplicates.push(`${prefix}${spelling}`);
+      if (sent.length === 1 && (!Object.hasOwn(out, spelling) || out[spelling] === undefined)) out[spelling] = raw[sent[0]!];
     }
-    if (spec.kind === 'object' && out[name] !== undefined) out[name] = anyCaseBody(spec.fields, out[name]);
+    if (spec.kind === 'object' && out[name] !== undefined) out[name] = anyCaseBody(spec.fields, out[name], duplicates, `${prefix}${name}.`);
   }
   return out;
 }
