@@ -147,4 +147,17 @@ export const migrations: Migration[] = [
       await db.raw(`UPDATE ??.cases SET managed = true WHERE is_test`, [schema]);
     },
   },
+  {
+    // SPEC §10: GET /cases?Sort=remainder|dateUpdated. The remainder is the ledger's; this service keeps
+    // a copy (major units, so cases of different currencies compare as the API shows them) from the
+    // events it already consumes, with the time of the event it came from so an older event never
+    // overwrites a newer one. Existing rows start NULL and are filled from the ledger at start
+    // (app/backfill-remainders.ts); NULL sorts last meanwhile.
+    name: '20261205100000_cases_remainder',
+    async up(db, schema) {
+      await db.raw(`ALTER TABLE ??.cases ADD COLUMN IF NOT EXISTS remainder numeric`, [schema]);
+      await db.raw(`ALTER TABLE ??.cases ADD COLUMN IF NOT EXISTS remainder_at timestamptz`, [schema]);
+      await db.raw(`CREATE INDEX IF NOT EXISTS cases_remainder_unknown ON ??.cases (partner_id) WHERE remainder IS NULL`, [schema]);
+    },
+  },
 ];

@@ -6,6 +6,7 @@ import { TOPIC_PARTITIONS, TOPICS, envelopeHandler } from '@pp/events';
 import { createGrpcClient, DeadLetters, deadLetterRpcHandlers, OutboxRelay, ping, awaitDependencies, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
+import { remainderBackfill } from './app/backfill-remainders';
 import type { CaseContext } from './app/context';
 import { attemptDelivery, httpPoster, parseDeliveryMessage, retryPoller } from './app/deliver-webhooks';
 import { dueRetryBacklog } from './infra/webhooks.queries';
@@ -58,6 +59,7 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
   };
   const deadLetters = new DeadLetters({ db: deps.db, schema: SCHEMA, logger: deps.logger, metrics: deps.metrics, policy: deps.deadLetterPolicy, clock: ctx.clock });
   const retries = retryPoller(ctx, deps.logger, deps.pollMs ?? 200);
+  const backfill = remainderBackfill(ctx, deps.logger, 5_000);
   const post = httpPoster(ctx);
   // Bound at once, NOT_SERVING (calls answer UNAVAILABLE) until the dependencies below are there.
   const server = await startGrpcServer({
@@ -101,6 +103,7 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
   deps.metrics?.addTimers('webhook-retry', () => dueRetryBacklog(deps.db, ctx.clock()));
   relay.start();
   retries.start();
+  backfill.start();
   server.markReady();
   return {
     grpcPort: server.port,
@@ -110,6 +113,7 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
       await server.shutdown();
       await Promise.all([subscription.stop(), deliveries.stop()]);
       await retries.stop();
+      await backfill.stop();
       await relay.stop();
       ledger.close();
     },

@@ -5,6 +5,7 @@
 // The same suite runs against the distributed stack (validation.int.spec.ts) and the embedded default
 // (validation.embedded.int.spec.ts): the contract is the same on both modes.
 import fc from 'fast-check';
+import { pollUntil } from '@pp/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** A running system the suite talks to, started with the environment it asks for. */
@@ -16,6 +17,7 @@ export interface Target {
 const ADMIN = 'test-admin-key';
 const LONG = 'x'.repeat(10_000);
 const NUL = 'bad\u0000name';
+const UUID_A = '00000000-0000-4000-8000-00000000000a';
 /** Marks a field to leave out of the body. */
 const MISSING = Symbol('missing');
 
@@ -252,6 +254,9 @@ const listCases: Row[] = [
   ...queryRows((v) => `/cases?PageSize=${v}`, 'PageSize', [['zero', '0'], ['negative', '-5'], ['above 100', '101'], ['text', 'ten'], ['a fraction', '2.5'], ['hexadecimal', '0xA'], ['repeated', '10&PageSize=20']]),
   ...queryRows((v) => `/cases?Statuses=${v}`, 'Statuses', [['unknown lifecycle', 'Open'], ['one bad in a comma list', 'Active,Nope'], ['wrong case', 'active'], ['repeated with one bad', 'Active&Statuses=Gone'], ['10,000 characters', LONG]]),
   ...queryRows((v) => `/cases?includeTestCases=${v}`, 'includeTestCases', [['yes', 'yes'], ['1', '1'], ['upper case', 'TRUE'], ['empty', ''], ['repeated', 'true&includeTestCases=false']]),
+  ...queryRows((v) => `/cases?Ids=${v}`, 'Ids', [['not a UUID', 'abc'], ['one bad in a comma list', `${UUID_A},nope`], ['repeated with one bad', `${UUID_A}&Ids=1`], ['101 ids', Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`).join(',')], ['10,000 characters', LONG]]),
+  ...queryRows((v) => `/cases?Sort=${v}`, 'Sort', [['unknown order', 'amount'], ['wrong case', 'DateCreated'], ['two minuses', '--reference'], ['a comma list', 'reference,remainder'], ['repeated', 'reference&Sort=remainder'], ['10,000 characters', LONG]]),
+  ...queryRows((v) => `/managed-cases?Sort=${v}`, 'Sort', [['unknown order', 'createdAt']]),
 ];
 
 const closeCase: Row[] = [
@@ -498,6 +503,35 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       expect((await ok<{ cases: Json[] }>(call('GET', '/managed-cases', { key: other.apiKey }), 200)).cases).toEqual([]);
       expect(await call('GET', '/managed-cases?Page=0', { key })).toMatchObject({ status: 400, body: { error: 'ValidationError' } });
       expect(await call('GET', '/managed-cases?Statuses=Nope', { key })).toMatchObject({ status: 400, body: { error: 'ValidationError' } });
+    });
+  });
+
+  describe('GET /cases with Ids and Sort (SPEC §10)', () => {
+    it('lists only the named cases, in each order, ties by id; the remainder order follows payments', async () => {
+      const p = await ok<{ id: string; apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Sorter', officeEmail: 'sorter@example.test' } }), 201);
+      const key = p.apiKey;
+      const made: Json[] = [];
+      // created one after another, so creation order is known; remainders 30, 10, 20 (EUR, JPY, EUR)
+      for (const [currency, grossAmount] of [['EUR', 30], ['JPY', 10], ['EUR', 20]] as const)
+        made.push(await ok<Json>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: p.id, currency, grossAmount, successFee: 20 } }), 201));
+      const [a, b, c] = made.map((x) => String(x.id)) as [string, string, string];
+      const ids = async (query: string) => (await ok<{ cases: Json[] }>(call('GET', `/cases?${query}`, { key }), 200)).cases.map((x) => String(x.id));
+      const byRef = [...made].sort((x, y) => String(x.reference).localeCompare(String(y.reference))).map((x) => String(x.id));
+      expect(await ids('')).toEqual([c, b, a]);
+      expect(await ids('Sort=-dateCreated')).toEqual([c, b, a]);
+      expect(await ids('Sort=dateCreated')).toEqual([a, b, c]);
+      expect(await ids('Sort=reference')).toEqual(byRef);
+      expect(await ids('Sort=-reference')).toEqual([...byRef].reverse());
+      expect(await ids('Sort=remainder')).toEqual([b, c, a]);
+      expect(await ids('sort=-remainder')).toEqual([a, c, b]);
+      // Ids: repeated or a comma list, any letter case; a foreign or unknown id is simply not listed
+      expect(await ids(`Ids=${a}&Ids=${c.toUpperCase()}&Sort=dateCreated`)).toEqual([a, c]);
+      expect(await ids(`Ids=${b},${fx.eur},${UUID_A}`)).toEqual([b]);
+      expect((await ok<{ page: { totalResults: number } }>(call('GET', `/cases?Ids=${a},${b}&PageSize=1`, { key }), 200)).page.totalResults).toBe(2);
+      // a payment of 25 on a: remainder 5, now the smallest (the list's copy follows the ledger's events)
+      await ok(call('POST', `/cases/${a}/payments`, { key, body: { date: '2026-11-01', paymentAmount: 25, paymentRecipient: 'CollectionPartner' } }), 200);
+      await pollUntil(async () => JSON.stringify(await ids('Sort=remainder')) === JSON.stringify([a, b, c]), { what: 'the remainder order after a payment' });
+      await pollUntil(async () => (await ids('Sort=-dateUpdated'))[0] === a, { what: 'the paid case first by dateUpdated' });
     });
   });
 

@@ -1,6 +1,7 @@
 // Mirrors the ledger's decisions into the case lifecycle and the public event log. Idempotent by
 // event id (inbox), so the synchronous path from the gateway and the Kafka consumer can both run.
 import { claimInbox } from '@pp/platform';
+import { currencyDigits, toMajor } from '@pp/domain';
 import { majorUnits, publicPayment, type AnyEnvelope } from '@pp/events';
 import * as q from '../infra/cases.queries';
 import { SCHEMA } from '../migrations';
@@ -38,9 +39,9 @@ export async function applyAccountChange(ctx: CaseContext, change: AccountChange
     if (closing) await appendPublic(ctx, tx, row, 'case.closed', { ...base, closeCode: change.closeCode, comment: change.comment || null, remainder }, at);
     // Another applier may have mirrored a later ledger state meanwhile: never go back in time.
     if (ledgerState && (!row.ledger_seen_at || ledgerState.seenAt.getTime() >= new Date(row.ledger_seen_at).getTime())) {
-      await q.setLifecycle(trx, row.id, { lifecycle: ledgerState.lifecycle, close_code: ledgerState.close_code, finished_at: ledgerState.finished_at, ledger_seen_at: ledgerState.seenAt, event_sequence: row.event_sequence });
+      await q.setLifecycle(trx, row.id, { lifecycle: ledgerState.lifecycle, close_code: ledgerState.close_code, finished_at: ledgerState.finished_at, ledger_seen_at: ledgerState.seenAt, event_sequence: row.event_sequence }, ledgerFacts(row, change.remainder, at));
     } else {
-      await q.bumpSequence(trx, row.id, row.event_sequence);
+      await q.bumpSequence(trx, row.id, row.event_sequence, ledgerFacts(row, change.remainder, at));
     }
     return true;
   });
@@ -67,6 +68,11 @@ async function ledgerLifecycle(ctx: CaseContext, caseId: string, requestId: stri
     finished_at: closed && account.closedAt ? new Date(account.closedAt) : null,
     seenAt: new Date(account.updatedAt),
   };
+}
+
+/** The remainder after a ledger event (minor units) as the case keeps its copy: major units, for sorting. */
+export function ledgerFacts(row: Pick<q.CaseRow, 'currency'>, remainderMinor: string, at: Date): q.LedgerFacts {
+  return { remainder: String(toMajor(BigInt(remainderMinor), currencyDigits(row.currency))), at };
 }
 
 /** Consumer of the ledger's payment events. */
@@ -103,7 +109,7 @@ export async function applyLedgerEvent(ctx: CaseContext, event: AnyEnvelope): Pr
             ? { caseId: row.id, reference: row.reference, paymentId: payment.id, paymentAmount: majorUnits(payment.amount, row.currency) }
             : { caseId: row.id, reference: row.reference, payment: publicPayment(payment, row.currency, { caseId: row.id, reference: row.reference, lifecycle: row.lifecycle }) };
         await appendPublic(ctx, tx, row, type, data, new Date(event.occurredAt));
-        await q.bumpSequence(trx, row.id, row.event_sequence);
+        await q.bumpSequence(trx, row.id, row.event_sequence, ledgerFacts(row, p.remainder, new Date(event.occurredAt)));
       });
       return;
   }

@@ -1,6 +1,6 @@
 // Creates a case: the ledger opens its account first (idempotent by case id), then the case row is
 // written. A case row never exists without its account, so a payment right after creation works.
-import { caseReference, DomainError } from '@pp/domain';
+import { caseReference, currencyDigits, DomainError, remainderOf, toMajor } from '@pp/domain';
 import * as q from '../infra/cases.queries';
 import type { CaseContext } from './context';
 
@@ -66,6 +66,8 @@ export async function createCase(ctx: CaseContext, cmd: CreateCaseCommand): Prom
         creditor: cmd.creditor,
         debtor: cmd.debtor,
         tag: cmd.tag,
+        // nothing paid yet: the remainder copy starts at what is owed (remainder_at NULL: any event is newer)
+        remainder: String(toMajor(remainderOf({ grossAmount: cmd.grossAmount, totalFees: cmd.interestFees + cmd.reminderFees + cmd.collectionFees, totalPayments: 0n }), currencyDigits(cmd.currency))),
         created_at: now,
         updated_at: now,
       });

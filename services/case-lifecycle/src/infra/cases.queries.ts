@@ -32,6 +32,10 @@ export interface CaseRow {
   event_sequence: number;
   /** the ledger account's updatedAt of the lifecycle last mirrored */
   ledger_seen_at: Date | null;
+  /** the ledger's remainder in major units, a copy for sorting (NULL until known) */
+  remainder: string | null;
+  /** when the ledger event that gave `remainder` happened (NULL: from the case's creation) */
+  remainder_at: Date | null;
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
@@ -39,7 +43,7 @@ export interface CaseRow {
 
 const cases = (db: Queryable) => db.withSchema(SCHEMA).table('cases');
 
-export async function insertCase(db: Queryable, row: Omit<CaseRow, 'event_sequence' | 'finished_at' | 'close_code' | 'ledger_seen_at'>): Promise<void> {
+export async function insertCase(db: Queryable, row: Omit<CaseRow, 'event_sequence' | 'finished_at' | 'close_code' | 'ledger_seen_at' | 'remainder_at'>): Promise<void> {
   await cases(db).insert({ ...row, creditor: row.creditor ? JSON.stringify(row.creditor) : null, debtor: row.debtor ? JSON.stringify(row.debtor) : null });
 }
 
@@ -56,17 +60,44 @@ export async function lockCaseById(db: Queryable, caseId: string): Promise<CaseR
   return cases(db).where({ id: caseId }).forUpdate().first<CaseRow | undefined>();
 }
 
-export async function listCases(db: Queryable, partnerId: string, filter: { statuses: string[]; includeTest: boolean; page: number; pageSize: number; managedOnly?: boolean }): Promise<{ rows: CaseRow[]; total: number }> {
+/** The orders of a case list (SPEC §10 `Sort`): a column and a direction; the id breaks ties. */
+export const CASE_SORTS = {
+  dateCreated: ['created_at', 'asc'],
+  '-dateCreated': ['created_at', 'desc'],
+  dateUpdated: ['updated_at', 'asc'],
+  '-dateUpdated': ['updated_at', 'desc'],
+  remainder: ['remainder', 'asc'],
+  '-remainder': ['remainder', 'desc'],
+  reference: ['reference', 'asc'],
+  '-reference': ['reference', 'desc'],
+} as const satisfies Record<string, readonly [string, 'asc' | 'desc']>;
+export type CaseSort = keyof typeof CASE_SORTS;
+
+export interface CaseListFilter {
+  statuses: string[];
+  includeTest: boolean;
+  page: number;
+  pageSize: number;
+  managedOnly?: boolean;
+  /** only these cases (none: any) */
+  ids?: string[];
+  sort?: CaseSort;
+}
+
+export async function listCases(db: Queryable, partnerId: string, filter: CaseListFilter): Promise<{ rows: CaseRow[]; total: number }> {
   const base = () => {
     const q = cases(db).where('partner_id', partnerId);
     if (filter.managedOnly) q.where('managed', true);
     else if (!filter.includeTest) q.where('is_test', false);
     if (filter.statuses.length > 0) q.whereIn('lifecycle', filter.statuses);
+    if (filter.ids && filter.ids.length > 0) q.whereIn('id', filter.ids);
     return q;
   };
+  const [column, order] = CASE_SORTS[filter.sort ?? '-dateCreated'];
   const [count] = await base().count<{ count: string }[]>({ count: '*' });
   const rows = await base()
-    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    // a remainder not known yet (a case from before the copy existed, until it is filled) sorts last
+    .orderBy([{ column, order, nulls: 'last' }, { column: 'id', order }])
     .limit(filter.pageSize)
     .offset((filter.page - 1) * filter.pageSize)
     .select<CaseRow[]>();
@@ -78,12 +109,43 @@ export async function partnerOfCase(db: Queryable, caseId: string): Promise<stri
   return row?.partner_id;
 }
 
-export async function setLifecycle(db: Queryable, caseId: string, changes: { lifecycle: string; close_code: string | null; finished_at: Date | null; event_sequence: number; ledger_seen_at?: Date }): Promise<void> {
-  await cases(db).where('id', caseId).update({ ...changes, updated_at: new Date() });
+/** What a ledger event tells about a case besides its lifecycle: the remainder after it, and when. */
+export interface LedgerFacts {
+  /** major units, as a decimal string */
+  readonly remainder: string;
+  readonly at: Date;
 }
 
-export async function bumpSequence(db: Queryable, caseId: string, sequence: number): Promise<void> {
-  await cases(db).where('id', caseId).update({ event_sequence: sequence });
+/**
+ * The columns a ledger event updates: the remainder copy unless a newer event gave it already, and
+ * `updated_at`, which never goes back. One UPDATE with the sequence, so mirroring costs no statement more.
+ */
+function ledgerColumns(db: Queryable, facts: LedgerFacts | undefined) {
+  if (!facts) return {};
+  const newer = 'remainder_at IS NULL OR remainder_at <= ?';
+  return {
+    remainder: db.raw(`CASE WHEN ${newer} THEN ?::numeric ELSE remainder END`, [facts.at, facts.remainder]),
+    remainder_at: db.raw(`CASE WHEN ${newer} THEN ?::timestamptz ELSE remainder_at END`, [facts.at, facts.at]),
+    updated_at: db.raw('GREATEST(updated_at, ?::timestamptz)', [facts.at]),
+  };
+}
+
+export async function setLifecycle(db: Queryable, caseId: string, changes: { lifecycle: string; close_code: string | null; finished_at: Date | null; event_sequence: number; ledger_seen_at?: Date }, facts?: LedgerFacts): Promise<void> {
+  await cases(db).where('id', caseId).update({ ...changes, ...ledgerColumns(db, facts), updated_at: new Date() });
+}
+
+export async function bumpSequence(db: Queryable, caseId: string, sequence: number, facts?: LedgerFacts): Promise<void> {
+  await cases(db).where('id', caseId).update({ event_sequence: sequence, ...ledgerColumns(db, facts) });
+}
+
+/** Cases whose remainder copy is not known yet (created before it existed), a batch at a time. */
+export async function casesWithoutRemainder(db: Queryable, limit: number): Promise<{ id: string; partner_id: string; currency: string }[]> {
+  return cases(db).whereNull('remainder').orderBy('partner_id').limit(limit).select('id', 'partner_id', 'currency');
+}
+
+/** Fills a remainder copy from the ledger, unless an event filled it meanwhile. */
+export async function fillRemainder(db: Queryable, caseId: string, facts: LedgerFacts): Promise<void> {
+  await cases(db).where('id', caseId).whereNull('remainder').update({ remainder: facts.remainder, remainder_at: facts.at });
 }
 
 export async function insertCaseEvent(db: Queryable, e: { id: string; case_id: string; partner_id: string; type: string; sequence: number; is_test: boolean; data: unknown; created_at: Date }): Promise<void> {

@@ -1,5 +1,5 @@
 // One thin handler per RPC.
-import { DomainError } from '@pp/domain';
+import { DomainError, validationError } from '@pp/domain';
 import type { PromiseHandlers } from '@pp/platform';
 import type { CaseLifecycleDefinition, caseLifecycleV1 } from '@pp/proto';
 import { applyAccountChange } from '../app/apply-events';
@@ -84,7 +84,17 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
       return caseMessage(row);
     },
     ListCases: async (r) => {
-      const out = await q.listCases(ctx.db, r.partnerId, { statuses: r.statuses, includeTest: r.includeTestCases, page: Math.max(1, r.page), pageSize: Math.max(1, r.pageSize), managedOnly: r.managedOnly });
+      const sort = r.sort === '' ? undefined : r.sort;
+      if (sort !== undefined && !Object.hasOwn(q.CASE_SORTS, sort)) throw validationError([{ field: 'Sort', message: `Sort: unknown order ${sort}` }]);
+      const out = await q.listCases(ctx.db, r.partnerId, {
+        statuses: r.statuses,
+        includeTest: r.includeTestCases,
+        page: Math.max(1, r.page),
+        pageSize: Math.max(1, r.pageSize),
+        managedOnly: r.managedOnly,
+        ids: r.ids,
+        ...(sort !== undefined ? { sort: sort as q.CaseSort } : {}),
+      });
       return { cases: out.rows.map(caseMessage), totalResults: out.total };
     },
     CloseCase: async (r, call) => {

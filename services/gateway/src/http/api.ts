@@ -94,6 +94,8 @@ const obj = (properties: Record<string, JsonSchema>, description?: string): Json
 /** The services that consume messages and keep dead letters (the ledger and the gateway consume none). */
 export const DEAD_LETTER_SERVICES = ['case-lifecycle', 'follow-up'] as const;
 export const DEAD_LETTER_STATUSES = ['Parked', 'Resolved'] as const;
+/** SPEC §10: the orders of GET /cases and GET /managed-cases. */
+export const CASE_SORTS = ['dateCreated', '-dateCreated', 'dateUpdated', '-dateUpdated', 'remainder', '-remainder', 'reference', '-reference'] as const;
 const AUDIT_TYPES = ['PaymentRecorded', 'PaymentUpdated', 'PaymentDeleted', 'CommissionSettled', 'CaseClosed', 'CaseReopened'] as const;
 const EMAIL_KINDS = ['invoice', 'chase', 'reminder'] as const;
 const TASK_TYPES = ['InvoiceClient', 'ChaseClient'] as const;
@@ -464,6 +466,8 @@ const caseListQuery = {
   Statuses: t.query.list(LIFECYCLES, { label: 'lifecycle', aliases: ['statuses'], description: 'Only cases in these lifecycles.' }),
   Page: t.query.int({ min: 1, max: 1_000_000, default: 1, digits: 9, aliases: ['page'], description: 'Page number, from 1.' }),
   PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
+  Ids: t.query.uuids({ max: 100, aliases: ['ids'], description: 'Only these cases (at most 100 ids).' }),
+  Sort: t.query.oneOf(CASE_SORTS, { aliases: ['sort'], description: 'The order: a field, descending with a leading minus. Default -dateCreated (newest first); ties are broken by id.' }),
 };
 
 export const listCases = op({

@@ -40,6 +40,7 @@ type Kind =
   | { readonly kind: 'query.boolean' }
   | { readonly kind: 'query.list'; readonly values: readonly string[]; readonly label: string }
   | { readonly kind: 'query.uuid' }
+  | { readonly kind: 'query.uuids'; readonly max: number }
   | { readonly kind: 'query.oneOf'; readonly values: readonly string[] }
   | { readonly kind: 'query.date' }
   | { readonly kind: 'query.amount' };
@@ -98,6 +99,8 @@ export const t = {
     list: <T extends string>(values: readonly T[], o: { readonly label: string } & Doc) => spec<T[]>({ kind: 'query.list', values, ...o }),
     /** A UUID, or '' when absent. */
     uuid: (o: Doc = {}) => spec<string>({ kind: 'query.uuid', ...o }),
+    /** UUIDs, repeatable and each value a comma list, at most `max` of them; lower-cased, duplicates dropped. */
+    uuids: (o: { readonly max: number } & Doc) => spec<string[]>({ kind: 'query.uuids', ...o }),
     /** One of `values`, or '' when absent. */
     oneOf: <T extends string>(values: readonly T[], o: Doc = {}) => spec<T | ''>({ kind: 'query.oneOf', values, ...o }),
     date: (o: Doc = {}) => spec<string | undefined>({ kind: 'query.date', ...o }),
@@ -278,10 +281,18 @@ function readField(f: Fields, name: string, s: FieldSpec, ctx: ReadContext): unk
       if (text && !UUID.test(text)) f.problem(name, 'must be a UUID');
       return text;
     }
+    case 'query.uuids': {
+      const v = f.value(name);
+      const parts = v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean);
+      if (parts.some((x) => !UUID.test(x))) f.problem(name, 'must be UUIDs (repeat the parameter or send a comma-separated list)');
+      else if (new Set(parts).size > s.max) f.problem(name, `must name at most ${s.max} ids`);
+      return [...new Set(parts.map((x) => x.toLowerCase()))];
+    }
     case 'query.oneOf': {
       const v = f.value(name);
       const text = typeof v === 'string' ? v : '';
-      if (text && !s.values.includes(text)) f.problem(name, `must be one of ${s.values.join(', ')}`);
+      if (Array.isArray(v)) f.problem(name, 'must be given once');
+      else if (text && !s.values.includes(text)) f.problem(name, `must be one of ${s.values.join(', ')}`);
       return text;
     }
     case 'query.date': {
@@ -335,6 +346,8 @@ function baseSchema(s: FieldSpec): JsonSchema {
     case 'uuid':
     case 'query.uuid':
       return { type: 'string', format: 'uuid' };
+    case 'query.uuids':
+      return { type: 'array', items: { type: 'string', format: 'uuid' }, maxItems: s.max, description: 'Repeat the parameter, or send a comma-separated list.' };
     case 'date':
     case 'query.date':
       return { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}', maxLength: 40, description: 'A calendar date YYYY-MM-DD; a full ISO 8601 date-time is accepted and cut to its date.', examples: ['2026-11-01'] };
