@@ -55,6 +55,9 @@ const fx = {
   closeTarget: '',
   testEur: '',
   testJpy: '',
+  /** a managed test case with one payment on it (fx.testEurPayment) */
+  testPaid: '',
+  testEurPayment: '',
   eurPayment: '',
   jpyPayment: '',
   kwdPayment: '',
@@ -326,6 +329,36 @@ const editPayment: Row[] = [
   ...put('reopenCaseIfNeeded', BOOLEAN),
 ];
 
+// payments on the caller's own test cases (SPEC §10)
+const managedPaymentPath = (id: () => string) => () => `/managed-cases/${id()}/payments`;
+const managedPaymentBase = (): Json => ({ date: '2026-11-01', paymentAmount: 10, closeCase: false });
+const MANAGED_ON = { EUR: () => fx.testEur, JPY: () => fx.testJpy, KWD: () => fx.fuzz.KWD } as const;
+const postManaged = (field: string, values: Values, currency: Currency = 'EUR') => bodyRows('POST', managedPaymentPath(MANAGED_ON[currency]), managedPaymentBase, field, values);
+const managedEditPath = () => `/managed-cases/${fx.testPaid}/payments/${fx.testEurPayment}`;
+const productionPath = (suffix: () => string) => () => `/managed-cases/${fx.eur}/payments${suffix()}`;
+const recordManagedPayment: Row[] = [
+  ...bodyShapeRows('POST', managedPaymentPath(MANAGED_ON.EUR), managedPaymentBase),
+  ...postManaged('date', DATE),
+  ...postManaged('paymentAmount', requiredAmount('EUR')),
+  ...postManaged('paymentAmount', decimalsOnly('JPY'), 'JPY'),
+  ...postManaged('paymentAmount', decimalsOnly('KWD'), 'KWD'),
+  ...postManaged('closeCase', BOOLEAN),
+  { label: 'a production case of the caller', method: 'POST', path: productionPath(() => ''), body: managedPaymentBase, field: 'id' },
+  { label: 'Idempotency-Key: 256 characters', method: 'POST', path: managedPaymentPath(MANAGED_ON.EUR), body: managedPaymentBase, headers: { 'Idempotency-Key': 'k'.repeat(256) }, field: 'Idempotency-Key' },
+];
+const correctManagedPayment: Row[] = [
+  ...bodyShapeRows('PUT', managedEditPath, editBase),
+  ...bodyRows('PUT', managedEditPath, editBase, 'date', DATE),
+  ...bodyRows('PUT', managedEditPath, editBase, 'paymentAmount', requiredAmount('EUR')),
+  ...bodyRows('PUT', managedEditPath, editBase, 'paymentRecipient', requiredEnum('Creditor')),
+  ...bodyRows('PUT', managedEditPath, editBase, 'payoutCreditor', [['sent without payoutCollectionPartner', 8]], { expect: 'payoutCollectionPartner' }),
+  ...queryRows((v) => `/managed-cases/${fx.testPaid}/payments/${fx.testEurPayment}?reopenCaseIfNeeded=${v}`, 'reopenCaseIfNeeded', [['yes', 'yes'], ['repeated', 'true&reopenCaseIfNeeded=false']], { method: 'DELETE' }),
+  ...queryRows((v) => `/managed-cases/${fx.testEur}/payments?dateFrom=${v}`, 'dateFrom', [['free text', 'yesterday']]),
+  { label: 'PUT on a production case of the caller', method: 'PUT', path: productionPath(() => `/${fx.eurPayment}`), body: editBase, field: 'id' },
+  { label: 'DELETE on a production case of the caller', method: 'DELETE', path: productionPath(() => `/${fx.eurPayment}`), field: 'id' },
+  { label: 'GET on a production case of the caller', method: 'GET', path: productionPath(() => ''), field: 'id' },
+];
+
 const deletePayment: Row[] = queryRows((v) => `/cases/${fx.eur}/payments/${fx.eurPayment}?reopenCaseIfNeeded=${v}`, 'reopenCaseIfNeeded', [['yes', 'yes'], ['1', '1'], ['upper case', 'TRUE'], ['empty', ''], ['repeated', 'true&reopenCaseIfNeeded=false'], ['10,000 characters', LONG]], { method: 'DELETE' });
 
 const commissionPath = (payment: () => string) => () => `/cases/${fx.eur}/payments/${payment()}/commission`;
@@ -385,6 +418,8 @@ const ENDPOINTS: [string, Row[]][] = [
   ['DELETE /cases/{id}/payments/{paymentId}', deletePayment],
   ['POST /cases/{id}/payments/{paymentId}/commission', settleCommission],
   ['POST /managed-cases', managedCases],
+  ['POST /managed-cases/{id}/payments', recordManagedPayment],
+  ['PUT, DELETE, GET /managed-cases/{id}/payments', correctManagedPayment],
   ['POST /test/cases/{id}/advance', advance],
   ['DELETE /test/cases?tag=', deleteByTag],
 ];
@@ -440,6 +475,8 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       pay(fx.eur, { paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', createUnpaidCommissionFollowUp: false }),
       pay(fx.fuzz.EUR, { paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' }),
     ]);
+    fx.testPaid = await newTestCase('EUR', 500);
+    fx.testEurPayment = (await ok<{ paymentId: string }>(call('POST', `/managed-cases/${fx.testPaid}/payments`, { key, body: { date: '2026-11-01', paymentAmount: 10 } }), 200)).paymentId;
   });
 
   afterAll(async () => {
@@ -503,6 +540,71 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       expect((await ok<{ cases: Json[] }>(call('GET', '/managed-cases', { key: other.apiKey }), 200)).cases).toEqual([]);
       expect(await call('GET', '/managed-cases?Page=0', { key })).toMatchObject({ status: 400, body: { error: 'ValidationError' } });
       expect(await call('GET', '/managed-cases?Statuses=Nope', { key })).toMatchObject({ status: 400, body: { error: 'ValidationError' } });
+    });
+  });
+
+  describe('payments on managed test cases (SPEC §10)', () => {
+    it('the whole amount to the creditor, with idempotency, close, reopen consent and corrections; production cases refused, nothing recorded', async () => {
+      const key = fx.partner.apiKey;
+      const created = await ok<{ id: string; reference: string }>(
+        call('POST', '/managed-cases', { key, body: { isTest: true, currencyCode: 'EUR', amountToRecover: 100, date: '2026-11-01', creditorCompanyName: 'Cred', debtor: { type: 'Person', name: 'Deb' }, tag: 'managed-payments' } }),
+        200,
+      );
+      const path = `/managed-cases/${created.id}/payments`;
+      const headers = { 'Idempotency-Key': `managed-${created.id}` };
+      const first = await call('POST', path, { key, body: { date: '2026-11-02', paymentAmount: 40 }, headers });
+      expect(first.status).toBe(200);
+      const recorded = first.body as Json;
+      expect(Object.keys(recorded).sort()).toEqual(['caseClosed', 'caseReference', 'date', 'paymentAmount', 'paymentId', 'remainingAmount']);
+      expect(recorded).toMatchObject({ caseReference: created.reference, date: '2026-11-02T00:00:00Z', paymentAmount: 40, caseClosed: false, remainingAmount: 60 });
+      // the same key and body: the first answer again, nothing recorded twice
+      const again = await call('POST', path, { key, body: { date: '2026-11-02', paymentAmount: 40 }, headers });
+      expect(again).toMatchObject({ status: 200, body: recorded });
+      expect(again.headers.get('idempotency-replayed')).toBe('true');
+      const listed = await ok<Json[]>(call('GET', path, { key }), 200);
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ id: recorded.paymentId, paymentAmount: 40, payoutCreditor: 40, payoutCollectionPartner: 0, platformFee: 0 });
+      expect(await ok<Json[]>(call('GET', `/cases/${created.id}/payments`, { key }), 200)).toEqual(listed);
+
+      // the rest, closing as Paid
+      const closing = await ok<Json>(call('POST', path, { key, body: { date: '2026-11-03', paymentAmount: 60, closeCase: true } }), 200);
+      expect(closing).toMatchObject({ caseClosed: true, remainingAmount: 0 });
+      expect(await ok<Json>(call('GET', `/managed-cases/${created.id}`, { key }), 200)).toMatchObject({ lifecycle: 'Closed', closeCode: 'Paid' });
+
+      // a correction that leaves a balance needs consent; without payouts the whole amount stays with the creditor
+      const edit = `${path}/${String(recorded.paymentId)}`;
+      const body = { date: '2026-11-02', paymentAmount: 30, paymentRecipient: 'CollectionPartner' };
+      expect(await call('PUT', edit, { key, body })).toMatchObject({ status: 409, body: { error: 'ReopenConsentRequired' } });
+      const edited = await ok<Json>(call('PUT', edit, { key, body: { ...body, reopenCaseIfNeeded: true } }), 200);
+      expect(edited).toMatchObject({ paymentAmount: 30, payoutCreditor: 30, payoutCollectionPartner: 0, platformFee: 0 });
+      expect(await ok<Json>(call('GET', `/cases/${created.id}`, { key }), 200)).toMatchObject({ lifecycle: 'Active', remainder: 10 });
+      await ok(call('DELETE', edit, { key }), 204);
+      expect(await call('DELETE', edit, { key })).toMatchObject({ status: 404, body: { error: 'PaymentNotFound' } });
+      expect(await ok<Json[]>(call('GET', path, { key }), 200)).toHaveLength(1);
+
+      // a production case of the caller: 400 on all four, nothing recorded
+      const before = await ok<Json[]>(call('GET', `/cases/${fx.eur}/payments`, { key }), 200);
+      for (const [method, p, b] of [
+        ['POST', `/managed-cases/${fx.eur}/payments`, { date: '2026-11-01', paymentAmount: 1 }],
+        ['GET', `/managed-cases/${fx.eur}/payments`, undefined],
+        ['PUT', `/managed-cases/${fx.eur}/payments/${fx.eurPayment}`, body],
+        ['DELETE', `/managed-cases/${fx.eur}/payments/${fx.eurPayment}`, undefined],
+      ] as const)
+        expect(await call(method, p, { key, body: b }), `${method} ${p}`).toMatchObject({ status: 400, body: { error: 'ValidationError' } });
+      expect(await ok<Json[]>(call('GET', `/cases/${fx.eur}/payments`, { key }), 200)).toEqual(before);
+
+      // another partner's managed case, an operator-made test case, an unknown id: 404
+      const other = await ok<{ apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Managed Payer', officeEmail: 'managed-payer@example.test' } }), 201);
+      const operatorTest = await ok<{ id: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: fx.partner.id, currency: 'EUR', grossAmount: 100, successFee: 20, isTestCase: true } }), 201);
+      for (const [caller, p] of [
+        [other.apiKey, path],
+        [key, `/managed-cases/${operatorTest.id}/payments`],
+        [key, `/managed-cases/${UUID_A}/payments`],
+      ] as const) {
+        expect(await call('POST', p, { key: caller, body: { date: '2026-11-01', paymentAmount: 1 } }), p).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+        expect(await call('GET', p, { key: caller }), p).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+      }
+      expect(await call('PUT', `${path}/${fx.eurPayment}`, { key: other.apiKey, body })).toMatchObject({ status: 404, body: { error: 'PaymentNotFound' } });
     });
   });
 

@@ -233,6 +233,17 @@ export const SCHEMAS = {
     remainingAmount: money('The case remainder after this payment'),
     warnings: arrayOf(str(), 'Advisory only; empty when there is nothing to flag'),
   }),
+  ManagedPaymentRecorded: obj(
+    {
+      paymentId: uuid(),
+      caseReference: str(),
+      date: calendarDate(),
+      paymentAmount: money(),
+      caseClosed: bool('The payment closed the case as Paid'),
+      remainingAmount: money('The case remainder after this payment'),
+    },
+    'A payment recorded on a managed test case (the whole amount to the creditor)',
+  ),
   InvoicingRun: obj({
     invoicedPayouts: int('Payouts invoiced by this run'),
     invoices: arrayOf(obj({ id: uuid(), partnerId: uuid(), currency: str(), totalPlatformFee: money(), payoutCount: int() }), 'One revenue-share invoice per partner and currency'),
@@ -573,6 +584,22 @@ export const closeCase = op({
   },
 });
 
+const updatePaymentBody = {
+  date: t.date({ required: true }),
+  paymentAmount: t.money({ required: true, positive: true }),
+  ...split,
+  paymentRecipient: t.oneOf(['Creditor', 'CollectionPartner'] as const, { required: true }),
+  commissionPaymentStatus: t.oneOf(COMMISSION_STATUSES),
+  reopenCaseIfNeeded: t.boolean(false),
+};
+const paymentListQuery = {
+  dateFrom: t.query.date(),
+  dateTo: t.query.date(),
+  minAmount: t.query.amount(),
+  maxAmount: t.query.amount(),
+};
+const reopenQuery = { reopenCaseIfNeeded: t.query.boolean({ description: 'Consent to reopen a case closed as Paid that the delete leaves with remainder > 0.' }) };
+
 export const recordPayment = op({
   method: 'POST',
   path: '/cases/:id/payments',
@@ -612,12 +639,7 @@ export const listPayments = op({
   auth: 'partner',
   summary: 'The live payments of a case, newest first',
   params: caseIdParam,
-  query: {
-    dateFrom: t.query.date(),
-    dateTo: t.query.date(),
-    minAmount: t.query.amount(),
-    maxAmount: t.query.amount(),
-  },
+  query: paymentListQuery,
   responses: { 200: json('date descending, then creation descending', arrayOf(ref('Payment'))), 404: caseNotFound },
 });
 
@@ -636,14 +658,7 @@ export const updatePayment = op({
   summary: 'Correct a payment',
   description: `${SPLIT_RULES} Without payouts the split is recomputed. With reopenCaseIfNeeded a case closed as Paid that the correction leaves with remainder > 0 goes back to Active.`,
   params: paymentParams,
-  body: {
-    date: t.date({ required: true }),
-    paymentAmount: t.money({ required: true, positive: true }),
-    ...split,
-    paymentRecipient: t.oneOf(['Creditor', 'CollectionPartner'] as const, { required: true }),
-    commissionPaymentStatus: t.oneOf(COMMISSION_STATUSES),
-    reopenCaseIfNeeded: t.boolean(false),
-  },
+  body: updatePaymentBody,
   bodyRules: [PAYOUTS_TOGETHER],
   responses: { 200: json('The corrected payment', ref('Payment')), ...correctionAnswers },
 });
@@ -657,7 +672,7 @@ export const deletePayment = op({
   summary: 'Delete a payment (its payout goes with it)',
   description: 'The audit trail keeps a PaymentDeleted entry with the deleted values. A second delete → 404.',
   params: paymentParams,
-  query: { reopenCaseIfNeeded: t.query.boolean({ description: 'Consent to reopen a case closed as Paid that the delete leaves with remainder > 0.' }) },
+  query: reopenQuery,
   queryFailFast: true,
   responses: { 204: noContent('Deleted'), ...correctionAnswers },
 });
@@ -738,6 +753,76 @@ export const deleteTestCases = op({
   summary: "Hard-delete the caller's test cases with a tag",
   query: { tag: t.string({ required: true, max: 100 }) },
   responses: { 204: noContent('Deleted (also when none had the tag)') },
+});
+
+// ---- payments on the caller's own test cases (SPEC §10)
+
+const MANAGED_ONLY = 'Only on a test case the caller created with POST /managed-cases; a production case of the caller answers 400 ValidationError and nothing is recorded.';
+const productionCase = failure(['ValidationError'], 'A bad field, or a production case (payments here are for test cases only).');
+
+export const listManagedPayments = op({
+  method: 'GET',
+  path: '/managed-cases/:id/payments',
+  operationId: 'listManagedCasePayments',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'The live payments of a managed test case, newest first',
+  description: `As GET /cases/{id}/payments. ${MANAGED_ONLY}`,
+  params: caseIdParam,
+  query: paymentListQuery,
+  responses: { 200: json('date descending, then creation descending', arrayOf(ref('Payment'))), 400: productionCase, 404: caseNotFound },
+});
+
+export const recordManagedPayment = op({
+  method: 'POST',
+  path: '/managed-cases/:id/payments',
+  operationId: 'recordManagedCasePayment',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'Record a payment on a managed test case: the whole amount to the creditor',
+  description: `The payout is the whole amount to the creditor: payoutCollectionPartner 0, platformFee 0, paymentRecipient CollectionPartner. Otherwise as POST /cases/{id}/payments: Idempotency-Key, closeCase closes as Paid only when the remainder reaches ≤ 0, webhooks fire. ${MANAGED_ONLY}`,
+  params: caseIdParam,
+  idempotent: true,
+  body: {
+    date: t.date({ required: true }),
+    paymentAmount: t.money({ required: true, positive: true }),
+    closeCase: t.boolean(false),
+  },
+  responses: {
+    200: json('The payment is recorded', ref('ManagedPaymentRecorded'), replayedHeader),
+    400: productionCase,
+    404: caseNotFound,
+    409: failure(['CaseClosed', 'IdempotencyKeyInUse'], 'The case is closed; or a request with this Idempotency-Key is still running (retry after Retry-After).', { 'Retry-After': HEADERS.retryAfter }),
+    422: idempotencyAnswers[422],
+  },
+});
+
+export const updateManagedPayment = op({
+  method: 'PUT',
+  path: '/managed-cases/:id/payments/:paymentId',
+  operationId: 'updateManagedCasePayment',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'Correct a payment on a managed test case',
+  description: `As PUT /cases/{id}/payments/{paymentId}, except that without payouts the whole amount goes to the creditor again. ${MANAGED_ONLY}`,
+  params: paymentParams,
+  body: updatePaymentBody,
+  bodyRules: [PAYOUTS_TOGETHER],
+  responses: { 200: json('The corrected payment', ref('Payment')), 400: productionCase, ...correctionAnswers },
+});
+
+export const deleteManagedPayment = op({
+  method: 'DELETE',
+  path: '/managed-cases/:id/payments/:paymentId',
+  operationId: 'deleteManagedCasePayment',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'Delete a payment on a managed test case',
+  description: `As DELETE /cases/{id}/payments/{paymentId}. ${MANAGED_ONLY}`,
+  params: paymentParams,
+  query: reopenQuery,
+  queryFailFast: true,
+  responses: { 204: noContent('Deleted'), 400: productionCase, ...correctionAnswers },
 });
 
 export const getMe = op({

@@ -1,5 +1,5 @@
 // Payments (SPEC §4): record with idempotency, list, edit, delete, commission settlement.
-import { DomainError, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
+import { DomainError, validationError, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
 import { answerDate } from '@pp/events';
 import type { ledgerV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -92,33 +92,101 @@ export async function recordPaymentCall(ctx: GatewayContext, req: FastifyRequest
   return { payment, replayed: out.replayed };
 }
 
-export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
-  app.post<IdParams>('/cases/:id/payments', async (req, reply) => {
-    const key = idempotencyKeyOf(req);
-    const caseId = caseIdOf(req);
-    return idempotent(ctx, req, reply, `/cases/${caseId}/payments`, async () => {
-      const currency = await currencyOf(ctx, req, caseId);
-      const f = api.recordPayment.readBody(req.body);
-      const date = f.get('date');
-      const { amount, explicitSplit } = splitFields(f, currency);
-      const recipient = f.get('paymentRecipient');
-      const status = f.get('commissionPaymentStatus');
-      if (recipient === 'Creditor' && status === undefined && !f.fields.problems.some((p) => p.field === 'commissionPaymentStatus')) {
-        f.problem('commissionPaymentStatus', 'is required when paymentRecipient is Creditor');
-      }
-      const closeCase = f.get('closeCase');
-      const createFollowUp = f.get('createUnpaidCommissionFollowUp');
-      f.check();
-      const out = await recordPaymentCall(ctx, req, caseId, { date: date!, amount: amount!, recipient: recipient!, commissionStatus: status, explicitSplit, closeCase, createFollowUp, idempotencyKey: key });
-      return { status: 200, body: out.payment, replayed: out.replayed };
-    });
-  });
+/**
+ * Which cases a payment route may touch. `/cases/{id}/payments…`: any case of the caller.
+ * `/managed-cases/{id}/payments…` (SPEC §10): only the test cases the caller created itself, and the
+ * whole amount goes to the creditor; a production case of the caller answers 400, nothing recorded.
+ */
+interface PaymentScope {
+  readonly prefix: '/cases' | '/managed-cases';
+  /** checks the case before anything is read or written; the error type a missing case answers with */
+  check(req: FastifyRequest, caseId: string, notFound: 'CaseNotFound' | 'PaymentNotFound'): Promise<void>;
+  /** every payment whole to the creditor when no payouts are sent */
+  readonly wholeToCreditor: boolean;
+}
 
-  app.get<IdParams>('/cases/:id/payments', async (req) => {
+const ANY_CASE: PaymentScope = { prefix: '/cases', check: async () => undefined, wholeToCreditor: false };
+
+function managedScope(ctx: GatewayContext): PaymentScope {
+  return {
+    prefix: '/managed-cases',
+    wholeToCreditor: true,
+    async check(req, caseId, notFound) {
+      const partnerId = partnerOf(req).id;
+      try {
+        await ctx.cases.GetCase({ partnerId, caseId, reference: '', managedOnly: true }, callCtx(req));
+        return;
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.type !== 'CaseNotFound') throw error;
+      }
+      // not one the caller created: a production case of its own is a 400 (SPEC §10), anything else 404
+      const c = await ctx.cases.GetCase({ partnerId, caseId, reference: '', managedOnly: false }, callCtx(req)).catch((error: unknown) => {
+        if (error instanceof DomainError && error.type === 'CaseNotFound') return undefined;
+        throw error;
+      });
+      if (c && !c.isTest) throw validationError([{ field: 'id', message: 'id: payments under /managed-cases are for test cases only; record on a production case with /cases/{id}/payments' }]);
+      throw new DomainError(notFound, notFound === 'CaseNotFound' ? 'Case not found' : 'Payment not found');
+    },
+  };
+}
+
+/** The whole amount to the creditor, none to the partner (and so no platform fee): a managed test payment. */
+const wholeToCreditor = (amount: bigint | undefined) => (amount === undefined ? undefined : { payoutCreditor: amount, payoutCollectionPartner: 0n });
+
+export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  for (const scope of [ANY_CASE, managedScope(ctx)]) scopedPaymentRoutes(app, ctx, scope);
+}
+
+function scopedPaymentRoutes(app: FastifyInstance, ctx: GatewayContext, scope: PaymentScope): void {
+  const { prefix } = scope;
+  if (prefix === '/cases') {
+    app.post<IdParams>('/cases/:id/payments', async (req, reply) => {
+      const key = idempotencyKeyOf(req);
+      const caseId = caseIdOf(req);
+      return idempotent(ctx, req, reply, `/cases/${caseId}/payments`, async () => {
+        const currency = await currencyOf(ctx, req, caseId);
+        const f = api.recordPayment.readBody(req.body);
+        const date = f.get('date');
+        const { amount, explicitSplit } = splitFields(f, currency);
+        const recipient = f.get('paymentRecipient');
+        const status = f.get('commissionPaymentStatus');
+        if (recipient === 'Creditor' && status === undefined && !f.fields.problems.some((p) => p.field === 'commissionPaymentStatus')) {
+          f.problem('commissionPaymentStatus', 'is required when paymentRecipient is Creditor');
+        }
+        const closeCase = f.get('closeCase');
+        const createFollowUp = f.get('createUnpaidCommissionFollowUp');
+        f.check();
+        const out = await recordPaymentCall(ctx, req, caseId, { date: date!, amount: amount!, recipient: recipient!, commissionStatus: status, explicitSplit, closeCase, createFollowUp, idempotencyKey: key });
+        return { status: 200, body: out.payment, replayed: out.replayed };
+      });
+    });
+  } else {
+    app.post<IdParams>('/managed-cases/:id/payments', async (req, reply) => {
+      const key = idempotencyKeyOf(req);
+      const caseId = caseIdOf(req);
+      return idempotent(ctx, req, reply, `/managed-cases/${caseId}/payments`, async () => {
+        await scope.check(req, caseId, 'CaseNotFound');
+        const currency = await currencyOf(ctx, req, caseId);
+        const f = api.recordManagedPayment.readBody(req.body);
+        const date = f.get('date');
+        const amount = f.get('paymentAmount', { currency });
+        const closeCase = f.get('closeCase');
+        f.check();
+        // the partner passes everything on to the creditor: no commission, so nothing to follow up
+        const input = { date: date!, amount: amount!, recipient: 'CollectionPartner', commissionStatus: undefined, explicitSplit: wholeToCreditor(amount), closeCase, createFollowUp: false, idempotencyKey: key } as const;
+        const { payment, replayed } = await recordPaymentCall(ctx, req, caseId, input);
+        const body = { paymentId: payment.paymentId, caseReference: payment.caseReference, date: payment.date, paymentAmount: payment.paymentAmount, caseClosed: payment.caseClosed, remainingAmount: payment.remainingAmount };
+        return { status: 200, body, replayed };
+      });
+    });
+  }
+
+  app.get<IdParams>(`${prefix}/:id/payments`, async (req) => {
     const partner = partnerOf(req);
     const caseId = caseIdOf(req);
+    await scope.check(req, caseId, 'CaseNotFound');
     const currency = await currencyOf(ctx, req, caseId);
-    const f = api.listPayments.readQuery(req.query);
+    const f = (prefix === '/cases' ? api.listPayments : api.listManagedPayments).readQuery(req.query);
     const dateFrom = f.get('dateFrom');
     const dateTo = f.get('dateTo');
     const minAmount = f.get('minAmount', { currency });
@@ -143,13 +211,15 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     return paymentJson(p!, { caseId, reference, lifecycle });
   };
 
-  app.put<PaymentParams>('/cases/:id/payments/:paymentId', async (req) => {
+  app.put<PaymentParams>(`${prefix}/:id/payments/:paymentId`, async (req) => {
     const partner = partnerOf(req);
     const { caseId, paymentId } = paymentIds(req);
+    await scope.check(req, caseId, 'PaymentNotFound');
     const currency = await currencyOf(ctx, req, caseId, 'PaymentNotFound');
-    const f = api.updatePayment.readBody(req.body);
+    const f = (prefix === '/cases' ? api.updatePayment : api.updateManagedPayment).readBody(req.body);
     const date = f.get('date');
-    const { amount, explicitSplit } = splitFields(f, currency);
+    const split = splitFields(f, currency);
+    const explicitSplit = split.explicitSplit ?? (scope.wholeToCreditor ? wholeToCreditor(split.amount) : undefined);
     const recipient = f.get('paymentRecipient');
     const status = f.get('commissionPaymentStatus');
     const consent = f.get('reopenCaseIfNeeded');
@@ -160,7 +230,7 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         caseId,
         paymentId,
         date: date!,
-        amount: amount!.toString(),
+        amount: split.amount!.toString(),
         recipient: recipient!,
         commissionStatus: status ?? '',
         explicitSplit: explicitSplit !== undefined,
@@ -175,15 +245,17 @@ export function paymentRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     return paymentResponse(req, caseId, out.payment, out.reference);
   });
 
-  app.delete<PaymentParams>('/cases/:id/payments/:paymentId', async (req, reply) => {
+  app.delete<PaymentParams>(`${prefix}/:id/payments/:paymentId`, async (req, reply) => {
     const partner = partnerOf(req);
     const { caseId, paymentId } = paymentIds(req);
-    const reopenConsent = api.deletePayment.readQuery(req.query).get('reopenCaseIfNeeded');
+    await scope.check(req, caseId, 'PaymentNotFound');
+    const reopenConsent = (prefix === '/cases' ? api.deletePayment : api.deleteManagedPayment).readQuery(req.query).get('reopenCaseIfNeeded');
     const out = await ctx.ledger.DeletePayment({ partnerId: partner.id, caseId, paymentId, reopenConsent, actor: partner.company_name }, callCtx(req));
     await mirror(ctx, req, out.accountEvents);
     return reply.code(204).send();
   });
 
+  if (prefix !== '/cases') return;
   app.post<PaymentParams>('/cases/:id/payments/:paymentId/commission', async (req) => {
     const partner = partnerOf(req);
     const { caseId, paymentId } = paymentIds(req);
