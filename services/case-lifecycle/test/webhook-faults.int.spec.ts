@@ -1,6 +1,7 @@
 // Issue 5, faults: a delivery worker killed mid-delivery and the Kafka broker restarted during a burst
 // of 1,000 events. Every event is delivered at least once; duplicates share their webhook-id.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDb } from '@pp/platform';
 import { Api, pollUntil, startStack, type RunningStack } from '@pp/testing';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -90,4 +91,33 @@ describe('webhook delivery under faults', () => {
     // at-least-once: a duplicate carries the same webhook-id as the first delivery
     for (const ids of byPayment.values()) expect(ids.size).toBe(1);
   }, 300_000);
+
+  it('a restart fills the remainder copy of cases from before it existed, from the ledger (GET /cases?Sort=remainder)', async () => {
+    const partner = await api.newPartner('Backfill Agency');
+    const [a, b] = [await api.newCase(partner.id), await api.newCase(partner.id)];
+    await pay(partner.apiKey, a.id, 3);
+    const db = createDb({ kind: 'pg', url: inject('databaseUrl'), poolMax: 1 });
+    try {
+      const copies = () => db.withSchema('cases').table('cases').where('partner_id', partner.id).orderBy('id').select<{ id: string; remainder: string | null }[]>('id', 'remainder');
+      const expected = async () =>
+        (await Promise.all([a, b].map((c) => api.expect<{ id: string; remainder: number }>(200, 'GET', `/cases/${c.id}`, { key: partner.apiKey }))))
+          .map((c) => ({ id: c.id, remainder: c.remainder }))
+          .sort((x, y) => x.id.localeCompare(y.id));
+      const want = await expected();
+      await pollUntil(async () => JSON.stringify((await copies()).map((r) => ({ id: r.id, remainder: Number(r.remainder) }))) === JSON.stringify(want), { what: 'the copies from the events' });
+      // as a database from before the column was filled
+      await db.withSchema('cases').table('cases').where('partner_id', partner.id).update({ remainder: null, remainder_at: null });
+      await stack.kill('case-lifecycle', 'SIGTERM');
+      await stack.restart('case-lifecycle');
+      const filled = await pollUntil(async () => {
+        const rows = await copies();
+        return rows.every((r) => r.remainder !== null) && rows;
+      }, { timeoutMs: 30_000, what: 'the backfill' });
+      expect(filled.map((r) => ({ id: r.id, remainder: Number(r.remainder) }))).toEqual(want);
+      const listed = await api.expect<{ cases: { id: string }[] }>(200, 'GET', '/cases?Sort=remainder', { key: partner.apiKey });
+      expect(listed.cases.map((c) => c.id)).toEqual([...want].sort((x, y) => x.remainder - y.remainder).map((c) => c.id));
+    } finally {
+      await db.destroy();
+    }
+  });
 });
