@@ -10,3 +10,4 @@ export * from './chaos';
 export * from './fuzz';
 export * from './embedded';
 export * from './plans';
+export * from './chromium';

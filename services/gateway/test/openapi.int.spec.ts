@@ -2,19 +2,17 @@
 // operation in it is called, and every answer (success and error bodies, webhook envelopes) matches the
 // schema the document gives for its status; GET /docs renders every operation in Chromium with nothing
 // loaded from elsewhere. (The unit test src/http/openapi.spec.ts checks the route coverage.)
-import { execSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger, KafkaBus } from '@pp/platform';
-import { pollUntil, startStack, type RunningStack } from '@pp/testing';
+import { CHROMIUM, ensureChromium, pollUntil, startStack, type RunningStack } from '@pp/testing';
 import { client, type Call, type Json, type Reply } from './rest-harness';
 
 const ADMIN = 'openapi-admin-key';
-const CHROMIUM = '/usr/bin/chromium';
 const COMPONENTS = 'https://partner-payments.test/components';
 const AXE_SOURCE = readFileSync(createRequire(__filename).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -72,11 +70,6 @@ async function expectStatus(status: number, method: string, template: string, pa
   return documented(method, template, res).body;
 }
 
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  execSync('apt-get update && apt-get install -y chromium', { stdio: 'inherit', timeout: 540_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after apt-get install chromium`);
-}
 
 beforeAll(async () => {
   stack = await startStack({
@@ -254,8 +247,9 @@ describe('GET /openapi.json of the running gateway', () => {
 });
 
 describe('GET /docs', () => {
+  beforeAll(() => ensureChromium(), 600_000);
+
   it('renders every operation, webhook event and schema in a browser, loading nothing from elsewhere', async () => {
-    ensureChromium();
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
       // CSP bypassed only so that axe-core can be injected; the page's own CSP is checked in the unit test

@@ -2,17 +2,15 @@
 // against the distributed stack on PostgreSQL and Kafka. Sign-in, cases, a case's payments, amounts
 // owed, tasks and sent mail; axe-core on each main view (no serious or critical violation); one walk
 // with the keyboard only. Screenshots of each main view go to .cache/portal-screenshots/.
-import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Api, pollUntil, startStack, type RunningStack } from '@pp/testing';
+import { Api, CHROMIUM, ensureChromium, pollUntil, startStack, type RunningStack } from '@pp/testing';
 
 const ADMIN = 'portal-admin-key';
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve(__dirname, '../../../.cache/portal-screenshots');
 const AXE_SOURCE = readFileSync(createRequire(__filename).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -56,12 +54,6 @@ let yenUnpaid: string;
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 const tasksOf = (caseId: string) => api.expect<Task[]>(200, 'GET', `/tasks?caseId=${caseId}`, { key: partner.apiKey });
 
-/** Debian's Chromium; CI machines start without it, so the test installs it (as root) on first use. */
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  execSync('apt-get update && apt-get install -y chromium', { stdio: 'inherit', timeout: 540_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after apt-get install chromium`);
-}
 
 async function screenshot(p: Page, name: string): Promise<void> {
   await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
