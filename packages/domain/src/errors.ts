@@ -21,6 +21,7 @@ export const ERROR_TYPES = [
   'RateLimited',
   'ServiceUnavailable',
   'InternalError',
+  'EventDataMissing',
 ] as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[number];

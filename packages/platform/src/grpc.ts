@@ -50,6 +50,7 @@ function grpcStatusFor(type: ErrorType): grpc.status {
     case 'PaymentInvoiced':
     case 'ReopenConsentRequired':
     case 'IdempotencyConflict':
+    case 'EventDataMissing':
       return grpc.status.FAILED_PRECONDITION;
     case 'IdempotencyKeyInUse':
       return grpc.status.ABORTED;

@@ -1,5 +1,6 @@
 // SPEC §6 end to end: the distributed stack on real PostgreSQL and Kafka delivering to real HTTP
 // receivers on loopback (WEBHOOK_ALLOW_INSECURE / WEBHOOK_ALLOW_PRIVATE on, as for local use).
+import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Api, pollUntil, startStack, type RunningStack } from '@pp/testing';
@@ -270,5 +271,135 @@ describe('delivery', () => {
     }, { timeoutMs: 20_000, what: 'three failed attempts' });
     expect(entry).toMatchObject({ deliveredAt: null, lastResponseCode: 302 });
     expect(receiver.at(target)).toEqual([]);
+  });
+});
+
+describe('webhook testing (SPEC §10)', () => {
+  const managedCase = async (key: string) =>
+    api.expect<{ id: string; reference: string }>(200, 'POST', '/managed-cases', {
+      key,
+      body: { isTest: true, currencyCode: 'EUR', amountToRecover: 300, date: '2026-11-01', creditorCompanyName: 'Creditor AG', debtor: { type: 'Person', name: 'Max Muster' }, tag: 'webhook-testing' },
+    });
+  const fire = (key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => api.call<Record<string, unknown>>('POST', '/test/webhooks/fire', { key, body, headers });
+  const log = (key: string, caseId: string) => api.expect<EventLogEntry[]>(200, 'GET', `/webhooks/events?caseId=${caseId}`, { key });
+
+  /** Standard Webhooks, checked by hand: v1 = base64 HMAC-SHA256 of `id.timestamp.body` keyed with the secret after whsec_. */
+  function signedBy(secret: string, r: Received): boolean {
+    const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+    const expected = createHmac('sha256', key).update(`${r.headers['webhook-id']}.${r.headers['webhook-timestamp']}.${r.body}`).digest('base64');
+    return (r.headers['webhook-signature'] ?? '').split(' ').includes(`v1,${expected}`);
+  }
+
+  it('POST /test/webhooks/fire: a real, signed, logged event to the matching active test-mode subscriptions only', async () => {
+    const partner = await api.newPartner('Firing Agency');
+    const all = await subscribe(partner.apiKey, ALL, { isTestMode: true });
+    const closedOnly = await subscribe(partner.apiKey, ['case.closed'], { isTestMode: true });
+    const production = await subscribe(partner.apiKey, ALL);
+    const disabled = await subscribe(partner.apiKey, ALL, { isTestMode: true });
+    await api.expect(200, 'PUT', `/webhooks/${disabled.id}`, { key: partner.apiKey, body: { isActive: false } });
+    const c = await managedCase(partner.apiKey);
+
+    const fired = await fire(partner.apiKey, { event: 'case.updated', caseId: c.id });
+    expect(fired).toMatchObject({ status: 200, body: { eventType: 'case.updated', caseId: c.id, enqueuedCount: 1 } });
+    // queued in the fire's transaction: the log already holds exactly the one delivery
+    const [entry, ...rest] = await log(partner.apiKey, c.id);
+    expect(rest).toEqual([]);
+    expect(entry).toMatchObject({ subscriptionId: all.id, caseId: c.id, eventType: 'case.updated' });
+    const [got] = await pollUntil(async () => receiver.at(all.path).length >= 1 && receiver.at(all.path), { what: 'the fired case.updated' });
+    expect(signedBy(all.secret, got!)).toBe(true);
+    expect(signedBy(closedOnly.secret, got!)).toBe(false);
+    expect(verify(all.secret, got!)).toBeTruthy();
+    expect(got!.headers['webhook-id']).toBe(entry!.id);
+    expect(got!.headers['webhook-replay']).toBeUndefined();
+    expect(got!.body).toBe(entry!.payload);
+    expect(got!.json).toMatchObject({ id: entry!.id, specVersion: '1.0', event: 'case.updated', classification: 'test' });
+    expect(got!.json.data).toEqual({ caseId: c.id, reference: c.reference, oldLifecycle: 'Active', newLifecycle: 'Active', remainder: 300, sequence: 1 });
+    const delivered = await pollUntil(async () => (await log(partner.apiKey, c.id)).find((e) => e.deliveredAt), { what: 'the fired event delivered in the log' });
+    expect(delivered).toMatchObject({ id: entry!.id, attemptCount: 1, lastResponseCode: 204 });
+
+    // one named subscription: a test-mode one that takes the event gets it; one that does not, or is disabled, gets nothing
+    expect((await fire(partner.apiKey, { event: 'case.updated', caseId: c.id, subscriptionId: all.id })).body).toMatchObject({ enqueuedCount: 1 });
+    expect((await fire(partner.apiKey, { event: 'case.updated', caseId: c.id, subscriptionId: closedOnly.id })).body).toMatchObject({ enqueuedCount: 0 });
+    expect((await fire(partner.apiKey, { event: 'case.updated', caseId: c.id, subscriptionId: disabled.id })).body).toMatchObject({ enqueuedCount: 0 });
+    const notTestMode = await fire(partner.apiKey, { event: 'case.updated', caseId: c.id, subscriptionId: production.id });
+    expect(notTestMode).toMatchObject({ status: 400, body: { error: 'ValidationError', businessErrors: [{ field: 'subscriptionId' }] } });
+    const other = await api.newPartner('Firing Neighbour');
+    const foreignHook = await subscribe(other.apiKey, ALL, { isTestMode: true });
+    for (const subscriptionId of [foreignHook.id, '00000000-0000-4000-8000-000000000000']) {
+      expect(await fire(partner.apiKey, { event: 'case.updated', caseId: c.id, subscriptionId })).toMatchObject({ status: 404, body: { error: 'WebhookNotFound' } });
+    }
+    // the case: a foreign or unknown one is 404, a production one 400; an unknown event 400
+    const foreignCase = await managedCase(other.apiKey);
+    for (const caseId of [foreignCase.id, '00000000-0000-4000-8000-000000000000']) {
+      expect(await fire(partner.apiKey, { event: 'case.updated', caseId })).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+    }
+    const prodCase = await api.newCase(partner.id);
+    expect(await fire(partner.apiKey, { event: 'case.updated', caseId: prodCase.id })).toMatchObject({ status: 400, body: { error: 'ValidationError', businessErrors: [{ field: 'caseId' }] } });
+    expect(await fire(partner.apiKey, { event: 'case.opened', caseId: c.id })).toMatchObject({ status: 400, body: { businessErrors: [{ field: 'event' }] } });
+    // nothing to build the event from yet
+    for (const event of ['case.closed', 'payment.created', 'payment.updated', 'payment.deleted']) {
+      expect(await fire(partner.apiKey, { event, caseId: c.id }), event).toMatchObject({ status: 422, body: { error: 'EventDataMissing' } });
+    }
+    // so far: two fired events reached `all`, nothing reached anyone else
+    expect((await log(partner.apiKey, c.id)).map((e) => e.subscriptionId)).toEqual([all.id, all.id]);
+
+    // an Idempotency-Key makes a retried fire safe: the stored answer, nothing queued again
+    const once = await fire(partner.apiKey, { event: 'case.updated', caseId: c.id }, { 'Idempotency-Key': 'fire-1' });
+    const again = await fire(partner.apiKey, { event: 'case.updated', caseId: c.id }, { 'Idempotency-Key': 'fire-1' });
+    expect(again.headers.get('idempotency-replayed')).toBe('true');
+    expect(again.body).toEqual(once.body);
+    expect(await log(partner.apiKey, c.id)).toHaveLength(3);
+
+    // the case closed and a payment on it: each type carries the case as it is now
+    await api.expect(200, 'POST', `/test/cases/${c.id}/advance`, { key: partner.apiKey, body: { to: 'Closed:Paid', amount: 300 } });
+    const [payment] = await api.expect<{ id: string }[]>(200, 'GET', `/cases/${c.id}/payments`, { key: partner.apiKey });
+    expect((await fire(partner.apiKey, { event: 'case.closed', caseId: c.id, subscriptionId: closedOnly.id })).body).toMatchObject({ enqueuedCount: 1 });
+    expect((await fire(partner.apiKey, { event: 'payment.created', caseId: c.id })).body).toMatchObject({ enqueuedCount: 1 });
+    // the real events of the close and the fired ones carry the same data (only the sequence differs)
+    const closes = await pollUntil(async () => {
+      const rs = receiver.at(closedOnly.path).filter((r) => r.json.data.caseId === c.id);
+      return rs.length >= 2 && rs;
+    }, { what: 'the real and the fired case.closed' });
+    for (const r of closes) {
+      expect(signedBy(closedOnly.secret, r)).toBe(true);
+      expect(r.json).toMatchObject({ event: 'case.closed', classification: 'test', data: { caseId: c.id, reference: c.reference, closeCode: 'Paid', comment: null, remainder: 0 } });
+    }
+    const payments = await pollUntil(async () => {
+      const rs = receiver.at(all.path).filter((r) => r.json.event === 'payment.created' && r.json.data.caseId === c.id);
+      return rs.length >= 2 && rs;
+    }, { what: 'the real and the fired payment.created' });
+    for (const r of payments) {
+      expect(signedBy(all.secret, r)).toBe(true);
+      expect(r.json.data.payment).toMatchObject({ id: payment!.id, paymentAmount: 300, currency: 'EUR' });
+    }
+    // nothing of the test case at the production subscription or the disabled one, in the log or at the receiver
+    const subscriptionsLogged = new Set((await log(partner.apiKey, c.id)).map((e) => e.subscriptionId));
+    expect([...subscriptionsLogged].sort()).toEqual([all.id, closedOnly.id].sort());
+    expect(receiver.at(production.path)).toEqual([]);
+    expect(receiver.at(disabled.path)).toEqual([]);
+  });
+
+  it('POST /test/cases/{id}/replay-last-event: the newest event again with the same webhook-id; none yet → 404 EventNotFound', async () => {
+    const partner = await api.newPartner('Replay-last Agency');
+    const sub = await subscribe(partner.apiKey, ALL, { isTestMode: true });
+    const c = await managedCase(partner.apiKey);
+    const none = await api.call('POST', `/test/cases/${c.id}/replay-last-event`, { key: partner.apiKey });
+    expect(none).toMatchObject({ status: 404, body: { error: 'EventNotFound' } });
+    const other = await api.newPartner('Replay-last Neighbour');
+    expect(await api.call('POST', `/test/cases/${c.id}/replay-last-event`, { key: other.apiKey })).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+    expect(await api.call('POST', '/test/cases/not-a-uuid/replay-last-event', { key: partner.apiKey })).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+    const prodCase = await api.newCase(partner.id);
+    expect(await api.call('POST', `/test/cases/${prodCase.id}/replay-last-event`, { key: partner.apiKey })).toMatchObject({ status: 400, body: { error: 'ValidationError', businessErrors: [{ field: 'id' }] } });
+
+    await api.expect(200, 'POST', '/test/webhooks/fire', { key: partner.apiKey, body: { event: 'case.updated', caseId: c.id } });
+    const [first] = await pollUntil(async () => receiver.at(sub.path).length === 1 && receiver.at(sub.path), { what: 'the first delivery' });
+    const [newest] = await log(partner.apiKey, c.id);
+    expect(await api.expect(200, 'POST', `/test/cases/${c.id}/replay-last-event`, { key: partner.apiKey })).toEqual({ eventId: newest!.id, subscriptionId: sub.id, eventType: 'case.updated' });
+    const [, replayed] = await pollUntil(async () => receiver.at(sub.path).length === 2 && receiver.at(sub.path), { what: 'the replayed delivery' });
+    expect(replayed!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    expect(replayed!.headers['webhook-replay']).toBe('true');
+    expect(replayed!.body).toBe(first!.body);
+    expect(signedBy(sub.secret, replayed!)).toBe(true);
+    expect(await log(partner.apiKey, c.id)).toHaveLength(1);
   });
 });

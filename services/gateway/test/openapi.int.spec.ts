@@ -203,6 +203,7 @@ describe('GET /openapi.json of the running gateway', () => {
 
     // test cases (SPEC §7)
     const managed = { isTest: true, currencyCode: 'KWD', amountToRecover: 10.125, date: '2026-11-01', creditorCompanyName: 'Cred', debtor: { type: 'Company', name: 'Deb' }, tag: 'openapi-int' };
+    const testHook = await expectStatus(201, 'POST', '/webhooks', '/webhooks', { key, body: { ...hook, isTestMode: true } });
     const t1 = await expectStatus(200, 'POST', '/managed-cases', '/managed-cases', { key, body: managed });
     await expectStatus(400, 'POST', '/managed-cases', '/managed-cases', { key, body: { ...managed, isTest: false } });
     await expectStatus(200, 'GET', '/managed-cases', '/managed-cases?PageSize=5', { key });
@@ -223,6 +224,24 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(404, 'DELETE', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t1.id}/payments/${mp.paymentId}`, { key });
     await expectStatus(200, 'POST', '/test/cases/{id}/advance', `/test/cases/${t1.id}/advance`, { key, body: { to: 'Closed:Paid', amount: 10.125 } });
     await expectStatus(400, 'POST', '/test/cases/{id}/advance', `/test/cases/${b.id}/advance`, { key, body: { to: 'Closed:NoPayment' } });
+    // webhook testing (SPEC §10): fired events and their envelopes, the replay of the newest
+    const fire = '/test/webhooks/fire';
+    const unknownId = '00000000-0000-4000-8000-000000000000';
+    await expectStatus(404, 'POST', '/test/cases/{id}/replay-last-event', `/test/cases/${unknownId}/replay-last-event`, { key });
+    for (const event of ['case.updated', 'case.closed', 'payment.created', 'payment.updated']) await expectStatus(200, 'POST', fire, fire, { key, body: { event, caseId: t1.id, subscriptionId: testHook.id } });
+    await expectStatus(422, 'POST', fire, fire, { key, body: { event: 'payment.deleted', caseId: t1.id } });
+    const [paidT1] = (await expectStatus(200, 'GET', '/cases/{id}/payments', `/cases/${t1.id}/payments`, { key })) as Json[];
+    await expectStatus(204, 'DELETE', '/cases/{id}/payments/{paymentId}', `/cases/${t1.id}/payments/${paidT1.id}?reopenCaseIfNeeded=true`, { key });
+    await expectStatus(200, 'POST', fire, fire, { key, body: { event: 'payment.deleted', caseId: t1.id }, headers: { 'Idempotency-Key': 'openapi-fire' } });
+    await expectStatus(422, 'POST', fire, fire, { key, body: { event: 'case.closed', caseId: t1.id }, headers: { 'Idempotency-Key': 'openapi-fire' } });
+    await expectStatus(400, 'POST', fire, fire, { key, body: { event: 'case.updated', caseId: b.id } });
+    await expectStatus(404, 'POST', fire, fire, { key, body: { event: 'case.updated', caseId: unknownId } });
+    await expectStatus(404, 'POST', fire, fire, { key, body: { event: 'case.updated', caseId: t1.id, subscriptionId: unknownId } });
+    const fired = (await expectStatus(200, 'GET', '/webhooks/events', `/webhooks/events?caseId=${t1.id}`, { key })) as Json[];
+    expect(new Set(fired.map((d) => d.eventType)).size).toBe(hook.events.length);
+    for (const d of fired) matches(doc.webhooks[d.eventType as string]!.post.requestBody.content['application/json']!.schema, JSON.parse(d.payload as string), `fired webhook ${d.eventType}`);
+    await expectStatus(200, 'POST', '/test/cases/{id}/replay-last-event', `/test/cases/${t1.id}/replay-last-event`, { key });
+    await expectStatus(400, 'POST', '/test/cases/{id}/replay-last-event', `/test/cases/${b.id}/replay-last-event`, { key });
     await expectStatus(204, 'DELETE', '/test/cases/{id}', `/test/cases/${t1.id}`, { key });
     await expectStatus(404, 'DELETE', '/test/cases/{id}', `/test/cases/${t1.id}`, { key });
     await expectStatus(200, 'POST', '/managed-cases', '/managed-cases', { key, body: managed });

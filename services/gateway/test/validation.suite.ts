@@ -406,6 +406,34 @@ const advance: Row[] = [
 
 const deleteByTag: Row[] = queryRows((v) => `/test/cases${v}`, 'tag', [['missing', ''], ['empty', '?tag='], ['blank', '?tag=%20%20'], ['repeated', '?tag=a&tag=b'], ['101 characters', `?tag=${'t'.repeat(101)}`], ['10,000 characters', `?tag=${LONG}`], ['a NUL character', '?tag=a%00b']], { method: 'DELETE' });
 
+const firePath = () => '/test/webhooks/fire';
+const fireBase = (): Json => ({ event: 'case.updated', caseId: fx.testEur });
+const fireWebhook: Row[] = [
+  ...bodyShapeRows('POST', firePath, fireBase),
+  ...bodyRows('POST', firePath, fireBase, 'event', [
+    ['missing', MISSING],
+    ['null', null],
+    ['unknown value', 'case.opened'],
+    ['wrong case', 'Case.Updated'],
+    ['empty', ''],
+    ['a number', 1],
+    ['an array', ['case.updated']],
+    ['an object', { value: 'case.updated' }],
+    ['10,000 characters', LONG],
+  ]),
+  ...bodyRows('POST', firePath, fireBase, 'caseId', [['missing', MISSING], ['null', null], ...UUID_VALUES]),
+  ...bodyRows('POST', firePath, fireBase, 'subscriptionId', UUID_VALUES),
+  { label: 'a production case', method: 'POST', path: firePath, body: () => ({ event: 'case.updated', caseId: fx.eur }), field: 'caseId' },
+  ...(
+    [
+      ['256 characters', 'k'.repeat(256)],
+      ['empty', ''],
+    ] as const
+  ).map(([label, key]): Row => ({ label: `Idempotency-Key: ${label}`, method: 'POST', path: firePath, body: fireBase, headers: { 'Idempotency-Key': key }, field: 'Idempotency-Key' })),
+];
+
+const replayLastEvent: Row[] = [{ label: 'a production case', method: 'POST', path: () => `/test/cases/${fx.eur}/replay-last-event`, field: 'id' }];
+
 const ENDPOINTS: [string, Row[]][] = [
   ['POST /admin/partners', adminPartners],
   ['POST /admin/cases', adminCases],
@@ -422,6 +450,8 @@ const ENDPOINTS: [string, Row[]][] = [
   ['PUT, DELETE, GET /managed-cases/{id}/payments', correctManagedPayment],
   ['POST /test/cases/{id}/advance', advance],
   ['DELETE /test/cases?tag=', deleteByTag],
+  ['POST /test/webhooks/fire', fireWebhook],
+  ['POST /test/cases/{id}/replay-last-event', replayLastEvent],
 ];
 
 async function send(row: Row) {
@@ -768,6 +798,7 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
         { method: 'POST', path: () => `/cases/${fx.fuzz.EUR}/payments/${fx.fuzzPayment}/commission`, base: () => ({ status: 'Paid' }) },
         { method: 'POST', path: () => `/test/cases/${fx.fuzzTestCase}/advance`, base: () => ({ to: 'Closed:Paid', amount: 500 }) },
         { method: 'POST', path: () => `/cases/${fx.fuzzTestCase}/close`, base: () => ({ closeCode: 'Other', comment: 'fuzz' }) },
+        { method: 'POST', path: firePath, base: () => ({ event: 'case.updated', caseId: fx.fuzzTestCase }) },
       ];
       const request = fc.integer({ min: 0, max: targets.length - 1 }).chain((i) => mutated([targets[i]!.base()], fc.oneof(anyJson, amount, date)).map((body) => ({ target: targets[i]!, body })));
       await fc.assert(

@@ -7,6 +7,7 @@ import { closeCase } from '../app/close-case';
 import type { CaseContext } from '../app/context';
 import { createCase } from '../app/create-case';
 import { createWebhook, deleteWebhook, getWebhook, replayEvent, updateWebhook } from '../app/webhooks';
+import { fireTestEvent, replayLastEvent } from '../app/test-webhooks';
 import * as q from '../infra/cases.queries';
 import * as w from '../infra/webhooks.queries';
 
@@ -150,6 +151,11 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
     }),
     ReplayWebhookEvent: async (r) => {
       const d = await replayEvent(ctx, r.partnerId, r.eventId);
+      return { eventId: d.id, subscriptionId: d.subscription_id, eventType: d.event_type };
+    },
+    FireTestWebhook: async (r, call) => fireTestEvent(ctx, { partnerId: r.partnerId, caseId: r.caseId, event: r.event, subscriptionId: r.subscriptionId || undefined, requestId: call.requestId }),
+    ReplayLastCaseEvent: async (r) => {
+      const d = await replayLastEvent(ctx, r.partnerId, r.caseId);
       return { eventId: d.id, subscriptionId: d.subscription_id, eventType: d.event_type };
     },
   };

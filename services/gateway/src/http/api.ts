@@ -292,6 +292,11 @@ export const SCHEMAS = {
     lastError: nullable(str()),
   }),
   ReplayResult: obj({ eventId: uuid(), subscriptionId: uuid(), eventType: oneOfValues(WEBHOOK_EVENTS) }),
+  FireWebhookResult: obj({
+    eventType: oneOfValues(WEBHOOK_EVENTS, 'The event type that was fired'),
+    caseId: uuid('The test case the event was built from'),
+    enqueuedCount: int('Deliveries queued, one per receiving subscription; 0 when no active test-mode subscription of the caller takes this event'),
+  }),
   AdvanceResult: obj({ advanced: bool('false when the case was already in that state'), state: str('Active, Paused, Closed:Paid, Closed:NoPayment or Closed:<closeCode>') }),
   DeadLetter: obj(
     {
@@ -949,6 +954,50 @@ export const deleteWebhook = op({
   summary: 'Delete a subscription',
   params: { id: 'The subscription id' },
   responses: { 204: noContent('Deleted'), 404: webhookNotFound },
+});
+
+export const fireTestWebhook = op({
+  method: 'POST',
+  path: '/test/webhooks/fire',
+  operationId: 'fireTestWebhook',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'Fire an event of a test case to your test-mode subscriptions',
+  description: [
+    'A real event of type `event`, built from the test case as it is now, in the shape the real event of that type has (see the webhook events): `case.updated` carries the current lifecycle as both oldLifecycle and newLifecycle; `case.closed` the current close code (or that of the last close of a reopened case) and its comment; `payment.created` the newest payment, `payment.updated` the most recently changed one, `payment.deleted` the most recently deleted one. Every event takes the next `sequence` of the case.',
+    'It goes through the normal delivery: signed (Standard Webhooks), retried by WEBHOOK_RETRY_SCHEDULE, listed in GET /webhooks/events, replayable. It is delivered to every active test-mode subscription of the caller that subscribes to `event`, or only to `subscriptionId` when given; the deliveries are queued when this answers, and `enqueuedCount` says how many.',
+    'A production case, an unknown event or a `subscriptionId` that is not a test-mode subscription → 400 ValidationError. An unknown or foreign case → 404 CaseNotFound; an unknown or foreign subscriptionId → 404 WebhookNotFound. A given subscription that is disabled or does not subscribe to `event` receives nothing: 200 with enqueuedCount 0. Nothing to build the event from (no payment for payment.created or payment.updated, none deleted for payment.deleted, never closed for case.closed) → 422 EventDataMissing.',
+    'Each call fires a new event (firing twice is two events with two ids). To retry a call safely, send an Idempotency-Key: the same key and body answer the stored result and fire nothing again.',
+  ].join('\n\n'),
+  idempotent: true,
+  body: {
+    event: t.oneOf(WEBHOOK_EVENTS, { required: true, description: 'The event type to fire' }),
+    caseId: t.uuid({ required: true, description: 'The test case the event is built from' }),
+    subscriptionId: t.uuid({ description: 'Only this subscription (one of the caller\'s test-mode subscriptions); absent or null: every matching one' }),
+  },
+  responses: {
+    200: json('The event was fired; its deliveries are queued', ref('FireWebhookResult'), replayedHeader),
+    404: failure(['CaseNotFound', 'WebhookNotFound'], 'No such case or subscription, or not yours.'),
+    409: idempotencyAnswers[409],
+    422: failure(['EventDataMissing', 'IdempotencyConflict'], 'The case has nothing to build this event from, or the Idempotency-Key was used with another body.'),
+  },
+});
+
+export const replayLastTestCaseEvent = op({
+  method: 'POST',
+  path: '/test/cases/:id/replay-last-event',
+  operationId: 'replayLastTestCaseEvent',
+  tag: 'Test cases',
+  auth: 'partner',
+  summary: 'Deliver the newest event of a test case again',
+  description:
+    'The newest entry of GET /webhooks/events?caseId={id} delivered again, exactly as POST /webhooks/events/{id}/replay does: the same payload and webhook-id as a fresh delivery (attempt 1), with the header webhook-replay: true, to the subscription it was delivered to. No event sent for the case yet → 404 EventNotFound. A production case → 400 ValidationError.',
+  params: caseIdParam,
+  responses: {
+    200: json('Queued', ref('ReplayResult')),
+    400: failure(['ValidationError'], 'The case is a production case (field `id`).'),
+    404: failure(['CaseNotFound', 'EventNotFound'], 'No such case, or not yours (an id that is no UUID answers the same); or no event sent for the case yet.'),
+  },
 });
 
 export const healthz = op({

@@ -26,6 +26,7 @@ export function httpStatusFor(type: ErrorType): number {
       return 409;
     case 'PaymentInvoiced':
     case 'IdempotencyConflict':
+    case 'EventDataMissing':
       return 422;
     case 'RateLimited':
       return 429;

@@ -111,7 +111,7 @@ describe('GET /openapi.json', () => {
     expect([...new Set(served.map((r) => opKey(r.method, r.url)))].sort()).toEqual([...documented].sort());
 
     // What takes input, independently of the declarations (SPEC §2–§8).
-    const withoutBody = new Set(['POST /webhooks/events/{id}/replay', 'POST /admin/dead-letters/{id}/retry']);
+    const withoutBody = new Set(['POST /webhooks/events/{id}/replay', 'POST /admin/dead-letters/{id}/retry', 'POST /test/cases/{id}/replay-last-event']);
     const withQuery = new Set(['GET /cases', 'GET /managed-cases', 'GET /cases/{id}/payments', 'DELETE /cases/{id}/payments/{paymentId}', 'GET /tasks', 'GET /mail', 'GET /webhooks/events', 'DELETE /test/cases', 'GET /admin/dead-letters']);
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(item)) {
@@ -228,6 +228,7 @@ describe('the declarations validate what the document says', () => {
     advanceTestCase: { to: 'Closed:Paid', amount: 500 },
     createWebhook: { url: 'https://example.test/hooks', events: ['case.closed', 'payment.created'], isTestMode: false },
     updateWebhook: { url: 'https://example.test/hooks', events: ['case.updated'], isActive: true, regenerateSecret: false },
+    fireTestWebhook: { event: 'case.closed', caseId: ID, subscriptionId: ID },
   };
   /** Required by a rule the handler checks after the declared fields, not by the declaration. */
   const HANDLER_RULES = new Set(['createTestCase.isTest']);

@@ -1,4 +1,4 @@
-// Webhook subscriptions and the delivery log (SPEC §6); case-lifecycle owns them.
+// Webhook subscriptions and the delivery log (SPEC §6), and webhook testing (SPEC §10); case-lifecycle owns them.
 import { DomainError } from '@pp/domain';
 import type { caseLifecycleV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -6,6 +6,7 @@ import * as api from '../api';
 import { UUID } from '../body';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
+import { caseIdOf } from './cases';
 
 type IdParams = { Params: { id: string } };
 
@@ -94,5 +95,25 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.delete<IdParams>('/webhooks/:id', async (req, reply) => {
     await ctx.cases.DeleteWebhook({ partnerId: partnerOf(req).id, id: idOf(req, 'WebhookNotFound') }, callCtx(req));
     return reply.code(204).send();
+  });
+
+  // ---- webhook testing (SPEC §10)
+  app.post('/test/webhooks/fire', async (req, reply) => {
+    const partner = partnerOf(req);
+    idempotencyKeyOf(req);
+    const f = api.fireTestWebhook.readBody(req.body);
+    const event = f.get('event');
+    const caseId = f.get('caseId');
+    const subscriptionId = f.get('subscriptionId');
+    f.check();
+    return idempotent(ctx, req, reply, '/test/webhooks/fire', async () => {
+      const out = await ctx.cases.FireTestWebhook({ partnerId: partner.id, caseId: caseId!.toLowerCase(), event: event!, subscriptionId: subscriptionId?.toLowerCase() ?? '' }, callCtx(req));
+      return { status: 200, body: { eventType: out.eventType, caseId: out.caseId, enqueuedCount: out.enqueuedCount } };
+    });
+  });
+
+  app.post<IdParams>('/test/cases/:id/replay-last-event', async (req) => {
+    const out = await ctx.cases.ReplayLastCaseEvent({ partnerId: partnerOf(req).id, caseId: caseIdOf(req) }, callCtx(req));
+    return { eventId: out.eventId, subscriptionId: out.subscriptionId, eventType: out.eventType };
   });
 }
