@@ -212,16 +212,17 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(200, 'GET', '/managed-cases/case-reference/{caseReference}', `/managed-cases/case-reference/${t1.reference}`, { key });
     await expectStatus(200, 'GET', '/cases', `/cases?Ids=${a.id},${b.id}&Sort=-remainder`, { key });
     await expectStatus(400, 'GET', '/cases', '/cases?Sort=amount', { key });
-    // payments on a managed test case (SPEC §10)
-    const mp = await expectStatus(200, 'POST', '/managed-cases/{id}/payments', `/managed-cases/${t1.id}/payments`, { key, body: { date: '2026-11-02', paymentAmount: 1.5 } });
+    // payments on a managed test case (SPEC §10), on a case of their own (t1's events are fired below)
+    const t2 = await expectStatus(200, 'POST', '/managed-cases', '/managed-cases', { key, body: managed });
+    const mp = await expectStatus(200, 'POST', '/managed-cases/{id}/payments', `/managed-cases/${t2.id}/payments`, { key, body: { date: '2026-11-02', paymentAmount: 1.5 } });
     await expectStatus(400, 'POST', '/managed-cases/{id}/payments', `/managed-cases/${a.id}/payments`, { key, body: { date: '2026-11-02', paymentAmount: 1.5 } });
     await expectStatus(404, 'POST', '/managed-cases/{id}/payments', '/managed-cases/00000000-0000-4000-8000-000000000000/payments', { key, body: { date: '2026-11-02', paymentAmount: 1.5 } });
-    await expectStatus(200, 'GET', '/managed-cases/{id}/payments', `/managed-cases/${t1.id}/payments`, { key });
+    await expectStatus(200, 'GET', '/managed-cases/{id}/payments', `/managed-cases/${t2.id}/payments`, { key });
     await expectStatus(400, 'GET', '/managed-cases/{id}/payments', `/managed-cases/${a.id}/payments`, { key });
-    await expectStatus(200, 'PUT', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t1.id}/payments/${mp.paymentId}`, { key, body: { date: '2026-11-02', paymentAmount: 2, paymentRecipient: 'CollectionPartner' } });
-    await expectStatus(404, 'PUT', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t1.id}/payments/00000000-0000-4000-8000-000000000000`, { key, body: { date: '2026-11-02', paymentAmount: 2, paymentRecipient: 'CollectionPartner' } });
-    await expectStatus(204, 'DELETE', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t1.id}/payments/${mp.paymentId}`, { key });
-    await expectStatus(404, 'DELETE', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t1.id}/payments/${mp.paymentId}`, { key });
+    await expectStatus(200, 'PUT', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/${mp.paymentId}`, { key, body: { date: '2026-11-02', paymentAmount: 2, paymentRecipient: 'CollectionPartner' } });
+    await expectStatus(404, 'PUT', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/00000000-0000-4000-8000-000000000000`, { key, body: { date: '2026-11-02', paymentAmount: 2, paymentRecipient: 'CollectionPartner' } });
+    await expectStatus(204, 'DELETE', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/${mp.paymentId}`, { key });
+    await expectStatus(404, 'DELETE', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/${mp.paymentId}`, { key });
     await expectStatus(200, 'POST', '/test/cases/{id}/advance', `/test/cases/${t1.id}/advance`, { key, body: { to: 'Closed:Paid', amount: 10.125 } });
     await expectStatus(400, 'POST', '/test/cases/{id}/advance', `/test/cases/${b.id}/advance`, { key, body: { to: 'Closed:NoPayment' } });
     // webhook testing (SPEC §10): fired events and their envelopes, the replay of the newest
