@@ -52,6 +52,13 @@ const TITLES: Readonly<Record<string, string>> = {
   CaseReopened: 'Case reopened',
 };
 
+/** paymentRecipient in words (SPEC §4.1). */
+const PAID_TO: Readonly<Record<string, string>> = {
+  CollectionPartner: 'paid to the collection partner',
+  Creditor: 'paid to the creditor directly',
+  Platform: 'paid through the platform',
+};
+
 const FEE_LABELS: readonly (readonly [string, string])[] = [
   ['grossAmount', 'principal'],
   ['interestFees', 'interest fees'],
@@ -73,6 +80,7 @@ export function timeline(c: CaseFacts, entries: readonly StoredEntry[]): Timelin
     actor: c.createdBy,
   };
   const day = (v: Values) => String(v.date ?? '').slice(0, 10);
+  const paidTo = (v: Values) => PAID_TO[String(v.paymentRecipient)] ?? `paid to ${String(v.paymentRecipient)}`;
   const payment = (v: Values) => `${amount(v.paymentAmount)} dated ${day(v)}`;
   const read = (json: string): Values => {
     const parsed = json === '' ? null : auditValues(JSON.parse(json) as unknown, c.currency);
@@ -81,9 +89,9 @@ export function timeline(c: CaseFacts, entries: readonly StoredEntry[]): Timelin
   const describe = (type: string, before: Values, after: Values): string => {
     switch (type) {
       case 'PaymentRecorded':
-        return `Payment of ${payment(after)} recorded, paid to ${String(after.paymentRecipient)}: ${amount(after.payoutCreditor)} to the creditor, ${amount(after.payoutCollectionPartner)} to the collection partner.`;
+        return `Payment of ${payment(after)} recorded, ${paidTo(after)}: ${amount(after.payoutCreditor)} to the creditor, ${amount(after.payoutCollectionPartner)} to the collection partner.`;
       case 'PaymentUpdated':
-        return `Payment of ${payment(before)} (paid to ${String(before.paymentRecipient)}) corrected to ${payment(after)} (paid to ${String(after.paymentRecipient)}).`;
+        return `Payment of ${payment(before)} (${paidTo(before)}) corrected to ${payment(after)} (${paidTo(after)}).`;
       case 'PaymentDeleted':
         return `Payment of ${payment(before)} deleted.`;
       case 'CommissionSettled':
