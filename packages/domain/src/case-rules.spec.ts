@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AccountState, CLOSE_CODE_NAMES, decideClose, decideCorrection, decideRecord, paymentWarnings, remainderOf } from './case-rules';
+import { type AccountState, CLOSE_CODE_NAMES, decideClose, decideCorrection, decideFeeChange, decideRecord, paymentWarnings, remainderOf, totalAddedFees } from './case-rules';
 
 const account = (over: Partial<AccountState> = {}): AccountState => ({
   lifecycle: 'Active',
@@ -69,5 +69,30 @@ describe('warnings', () => {
     expect(paymentWarnings(true, 5n, 0n)).toHaveLength(1);
     expect(paymentWarnings(true, 0n, -1n)).toHaveLength(2);
     expect(paymentWarnings(true, 5n, 10n)).toEqual([]);
+  });
+});
+
+describe('changing the fees (SPEC §10)', () => {
+  const current = { grossAmount: 1000n, interestFees: 10n, reminderFees: 20n, collectionFees: 30n };
+  it('replaces each given amount and keeps the omitted ones', () => {
+    expect(decideFeeChange('Active', current, { reminderFees: 0n })).toEqual({ ok: true, value: { ...current, reminderFees: 0n } });
+    expect(decideFeeChange('Paused', current, { grossAmount: 5n, interestFees: 7n, collectionFees: 1n })).toEqual({ ok: true, value: { grossAmount: 5n, interestFees: 7n, reminderFees: 20n, collectionFees: 1n } });
+    expect(decideFeeChange('Active', current, {})).toEqual({ ok: true, value: current });
+    expect(totalAddedFees(current)).toBe(60n);
+  });
+  it('refuses a closed case and a negative amount', () => {
+    expect(errorType(decideFeeChange('Closed', current, { interestFees: 1n }))).toBe('CaseClosed');
+    expect(errorType(decideFeeChange('Active', current, { collectionFees: -1n }))).toBe('ValidationError');
+  });
+  it('moves the remainder by exactly the change in principal and fees', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10n ** 12n }), (gross, fee, paid) => {
+        const d = decideFeeChange('Active', current, { grossAmount: gross, interestFees: fee });
+        if (!d.ok) return false;
+        const before = remainderOf({ grossAmount: current.grossAmount, totalFees: totalAddedFees(current), totalPayments: paid });
+        const after = remainderOf({ grossAmount: d.value.grossAmount, totalFees: totalAddedFees(d.value), totalPayments: paid });
+        return after - before === gross - current.grossAmount + (fee - current.interestFees);
+      }),
+    );
   });
 });

@@ -103,3 +103,29 @@ export function paymentWarnings(explicitSplit: boolean, payoutCreditor: Minor, r
   if (remainderBefore <= 0n) warnings.push(WARNINGS.noOutstandingBalance);
   return warnings;
 }
+
+/** A case's principal and added fees (SPEC §3): totalAddedFees = interestFees + reminderFees + collectionFees. */
+export interface CaseAmounts {
+  readonly grossAmount: Minor;
+  readonly interestFees: Minor;
+  readonly reminderFees: Minor;
+  readonly collectionFees: Minor;
+}
+
+export const totalAddedFees = (a: Pick<CaseAmounts, 'interestFees' | 'reminderFees' | 'collectionFees'>): Minor => a.interestFees + a.reminderFees + a.collectionFees;
+
+/**
+ * SPEC §10 PUT /cases/{id}/fees: each amount given replaces the current one, an omitted one is kept; a
+ * closed case refuses (CaseClosed) and keeps its amounts. The remainder follows from the new amounts.
+ */
+export function decideFeeChange(lifecycle: Lifecycle, current: CaseAmounts, given: Partial<CaseAmounts>): Decision<CaseAmounts> {
+  if (lifecycle === 'Closed') return refuse('CaseClosed', 'The case is closed; its fees cannot be changed');
+  const amounts = {
+    grossAmount: given.grossAmount ?? current.grossAmount,
+    interestFees: given.interestFees ?? current.interestFees,
+    reminderFees: given.reminderFees ?? current.reminderFees,
+    collectionFees: given.collectionFees ?? current.collectionFees,
+  };
+  for (const [name, value] of Object.entries(amounts)) if (value < 0n) return refuse('ValidationError', `${name}: must not be negative`, name);
+  return ok(amounts);
+}

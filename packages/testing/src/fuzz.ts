@@ -715,7 +715,7 @@ function dbSnapshot(pool: pg.Pool, fx: () => Fixtures): () => Promise<Snapshot> 
          (SELECT count(*) FROM ledger.accounts)::text AS accounts,
          (SELECT count(*) FROM ledger.invoices)::text AS invoices,
          (SELECT md5(coalesce(string_agg(concat_ws(':', id, case_id, amount, recipient, commission_status, date), ',' ORDER BY id), '')) FROM ledger.payments WHERE partner_id = ANY($1)) AS payments,
-         (SELECT md5(coalesce(string_agg(concat_ws(':', case_id, lifecycle, close_code, total_payments, payment_count, gross_amount, total_fees), ',' ORDER BY case_id), '')) FROM ledger.accounts WHERE partner_id = ANY($1)) AS "ledger accounts",
+         (SELECT md5(coalesce(string_agg(concat_ws(':', case_id, lifecycle, close_code, total_payments, payment_count, gross_amount, total_fees, interest_fees, reminder_fees, collection_fees), ',' ORDER BY case_id), '')) FROM ledger.accounts WHERE partner_id = ANY($1)) AS "ledger accounts",
          (SELECT count(*) FROM ledger.journal WHERE case_id IN (SELECT case_id FROM ledger.accounts WHERE partner_id = ANY($1)))::text AS journal,
          (SELECT count(*) FROM ledger.audit WHERE case_id IN (SELECT case_id FROM ledger.accounts WHERE partner_id = ANY($1)))::text AS audit,
          (SELECT md5(coalesce(string_agg(concat_ws(':', id, url, events::text, is_active, is_test_mode, secret, disabled_reason), ',' ORDER BY id), '')) FROM cases.webhook_subscriptions WHERE partner_id = ANY($1)) AS webhooks,

@@ -87,6 +87,12 @@ const AUDIT_FIELDS = [
   ['closeCode', 'Close code', 'words'],
   ['remainder', 'Remainder', 'money'],
   ['comment', 'Comment', 'text'],
+  // a fee change (FeesUpdated)
+  ['grossAmount', 'Amount to recover', 'money'],
+  ['interestFees', 'Interest fees', 'money'],
+  ['reminderFees', 'Reminder fees', 'money'],
+  ['collectionFees', 'Collection fees', 'money'],
+  ['totalAddedFees', 'Added fees', 'money'],
 ];
 
 /** What an audit entry changed, in words: "Amount: €100.00 → €120.00". */
@@ -359,7 +365,13 @@ function taskSummary(tasks) {
 }
 
 async function caseView(id) {
-  const [c, payments, audit, tasks] = await Promise.all([api(`/cases/${id}`), api(`/cases/${id}/payments`), api(`/cases/${id}/audit`), api(`/tasks?caseId=${id}`)]);
+  const [c, payments, audit, tasks, history] = await Promise.all([
+    api(`/cases/${id}`),
+    api(`/cases/${id}/payments`),
+    api(`/cases/${id}/audit`),
+    api(`/tasks?caseId=${id}`),
+    api(`/cases/${id}/timeline`),
+  ]);
   references.set(c.id, c.reference);
   const summary = h(
     'dl',
@@ -368,6 +380,9 @@ async function caseView(id) {
       ['Lifecycle', c.lifecycle],
       ['Close code', c.closeCode ? words(c.closeCode) : '—'],
       ['Amount to recover', money(c.grossAmount, c.currency)],
+      ['Interest fees', money(c.interestFees, c.currency)],
+      ['Reminder fees', money(c.reminderFees, c.currency)],
+      ['Collection fees', money(c.collectionFees, c.currency)],
       ['Added fees', money(c.totalAddedFees, c.currency)],
       ['Payments', money(c.totalPayments, c.currency)],
       ['Remainder', money(c.remainder, c.currency)],
@@ -437,6 +452,16 @@ async function caseView(id) {
     ),
   );
 
+  // the timeline (SPEC §10): the API's sentences, oldest first
+  const timelineItems = history.items.map((item) =>
+    h(
+      'li',
+      { 'data-type': item.type },
+      h('p', { class: 'when' }, stamp(item.date), ' · ', item.actor.name ?? item.actor.type),
+      h('p', {}, h('strong', {}, item.title), ': ', item.description),
+    ),
+  );
+
   return page(
     `Case ${c.reference}`,
     h('p', {}, h('a', { href: '#/cases' }, 'Back to cases')),
@@ -467,6 +492,7 @@ async function caseView(id) {
       h('h2', { id: 'case-audit' }, 'Audit trail'),
       auditRows.length > 0 ? table(`Audit trail of case ${c.reference}, oldest first`, ['When', 'Event', 'By', 'Changes'], auditRows) : h('p', { class: 'empty' }, 'Nothing recorded yet.'),
     ),
+    h('section', { 'aria-labelledby': 'case-timeline' }, h('h2', { id: 'case-timeline' }, 'Timeline'), h('ol', { class: 'plain timeline', 'aria-label': `Timeline of case ${c.reference}, oldest first` }, timelineItems)),
   );
 }
 

@@ -188,6 +188,16 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(409, 'POST', '/cases/{id}/payments', paymentsOfA, { key, body: { date: '2026-11-05', paymentAmount: 1, paymentRecipient: 'Platform' } });
     await expectStatus(200, 'GET', '/cases/{id}/audit', `/cases/${a.id}/audit`, { key });
 
+    // fees and the timeline (SPEC §10)
+    await expectStatus(200, 'PUT', '/cases/{id}/fees', `/cases/${b.id}/fees`, { key, body: { interestFees: 120, grossAmount: 6000, confirmPriceChange: false } });
+    await expectStatus(400, 'PUT', '/cases/{id}/fees', `/cases/${b.id}/fees`, { key, body: { interestFees: 1.5 } });
+    await expectStatus(400, 'PUT', '/cases/{id}/fees', `/cases/${a.id}/fees`, { key, body: { reminderFees: 1 } });
+    await expectStatus(404, 'PUT', '/cases/{id}/fees', '/cases/00000000-0000-4000-8000-000000000000/fees', { key, body: {} });
+    await expectStatus(200, 'GET', '/cases/{id}/audit', `/cases/${b.id}/audit`, { key });
+    await expectStatus(200, 'GET', '/cases/{id}/timeline', `/cases/${a.id}/timeline`, { key });
+    await expectStatus(200, 'GET', '/cases/{id}/timeline', `/cases/${b.id}/timeline`, { key });
+    await expectStatus(404, 'GET', '/cases/{id}/timeline', '/cases/not-a-uuid/timeline', { key });
+
     // the webhook subscription, its delivery log, the envelopes
     await expectStatus(200, 'GET', '/webhooks', '/webhooks', { key });
     await expectStatus(200, 'GET', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key });

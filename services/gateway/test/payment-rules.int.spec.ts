@@ -793,3 +793,133 @@ describe('rate limit (§1)', () => {
     }
   });
 });
+
+describe('fees and the timeline (§10)', () => {
+  const fees = (p: Partner, caseId: string, body: unknown) => call('PUT', `/cases/${caseId}/fees`, { key: p.apiKey, body });
+  const timeline = (p: Partner, caseId: string) => get(p.apiKey, `/cases/${caseId}/timeline`);
+
+  it('a fee change moves the remainder at once, so the close rules see it: paid to zero → fee → Paid refused → pay the fee → Paid', async () => {
+    const partner = await newPartner(call, 'Fees');
+    const c = await newCase(call, partner.id, { grossAmount: 100, reminderFees: 5 });
+    expect((await pay(call, partner.apiKey, c.id, { paymentAmount: 105 })).body).toMatchObject({ remainingAmount: 0, caseClosed: false });
+
+    const changed = await fees(partner, c.id, { interestFees: 12.5, confirmPriceChange: true, keepIntentionalRate: false });
+    expect(changed.status, changed.text).toBe(200);
+    expect(changed.body).toEqual({ caseId: c.id, grossAmount: 100, interestFees: 12.5, reminderFees: 5, collectionFees: 0, totalAddedFees: 17.5, recalculatedSuccessFee: 20, remainder: 12.5 });
+    // read-your-writes: the case shows it at once
+    expect(await getCase(partner, c.id)).toMatchObject({ grossAmount: 100, interestFees: 12.5, reminderFees: 5, collectionFees: 0, totalAddedFees: 17.5, totalPayments: 105, remainder: 12.5, lifecycle: 'Active' });
+    expectError(await call('POST', `/cases/${c.id}/close`, { key: partner.apiKey, body: { closeCode: 'Paid' } }), 400, 'CloseCodeNotAllowed');
+
+    // omitted amounts are kept; the principal may change too; PascalCase names bind (§10)
+    expect((await fees(partner, c.id, { GrossAmount: 90, collectionFees: 2.5 })).body).toMatchObject({ grossAmount: 90, interestFees: 12.5, reminderFees: 5, collectionFees: 2.5, totalAddedFees: 20, remainder: 5 });
+    expect((await pay(call, partner.apiKey, c.id, { paymentAmount: 5 })).body).toMatchObject({ remainingAmount: 0 });
+    const closed = await call('POST', `/cases/${c.id}/close`, { key: partner.apiKey, body: { closeCode: 'Paid' } });
+    expect(closed.status, closed.text).toBe(200);
+    expect(closed.body).toMatchObject({ closeCode: 'Paid', finalOutstandingAmount: 0, totalPayments: 110 });
+
+    // the audit trail: one FeesUpdated per change, old and new values in the API's money
+    const trail = await audit(partner, c.id);
+    expect(trail.map((e) => e.type)).toEqual(['PaymentRecorded', 'FeesUpdated', 'FeesUpdated', 'PaymentRecorded', 'CaseClosed']);
+    trail.forEach(shownAsTheApiShowsIt);
+    expect(trail[1]).toMatchObject({
+      paymentId: null,
+      actor: partner.companyName,
+      before: { grossAmount: 100, interestFees: 0, reminderFees: 5, collectionFees: 0, totalAddedFees: 5, remainder: 0 },
+      after: { grossAmount: 100, interestFees: 12.5, reminderFees: 5, collectionFees: 0, totalAddedFees: 17.5, remainder: 12.5 },
+    });
+    expect(trail[2]).toMatchObject({ before: { grossAmount: 100, collectionFees: 0, remainder: 12.5 }, after: { grossAmount: 90, collectionFees: 2.5, totalAddedFees: 20, remainder: 5 } });
+
+    // a fee change is no lifecycle change: the only case.updated of the case is its close
+    await pollUntil(async () => (await db.withSchema('cases').table('case_events').where({ case_id: c.id, type: 'case.closed' })).length === 1, { what: 'case.closed' });
+    const updates = await db.withSchema('cases').table('case_events').where({ case_id: c.id, type: 'case.updated' });
+    expect(updates.map((e: { data: Json }) => [e.data.oldLifecycle, e.data.newLifecycle])).toEqual([['Active', 'Closed']]);
+  });
+
+  it('refuses a closed case with 400 CaseClosed and changes nothing; a foreign or unknown case is 404', async () => {
+    const partner = await newPartner(call, 'ClosedFees');
+    const c = await newCase(call, partner.id, { grossAmount: 100, interestFees: 1 });
+    expect((await call('POST', `/cases/${c.id}/close`, { key: partner.apiKey, body: { closeCode: 'Other' } })).status).toBe(200);
+    const before = { case: await getCase(partner, c.id), audit: await audit(partner, c.id) };
+    expectError(await fees(partner, c.id, { interestFees: 50, grossAmount: 10 }), 400, 'CaseClosed');
+    expect(await getCase(partner, c.id)).toEqual(before.case);
+    expect(await audit(partner, c.id)).toEqual(before.audit);
+
+    const stranger = await newPartner(call, 'FeesStranger');
+    expectError(await fees(stranger, c.id, { interestFees: 1 }), 404, 'CaseNotFound');
+    expectError(await fees(stranger, c.id, { interestFees: -1 }), 404, 'CaseNotFound');
+    expectError(await call('GET', `/cases/${c.id}/timeline`, { key: stranger.apiKey }), 404, 'CaseNotFound');
+    expectError(await fees(partner, '00000000-0000-4000-8000-000000000000', { interestFees: 1 }), 404, 'CaseNotFound');
+    expectError(await call('GET', '/cases/not-a-uuid/timeline', { key: partner.apiKey }), 404, 'CaseNotFound');
+    // an unchanged amount is no change: 200, and no audit entry
+    const open = await newCase(call, partner.id, { grossAmount: 100, interestFees: 1 });
+    expect((await fees(partner, open.id, { interestFees: 1 })).body).toMatchObject({ interestFees: 1, remainder: 101 });
+    expect(await audit(partner, open.id)).toEqual([]);
+  });
+
+  it('a fee change racing payments on the same case loses neither', async () => {
+    const partner = await newPartner(call, 'FeesRace');
+    const c = await newCase(call, partner.id, { grossAmount: 1000 });
+    const answers = await Promise.all([
+      ...Array.from({ length: 8 }, () => pay(call, partner.apiKey, c.id, { paymentAmount: 10 })),
+      ...Array.from({ length: 4 }, (_, i) => fees(partner, c.id, { reminderFees: i + 1, collectionFees: 2 * (i + 1) })),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
+    const after = await getCase(partner, c.id);
+    expect(after.totalPayments).toBe(80);
+    expect(after.collectionFees).toBe(2 * after.reminderFees);
+    expect(after.remainder).toBe(1000 + after.totalAddedFees - 80);
+    const trail = await audit(partner, c.id);
+    expect(trail.filter((e) => e.type === 'PaymentRecorded')).toHaveLength(8);
+    const feeEntries = trail.filter((e) => e.type === 'FeesUpdated');
+    expect(feeEntries).toHaveLength(4);
+    // each change was decided on the locked account: it starts from the values the one before left
+    for (let i = 1; i < feeEntries.length; i++) expect(feeEntries[i].before.reminderFees).toBe(feeEntries[i - 1].after.reminderFees);
+    expect(feeEntries.at(-1).after).toMatchObject({ reminderFees: after.reminderFees, collectionFees: after.collectionFees });
+  });
+
+  it('the timeline shows the creation and every audit entry once, oldest first, with API money and no minor units', async () => {
+    const partner = await newPartner(call, 'Timeline');
+    const c = await newCase(call, partner.id, { grossAmount: 300, interestFees: 10.5, currentEngagementPhase: 'Legal' });
+    const paymentOf = (id: string) => `/cases/${c.id}/payments/${id}`;
+    const p1 = (await pay(call, partner.apiKey, c.id, { paymentAmount: 200, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', createUnpaidCommissionFollowUp: false })).body;
+    expect((await call('PUT', paymentOf(p1.paymentId), { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 250, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' } })).status).toBe(200);
+    expect((await call('POST', `${paymentOf(p1.paymentId)}/commission`, { key: partner.apiKey, body: { status: 'Paid' } })).status).toBe(200);
+    expect((await fees(partner, c.id, { interestFees: 50 })).body).toMatchObject({ remainder: 100 });
+    const p2 = (await pay(call, partner.apiKey, c.id, { paymentAmount: 100, closeCase: true })).body;
+    expect(p2).toMatchObject({ caseClosed: true });
+    expect((await call('DELETE', `${paymentOf(p2.paymentId)}?reopenCaseIfNeeded=true`, { key: partner.apiKey })).status).toBe(204);
+    expect((await call('POST', `/cases/${c.id}/close`, { key: partner.apiKey, body: { closeCode: 'Other', comment: 'written off' } })).status).toBe(200);
+
+    const trail = await audit(partner, c.id);
+    const t = await timeline(partner, c.id);
+    expect(Object.keys(t).sort()).toEqual(['currentEngagementPhase', 'items']);
+    expect(t.currentEngagementPhase).toBe('Legal');
+    // every entry exactly once, in the trail's order, after the creation
+    expect(t.items.map((i: Json) => i.type)).toEqual(['CaseCreated', ...trail.map((e) => e.type)]);
+    expect(new Set(trail.map((e) => e.type))).toEqual(new Set(['PaymentRecorded', 'PaymentUpdated', 'CommissionSettled', 'FeesUpdated', 'CaseClosed', 'CaseReopened', 'PaymentDeleted']));
+    expect(t.items.slice(1).map((i: Json) => i.date)).toEqual(trail.map((e) => e.at));
+    const dates = t.items.map((i: Json) => Date.parse(i.date));
+    expect(dates).toEqual([...dates].sort((a, b) => a - b));
+    for (const item of t.items) {
+      expect(Object.keys(item).sort()).toEqual(['actor', 'date', 'description', 'title', 'type']);
+      expect(item.date).toMatch(ISO);
+      expect(item.title.length).toBeGreaterThan(0);
+      expect(item.actor.type === 'Operator' || item.actor.name === partner.companyName, JSON.stringify(item)).toBe(true);
+      // money with its currency, never minor units or the ledger's field names
+      expect(item.description).not.toMatch(/\b(20000|25000|10000|5000|1050|30000)\b/);
+      expect(item.description).not.toMatch(/\b(amount|recipient|commissionStatus|totalFees)\b/);
+    }
+    const [created, ...rest] = t.items;
+    expect(created).toMatchObject({ type: 'CaseCreated', actor: { type: 'Operator' }, description: expect.stringContaining('300 EUR') });
+    expect(created.description).toContain('10.5 EUR');
+    expect(rest.every((i: Json) => i.actor.type === 'Partner')).toBe(true);
+    const byType = (type: string) => t.items.filter((i: Json) => i.type === type);
+    expect(byType('PaymentRecorded')[0].description).toContain('200 EUR');
+    expect(byType('PaymentUpdated')[0].description).toMatch(/200 EUR.*250 EUR/);
+    expect(byType('CommissionSettled')[0].description).toContain('50 EUR'); // 20 % of 250
+    expect(byType('FeesUpdated')[0].description).toMatch(/interest fees 10\.5 EUR → 50 EUR/i);
+    expect(byType('PaymentDeleted')[0].description).toContain('100 EUR');
+    expect(byType('CaseClosed').map((i: Json) => i.description)).toEqual([expect.stringContaining('Paid'), expect.stringContaining('written off')]);
+    expect(byType('CaseReopened')[0].description).toContain('100 EUR');
+  });
+});

@@ -207,7 +207,8 @@ describe('the Partner Portal in Chromium', () => {
     expect(closedOnly).not.toContain(euro.reference);
   });
 
-  it('shows a case with its payments, follow-up tasks and audit trail', async () => {
+  it('shows a case with its fees, payments, follow-up tasks, audit trail and timeline', async () => {
+    await api.expect(200, 'PUT', `/cases/${euro.id}/fees`, { key: partner.apiKey, body: { interestFees: 25, reminderFees: 5 } });
     await page.getByLabel('Lifecycle').selectOption('');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByRole('link', { name: euro.reference, exact: true }).click();
@@ -224,6 +225,15 @@ describe('the Partner Portal in Chromium', () => {
     expect(audit.match(/Payment recorded/g)).toHaveLength(2);
     expect(audit).toContain('Amount: €200.00');
     expect(audit).toContain('Portal Recovery AB');
+    // the fee change (SPEC §10): in the summary, the audit trail and the timeline
+    const summary = await page.locator('main dl.summary').innerText();
+    expect(summary).toMatch(/Interest fees\s*€25\.00[\s\S]*Reminder fees\s*€5\.00[\s\S]*Collection fees\s*€0\.00[\s\S]*Added fees\s*€30\.00[\s\S]*Remainder\s*€730\.00/);
+    expect(audit).toContain('Interest fees: €0.00 → €25.00');
+    const timeline = page.getByRole('list', { name: /Timeline of case/ });
+    expect(await timeline.locator('li').evaluateAll((items) => items.map((i) => i.getAttribute('data-type')))).toEqual(['CaseCreated', 'PaymentRecorded', 'PaymentRecorded', 'FeesUpdated']);
+    const history = await timeline.innerText();
+    expect(history).toMatch(/Case created[\s\S]*1000 EUR[\s\S]*Payment recorded[\s\S]*200 EUR[\s\S]*Fees updated[\s\S]*Interest fees 0 EUR → 25 EUR/);
+    expect(history).toContain('Portal Recovery AB');
     await screenshot(page, '03-case');
     await accessible(page, 'case');
   });

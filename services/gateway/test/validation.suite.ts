@@ -434,6 +434,21 @@ const fireWebhook: Row[] = [
 
 const replayLastEvent: Row[] = [{ label: 'a production case', method: 'POST', path: () => `/test/cases/${fx.eur}/replay-last-event`, field: 'id' }];
 
+const feesPath = (currency: Currency) => () => `/cases/${ON[currency]()}/fees`;
+/** The amounts fx's cases were created with: a row that passed by mistake would change nothing. */
+const feesBase = (): Json => ({ grossAmount: 1_000_000, interestFees: 0, reminderFees: 0, collectionFees: 0, confirmPriceChange: false, keepIntentionalRate: false });
+const FEE_AMOUNTS = ['grossAmount', 'interestFees', 'reminderFees', 'collectionFees'] as const;
+const updateFees: Row[] = [
+  ...bodyShapeRows('PUT', feesPath('EUR'), feesBase),
+  ...FEE_AMOUNTS.flatMap((f) => [
+    ...bodyRows('PUT', feesPath('EUR'), feesBase, f, optionalAmount('EUR')),
+    ...bodyRows('PUT', feesPath('JPY'), feesBase, f, decimalsOnly('JPY')),
+    ...bodyRows('PUT', feesPath('KWD'), feesBase, f, decimalsOnly('KWD')),
+  ]),
+  ...bodyRows('PUT', feesPath('EUR'), feesBase, 'confirmPriceChange', BOOLEAN),
+  ...bodyRows('PUT', feesPath('EUR'), feesBase, 'keepIntentionalRate', BOOLEAN),
+];
+
 const ENDPOINTS: [string, Row[]][] = [
   ['POST /admin/partners', adminPartners],
   ['POST /admin/cases', adminCases],
@@ -452,6 +467,7 @@ const ENDPOINTS: [string, Row[]][] = [
   ['DELETE /test/cases?tag=', deleteByTag],
   ['POST /test/webhooks/fire', fireWebhook],
   ['POST /test/cases/{id}/replay-last-event', replayLastEvent],
+  ['PUT /cases/{id}/fees', updateFees],
 ];
 
 async function send(row: Row) {
@@ -698,6 +714,26 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
     });
   });
 
+  describe('PUT /cases/{id}/fees and GET /cases/{id}/timeline: a case that is not the caller\'s is 404 before any validation (SPEC §10)', () => {
+    it('a UUID of no case, a foreign case, or an id that is no UUID, whatever the body', async () => {
+      const key = fx.partner.apiKey;
+      const other = await ok<{ apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Fees Other', officeEmail: 'fees-other@example.test' } }), 201);
+      const requests = [
+        [other.apiKey, `/cases/${fx.eur}`],
+        [key, '/cases/00000000-0000-4000-8000-000000000000'],
+        [key, '/cases/not-a-uuid'],
+        [key, `/cases/${fx.eur}x`],
+      ] as const;
+      for (const [caller, path] of requests) {
+        for (const body of [{ interestFees: 1 }, { interestFees: -1 }, { interestFees: 1.001, confirmPriceChange: 'yes' }]) {
+          expect(await call('PUT', `${path}/fees`, { key: caller, body }), `${path} ${JSON.stringify(body)}`).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+        }
+        expect(await call('GET', `${path}/timeline`, { key: caller }), path).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+      }
+      expect((await call('GET', `/cases/${fx.eur}/timeline`, { key })).status).toBe(200);
+    });
+  });
+
   describe('the rules are not stricter than the contract', () => {
     it('accepts the boundary values next to the rejected ones', async () => {
       const key = fx.partner.apiKey;
@@ -715,6 +751,13 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       await ok(call('GET', `/cases/${fx.kwd}/payments?dateFrom=2026-01-01&dateTo=2026-12-31&minAmount=0.001&maxAmount=1000000`, { key }), 200);
       await ok(call('POST', '/admin/partners', { key: ADMIN, body: { ...partnerBase(), companyName: 'c'.repeat(200), preLegalRevenueShare: 0.123456, legalRevenueShare: 1 } }), 201);
       await ok(call('POST', '/managed-cases', { key, body: { ...managedBase('KWD')(), amountToRecover: 0.001, tag: 't'.repeat(100), successFee: 20.1234 } }), 200);
+      // fees: zero, one minor unit, every field at once, null for "keep", flags either way
+      for (const [currency, amount] of [['EUR', 0.01], ['JPY', 1], ['KWD', 0.001]] as const) {
+        const own = await ok<{ id: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { ...caseBase(currency)(), isTestCase: true } }), 201);
+        await ok(call('PUT', `/cases/${own.id}/fees`, { key, body: { grossAmount: 0, interestFees: amount, reminderFees: 0, collectionFees: 1e12, confirmPriceChange: true, keepIntentionalRate: true } }), 200);
+        await ok(call('PUT', `/cases/${own.id}/fees`, { key, body: { grossAmount: null, interestFees: null } }), 200);
+        await ok(call('PUT', `/cases/${own.id}/fees`, { key, body: {} }), 200);
+      }
       await ok(call('POST', `/cases/${fx.closeTarget}/close`, { key, body: { closeCode: 'Other', comment: 'c'.repeat(2000) } }), 200);
     });
   });
@@ -789,6 +832,8 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
 
     it('the other bodies: 100 valid requests with fields changed to anything', async () => {
       type Target = { method: Method; path: () => string; admin?: boolean; base: () => Json };
+      // a case of its own that nothing closes, so that every 400 of the fee changes is a ValidationError
+      const feesCase = (await ok<{ id: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { ...caseBase('KWD')(), grossAmount: 1_000_000_000, isTestCase: true } }), 201)).id;
       const targets: Target[] = [
         { method: 'POST', path: () => '/admin/partners', admin: true, base: partnerBase },
         { method: 'POST', path: () => '/admin/cases', admin: true, base: () => ({ ...caseBase('EUR')(), isTestCase: true }) },
@@ -799,6 +844,8 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
         { method: 'POST', path: () => `/test/cases/${fx.fuzzTestCase}/advance`, base: () => ({ to: 'Closed:Paid', amount: 500 }) },
         { method: 'POST', path: () => `/cases/${fx.fuzzTestCase}/close`, base: () => ({ closeCode: 'Other', comment: 'fuzz' }) },
         { method: 'POST', path: firePath, base: () => ({ event: 'case.updated', caseId: fx.fuzzTestCase }) },
+        { method: 'POST', path: () => `/managed-cases/${fx.fuzz.KWD}/payments`, base: () => ({ date: '2026-11-01', paymentAmount: 0.001, closeCase: false }) },
+        { method: 'PUT', path: () => `/cases/${feesCase}/fees`, base: () => ({ grossAmount: 1_000_000_000, interestFees: 0.125, collectionFees: 1, confirmPriceChange: false, keepIntentionalRate: true }) },
       ];
       const request = fc.integer({ min: 0, max: targets.length - 1 }).chain((i) => mutated([targets[i]!.base()], fc.oneof(anyJson, amount, date)).map((body) => ({ target: targets[i]!, body })));
       await fc.assert(

@@ -104,4 +104,17 @@ export const migrations: Migration[] = [
       await db.raw(`DROP INDEX IF EXISTS ??.payments_case_order`, [schema]);
     },
   },
+  {
+    // SPEC §10 PUT /cases/{id}/fees: the ledger owns the money, so it keeps the fee breakdown next to its
+    // sum (total_fees) and changes both in the transaction that locks the account. Null on an account
+    // opened before: the ledger never knew its breakdown (the case was created with it; see update-fees.ts).
+    name: '20261205090000_accounts_fee_breakdown',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).alterTable('accounts', (t) => {
+        t.bigInteger('interest_fees');
+        t.bigInteger('reminder_fees');
+        t.bigInteger('collection_fees');
+      });
+    },
+  },
 ];

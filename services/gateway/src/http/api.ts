@@ -4,6 +4,7 @@
 // at start (./openapi, assertDocumented).
 import { CLOSE_CODE_NAMES, COMMISSION_STATUSES, ENGAGEMENT_PHASES, ERROR_TYPES, LIFECYCLES, PAYMENT_RECIPIENTS, TASK_STATUSES, WEBHOOK_EVENTS, type ErrorType } from '@pp/domain';
 import { anyCaseBody, Reader, t, type JsonSchema, type Shape } from './schema';
+import { ACTOR_TYPES } from './timeline';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type Auth = 'partner' | 'admin' | 'public';
@@ -96,7 +97,8 @@ export const DEAD_LETTER_SERVICES = ['case-lifecycle', 'follow-up'] as const;
 export const DEAD_LETTER_STATUSES = ['Parked', 'Resolved'] as const;
 /** SPEC §10: the orders of GET /cases and GET /managed-cases. */
 export const CASE_SORTS = ['dateCreated', '-dateCreated', 'dateUpdated', '-dateUpdated', 'remainder', '-remainder', 'reference', '-reference'] as const;
-const AUDIT_TYPES = ['PaymentRecorded', 'PaymentUpdated', 'PaymentDeleted', 'CommissionSettled', 'CaseClosed', 'CaseReopened'] as const;
+const AUDIT_TYPES = ['PaymentRecorded', 'PaymentUpdated', 'PaymentDeleted', 'CommissionSettled', 'CaseClosed', 'CaseReopened', 'FeesUpdated'] as const;
+const TIMELINE_TYPES = ['CaseCreated', ...AUDIT_TYPES] as const;
 const EMAIL_KINDS = ['invoice', 'chase', 'reminder'] as const;
 const TASK_TYPES = ['InvoiceClient', 'ChaseClient'] as const;
 
@@ -332,6 +334,36 @@ export const SCHEMAS = {
   CaseClosedData: obj({ ...eventBase, closeCode: oneOfValues(CLOSE_CODE_NAMES), comment: nullable(str()), remainder: money() }),
   PaymentEventData: obj({ ...eventBase, payment: ref('Payment') }),
   PaymentDeletedData: obj({ ...eventBase, paymentId: uuid(), paymentAmount: money() }),
+  CaseFees: obj(
+    {
+      caseId: uuid(),
+      grossAmount: money('The principal after the update'),
+      interestFees: money(),
+      reminderFees: money(),
+      collectionFees: money(),
+      totalAddedFees: money('interestFees + reminderFees + collectionFees'),
+      recalculatedSuccessFee: { type: 'number', minimum: 0, maximum: 100, description: "The case's success fee in percent, as preLegalSuccessFee: it does not depend on the amounts, so it is unchanged" },
+      remainder: money('grossAmount + totalAddedFees − totalPayments after the update; negative when overpaid'),
+    },
+    'The amounts of a case after a fee change',
+  ),
+  TimelineItem: obj(
+    {
+      date: timestamp('When it happened'),
+      type: oneOfValues(TIMELINE_TYPES, 'CaseCreated, or the type of the audit entry it shows'),
+      title: str(),
+      description: str('What happened, as a sentence; amounts as the API shows money, with the currency (300 EUR)'),
+      actor: obj({ type: oneOfValues(ACTOR_TYPES), name: nullable(str('The partner\'s company name; null for the system')) }, 'Who did it'),
+    },
+    'One event in the history of a case',
+  ),
+  CaseTimeline: obj(
+    {
+      items: arrayOf(ref('TimelineItem'), 'Oldest first: the creation, then every audit entry once'),
+      currentEngagementPhase: nullable(oneOfValues(ENGAGEMENT_PHASES)),
+    },
+    'The readable history of a case',
+  ),
 } satisfies Record<string, JsonSchema>;
 
 // ---- response helpers
@@ -566,6 +598,43 @@ export const getAudit = op({
   summary: 'The append-only audit trail of a case',
   params: caseIdParam,
   responses: { 200: json('Oldest first', arrayOf(ref('AuditEntry'))), 404: caseNotFound },
+});
+
+export const updateFees = op({
+  method: 'PUT',
+  path: '/cases/:id/fees',
+  operationId: 'updateCaseFees',
+  tag: 'Cases',
+  auth: 'partner',
+  summary: 'Change the principal and the added fees of a case',
+  description:
+    'Each amount given (≥ 0, with the digits of the case currency) replaces the current one; an omitted or null one is kept. totalAddedFees and the remainder follow, at once for the close rules and every read. The audit trail gets a FeesUpdated entry with the old and new values; no webhook is sent (the lifecycle does not change). The success fee does not depend on the amounts, so confirmPriceChange and keepIntentionalRate are accepted and change nothing.',
+  params: caseIdParam,
+  body: {
+    grossAmount: t.money({ description: 'The principal.' }),
+    interestFees: t.money(),
+    reminderFees: t.money(),
+    collectionFees: t.money(),
+    confirmPriceChange: t.boolean(false, { description: 'Accepted; changes nothing (the success fee does not depend on the amounts).' }),
+    keepIntentionalRate: t.boolean(false, { description: 'Accepted; changes nothing.' }),
+  },
+  responses: {
+    200: json('The amounts after the change', ref('CaseFees')),
+    400: failure(['ValidationError', 'CaseClosed'], 'A bad field, or the case is closed (nothing changed).'),
+    404: caseNotFound,
+  },
+});
+
+export const getTimeline = op({
+  method: 'GET',
+  path: '/cases/:id/timeline',
+  operationId: 'getCaseTimeline',
+  tag: 'Cases',
+  auth: 'partner',
+  summary: 'The history of a case, readable',
+  description: 'The case creation, then every payment recorded, corrected or deleted, fee change, close, reopen and commission settlement, each once, oldest first: the audit trail as sentences.',
+  params: caseIdParam,
+  responses: { 200: json('Oldest first', ref('CaseTimeline')), 404: caseNotFound },
 });
 
 export const closeCase = op({

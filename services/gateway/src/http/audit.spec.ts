@@ -28,3 +28,10 @@ describe('audit values as the API shows them', () => {
     expect(auditValues(null, 'EUR')).toBeNull();
   });
 });
+
+describe('FeesUpdated values as the API shows them', () => {
+  it('the amounts in major units under their API names', () => {
+    const stored = { grossAmount: '100000', interestFees: '1250', reminderFees: '0', collectionFees: '500', totalAddedFees: '1750', remainder: '-150' };
+    expect(auditValues(stored, 'EUR')).toEqual({ grossAmount: 1000, interestFees: 12.5, reminderFees: 0, collectionFees: 5, totalAddedFees: 17.5, remainder: -1.5 });
+  });
+});

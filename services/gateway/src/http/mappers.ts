@@ -6,10 +6,27 @@ import type { caseLifecycleV1, ledgerV1 } from '@pp/proto';
 const money = majorUnits;
 const orNull = (s: string) => (s === '' ? null : s);
 
+/**
+ * The principal and fee breakdown of a case. The ledger owns the money and changes them (PUT /cases/{id}/fees),
+ * so its account is the truth; only an account opened before the ledger kept the breakdown falls back to
+ * the breakdown the case was created with (case-lifecycle's record, never changed since).
+ */
+export function caseAmounts(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__Output | undefined) {
+  const source = a?.hasFeeBreakdown ? a : c;
+  return {
+    grossAmount: a?.grossAmount ?? c.grossAmount,
+    interestFees: source.interestFees,
+    reminderFees: source.reminderFees,
+    collectionFees: source.collectionFees,
+    totalAddedFees: (BigInt(source.interestFees) + BigInt(source.reminderFees) + BigInt(source.collectionFees)).toString(),
+  };
+}
+
 export function caseJson(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__Output | undefined) {
-  const fees = BigInt(c.interestFees) + BigInt(c.reminderFees) + BigInt(c.collectionFees);
+  const amounts = caseAmounts(c, a);
+  const fees = BigInt(amounts.totalAddedFees);
   const totalPayments = a?.totalPayments ?? '0';
-  const remainder = BigInt(c.grossAmount) + fees - BigInt(totalPayments);
+  const remainder = BigInt(amounts.grossAmount) + fees - BigInt(totalPayments);
   // The ledger's account is authoritative for the lifecycle (read-your-writes); the case mirrors it.
   const lifecycle = a?.lifecycle || c.lifecycle;
   const closeCode = lifecycle === 'Closed' ? orNull(a?.closeCode ?? '') ?? orNull(c.closeCode) : null;
@@ -21,10 +38,10 @@ export function caseJson(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__O
     lifecycle,
     closeCode,
     currency: c.currency,
-    grossAmount: money(c.grossAmount, c.currency),
-    interestFees: money(c.interestFees, c.currency),
-    reminderFees: money(c.reminderFees, c.currency),
-    collectionFees: money(c.collectionFees, c.currency),
+    grossAmount: money(amounts.grossAmount, c.currency),
+    interestFees: money(amounts.interestFees, c.currency),
+    reminderFees: money(amounts.reminderFees, c.currency),
+    collectionFees: money(amounts.collectionFees, c.currency),
     totalAddedFees: money(fees.toString(), c.currency),
     totalPayments: money(totalPayments, c.currency),
     remainder: money(remainder.toString(), c.currency),

@@ -207,6 +207,7 @@ describe('the declarations validate what the document says', () => {
     },
     runInvoicing: { partnerId: ID },
     closeCase: { closeCode: 'Other', comment: 'fine' },
+    updateCaseFees: { grossAmount: 1000, interestFees: 12.5, reminderFees: 0, collectionFees: 7, confirmPriceChange: false, keepIntentionalRate: true },
     recordPayment: { date: '2026-11-01', paymentAmount: 10, payoutCreditor: 8, payoutCollectionPartner: 2, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', closeCase: false, createUnpaidCommissionFollowUp: false },
     updatePayment: { date: '2026-11-02T10:00:00Z', paymentAmount: 10, payoutCreditor: 8, payoutCollectionPartner: 2, paymentRecipient: 'CollectionPartner', commissionPaymentStatus: 'Paid', reopenCaseIfNeeded: true },
     settleCommission: { status: 'Paid' },

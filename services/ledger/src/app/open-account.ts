@@ -9,7 +9,9 @@ export interface OpenAccountCommand {
   reference: string;
   currency: string;
   grossAmount: bigint;
-  totalFees: bigint;
+  interestFees: bigint;
+  reminderFees: bigint;
+  collectionFees: bigint;
   successFeePpm: bigint;
   revenueSharePpm: bigint;
   isTest: boolean;
@@ -25,7 +27,10 @@ export async function openAccount(ctx: LedgerContext, cmd: OpenAccountCommand): 
       currency: cmd.currency,
       digits: currencyDigits(cmd.currency),
       gross_amount: cmd.grossAmount.toString(),
-      total_fees: cmd.totalFees.toString(),
+      total_fees: (cmd.interestFees + cmd.reminderFees + cmd.collectionFees).toString(),
+      interest_fees: cmd.interestFees.toString(),
+      reminder_fees: cmd.reminderFees.toString(),
+      collection_fees: cmd.collectionFees.toString(),
       success_fee_ppm: cmd.successFeePpm.toString(),
       revenue_share_ppm: cmd.revenueSharePpm.toString(),
       is_test: cmd.isTest,

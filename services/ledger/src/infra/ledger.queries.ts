@@ -11,6 +11,10 @@ export interface AccountRow {
   digits: number;
   gross_amount: string;
   total_fees: string;
+  /** the breakdown of total_fees; null on an account opened before the ledger kept it */
+  interest_fees: string | null;
+  reminder_fees: string | null;
+  collection_fees: string | null;
   total_payments: string;
   payment_count: number;
   success_fee_ppm: string;
@@ -69,6 +73,16 @@ export async function lockAccount(db: Queryable, partnerId: string, caseId: stri
 export async function findAccounts(db: Queryable, partnerId: string, caseIds: readonly string[]): Promise<AccountRow[]> {
   if (caseIds.length === 0) return [];
   return t(db, 'accounts').where('partner_id', partnerId).whereIn('case_id', caseIds).select<AccountRow[]>();
+}
+
+/** A fee change (SPEC §10): principal, breakdown and its sum together, on the locked account. */
+export async function updateAccountFees(
+  db: Queryable,
+  caseId: string,
+  fees: Pick<AccountRow, 'gross_amount' | 'total_fees'> & { interest_fees: string; reminder_fees: string; collection_fees: string },
+  now: Date,
+): Promise<void> {
+  await t(db, 'accounts').where('case_id', caseId).update({ ...fees, updated_at: now });
 }
 
 export async function updateAccount(
@@ -215,7 +229,7 @@ export async function purgeAccounts(db: Queryable, partnerId: string, caseIds: r
 // PGlite ignores the name. Columns are listed, so the answer needs no read-back.
 
 const ACCOUNT_COLUMNS = [
-  'case_id', 'partner_id', 'reference', 'currency', 'digits', 'gross_amount', 'total_fees', 'total_payments', 'payment_count',
+  'case_id', 'partner_id', 'reference', 'currency', 'digits', 'gross_amount', 'total_fees', 'interest_fees', 'reminder_fees', 'collection_fees', 'total_payments', 'payment_count',
   'success_fee_ppm', 'revenue_share_ppm', 'is_test', 'notify_email', 'lifecycle', 'close_code', 'closed_at', 'created_at', 'updated_at',
 ] as const;
 const KEYED_COLUMNS = [

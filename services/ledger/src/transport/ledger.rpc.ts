@@ -8,6 +8,7 @@ import { deletePayment, settleCommission, updatePayment } from '../app/correct-p
 import { runInvoicing } from '../app/invoicing';
 import { openAccount } from '../app/open-account';
 import { recordPayment } from '../app/record-payment';
+import { updateFees } from '../app/update-fees';
 import * as q from '../infra/ledger.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
@@ -29,6 +30,10 @@ export function accountMessage(a: q.AccountRow): ledgerV1.Account {
     closedAt: iso(a.closed_at),
     updatedAt: iso(a.updated_at),
     isTest: a.is_test,
+    hasFeeBreakdown: a.interest_fees !== null,
+    interestFees: a.interest_fees ?? '0',
+    reminderFees: a.reminder_fees ?? '0',
+    collectionFees: a.collection_fees ?? '0',
   };
 }
 
@@ -76,7 +81,9 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
           reference: r.reference,
           currency: r.currency,
           grossAmount: BigInt(r.grossAmount),
-          totalFees: BigInt(r.interestFees) + BigInt(r.reminderFees) + BigInt(r.collectionFees),
+          interestFees: BigInt(r.interestFees),
+          reminderFees: BigInt(r.reminderFees),
+          collectionFees: BigInt(r.collectionFees),
           successFeePpm: BigInt(r.successFeePpm),
           revenueSharePpm: BigInt(r.revenueSharePpm),
           isTest: r.isTest,
@@ -158,5 +165,19 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
       return { invoicedPayouts: out.invoicedPayouts, invoices: out.invoices.map((i) => ({ ...i, totalPlatformFee: i.totalPlatformFee.toString() })) };
     },
     PurgeTestAccounts: async (r) => ({ purged: await q.purgeAccounts(ctx.db, r.partnerId, r.caseIds) }),
+    UpdateFees: async (r) => {
+      const given = (has: boolean, value: string) => (has ? BigInt(value) : undefined);
+      const account = await updateFees(ctx, {
+        partnerId: r.partnerId,
+        caseId: r.caseId,
+        grossAmount: given(r.hasGrossAmount, r.grossAmount),
+        interestFees: given(r.hasInterestFees, r.interestFees),
+        reminderFees: given(r.hasReminderFees, r.reminderFees),
+        collectionFees: given(r.hasCollectionFees, r.collectionFees),
+        createdWith: { interestFees: BigInt(r.createdInterestFees), reminderFees: BigInt(r.createdReminderFees), collectionFees: BigInt(r.createdCollectionFees) },
+        actor: r.actor,
+      });
+      return { account: accountMessage(account) };
+    },
   };
 }

@@ -1,12 +1,14 @@
 // Cases (SPEC §3) and test cases (SPEC §7).
-import { currencyDigits, DomainError, parseMajor, validationError } from '@pp/domain';
+import { currencyDigits, DomainError, parseMajor, rateToNumber, validationError } from '@pp/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
 import { UUID } from '../body';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
 import { auditValues } from '../audit';
 import { callCtx, currencyOf, partnerOf, type GatewayContext } from '../context';
-import { caseJson, closeCodeDescription, money } from '../mappers';
+import { errorBody } from '../errors';
+import { caseAmounts, caseJson, closeCodeDescription, money } from '../mappers';
+import { timeline } from '../timeline';
 import { createCaseFromFields } from './admin';
 import { recordPaymentCall } from './payments';
 
@@ -192,5 +194,78 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     f.check();
     await purge(req, { tag: tag! });
     return reply.code(204).send();
+  });
+
+  // ---- SPEC §10: fees and the timeline
+  app.put<IdParams>('/cases/:id/fees', async (req, reply) => {
+    const partner = partnerOf(req);
+    const caseId = caseIdOf(req);
+    const c = await ctx.cases.GetCase({ partnerId: partner.id, caseId, reference: '', managedOnly: false }, callCtx(req));
+    ctx.currencies.set(partner.id, c.id, c.currency);
+    const f = api.updateFees.readBody(req.body);
+    const currency = c.currency;
+    const given = {
+      grossAmount: f.get('grossAmount', { currency }),
+      interestFees: f.get('interestFees', { currency }),
+      reminderFees: f.get('reminderFees', { currency }),
+      collectionFees: f.get('collectionFees', { currency }),
+    };
+    // accepted, and change nothing: the success fee does not depend on the amounts (SPEC §10)
+    f.get('confirmPriceChange');
+    f.get('keepIntentionalRate');
+    f.check();
+    const minor = (v: bigint | undefined) => (v ?? 0n).toString();
+    let out;
+    try {
+      out = await ctx.ledger.UpdateFees(
+        {
+          partnerId: partner.id,
+          caseId,
+          hasGrossAmount: given.grossAmount !== undefined,
+          grossAmount: minor(given.grossAmount),
+          hasInterestFees: given.interestFees !== undefined,
+          interestFees: minor(given.interestFees),
+          hasReminderFees: given.reminderFees !== undefined,
+          reminderFees: minor(given.reminderFees),
+          hasCollectionFees: given.collectionFees !== undefined,
+          collectionFees: minor(given.collectionFees),
+          actor: partner.company_name,
+          createdInterestFees: c.interestFees,
+          createdReminderFees: c.reminderFees,
+          createdCollectionFees: c.collectionFees,
+        },
+        callCtx(req),
+      );
+    } catch (error) {
+      // SPEC §10 answers a closed case with 400 here (a payment on one is 409)
+      if (error instanceof DomainError && error.type === 'CaseClosed') return reply.code(400).send(errorBody('CaseClosed', [], error.message));
+      throw error;
+    }
+    const account = out.account!;
+    const amounts = caseAmounts(c, account);
+    return {
+      caseId: c.id,
+      grossAmount: money(amounts.grossAmount, currency),
+      interestFees: money(amounts.interestFees, currency),
+      reminderFees: money(amounts.reminderFees, currency),
+      collectionFees: money(amounts.collectionFees, currency),
+      totalAddedFees: money(amounts.totalAddedFees, currency),
+      recalculatedSuccessFee: rateToNumber(BigInt(c.successFeePpm), 100),
+      remainder: money(account.remainder, currency),
+    };
+  });
+
+  app.get<IdParams>('/cases/:id/timeline', async (req) => {
+    const partner = partnerOf(req);
+    const caseId = caseIdOf(req);
+    const [c, audit] = await Promise.all([
+      ctx.cases.GetCase({ partnerId: partner.id, caseId, reference: '', managedOnly: false }, callCtx(req)),
+      ctx.ledger.GetAudit({ partnerId: partner.id, caseId }, callCtx(req)),
+    ]);
+    // a test case may be the partner's own (POST /managed-cases); every other case comes from the operator
+    const ownCase = c.isTest && (await ctx.cases.GetCase({ partnerId: partner.id, caseId, reference: '', managedOnly: true }, callCtx(req)).then(() => true, (error: unknown) => (error instanceof DomainError && error.type === 'CaseNotFound' ? false : Promise.reject(error))));
+    const createdBy = ownCase ? { type: 'Partner' as const, name: partner.company_name } : { type: 'Operator' as const, name: 'Platform operator' };
+    const items = timeline({ reference: c.reference, currency: c.currency, createdAt: c.createdAt, grossAmount: c.grossAmount, interestFees: c.interestFees, reminderFees: c.reminderFees, collectionFees: c.collectionFees, createdBy }, audit.entries);
+    return { items, currentEngagementPhase: c.engagementPhase || null };
   });
 }
