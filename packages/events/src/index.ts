@@ -32,10 +32,12 @@ export interface EventPayloads {
   'commission.settled': CaseRef & { readonly payment: PaymentSnapshot };
   'account.closed': CaseRef & { readonly closeCode: string; readonly comment: string | null; readonly oldLifecycle: string; readonly newLifecycle: string };
   'account.reopened': CaseRef & { readonly oldLifecycle: string; readonly newLifecycle: string };
+  /** PUT /cases/{id}/fees changed what is owed (SPEC §10); `remainder` is the new balance */
+  'account.fees_updated': CaseRef;
 }
 
 export type EventType = keyof EventPayloads;
-export const EVENT_TYPES = ['payment.recorded', 'payment.updated', 'payment.deleted', 'commission.settled', 'account.closed', 'account.reopened'] as const satisfies readonly EventType[];
+export const EVENT_TYPES = ['payment.recorded', 'payment.updated', 'payment.deleted', 'commission.settled', 'account.closed', 'account.reopened', 'account.fees_updated'] as const satisfies readonly EventType[];
 
 export interface Envelope<T extends EventType = EventType> {
   readonly id: string;

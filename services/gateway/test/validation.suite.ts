@@ -680,6 +680,9 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       await ok(call('POST', `/cases/${a}/payments`, { key, body: { date: '2026-11-01', paymentAmount: 25, paymentRecipient: 'CollectionPartner' } }), 200);
       await pollUntil(async () => JSON.stringify(await ids('Sort=remainder')) === JSON.stringify([a, b, c]), { what: 'the remainder order after a payment' });
       await pollUntil(async () => (await ids('Sort=-dateUpdated'))[0] === a, { what: 'the paid case first by dateUpdated' });
+      // a fee of 100 on b (remainder 110): the largest now; a fee change moves the order too
+      await ok(call('PUT', `/cases/${b}/fees`, { key, body: { interestFees: 100 } }), 200);
+      await pollUntil(async () => JSON.stringify(await ids('Sort=-remainder')) === JSON.stringify([b, c, a]), { what: 'the remainder order after a fee change' });
     });
   });
 

@@ -93,6 +93,14 @@ export async function applyLedgerEvent(ctx: CaseContext, event: AnyEnvelope): Pr
         newLifecycle: event.payload.newLifecycle,
       });
       return;
+    case 'account.fees_updated':
+      // no public event (the lifecycle did not change): only the remainder copy follows the new balance
+      await ctx.uow.run(async ({ trx }) => {
+        if (!(await claimInbox(trx, SCHEMA, CONSUMER, event.id))) return;
+        const row = await q.lockCaseById(trx, p.caseId);
+        if (row) await q.bumpSequence(trx, row.id, row.event_sequence, ledgerFacts(row, p.remainder, new Date(event.occurredAt)));
+      });
+      return;
     case 'payment.recorded':
     case 'payment.updated':
     case 'payment.deleted':

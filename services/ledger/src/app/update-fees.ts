@@ -1,9 +1,9 @@
 // SPEC §10 PUT /cases/{id}/fees: the principal and the fee breakdown change on the locked account, in the
 // transaction that every payment and close takes the same lock in, so the close rules and the next
 // payment see the new remainder at once and a fee change racing a payment loses neither.
-import { decideFeeChange, DomainError, totalAddedFees, type CaseAmounts, type Lifecycle } from '@pp/domain';
+import { decideFeeChange, DomainError, remainderOf, totalAddedFees, type CaseAmounts, type Lifecycle } from '@pp/domain';
 import * as q from '../infra/ledger.queries';
-import type { LedgerContext } from './context';
+import { caseRef, emitEvent, type LedgerContext } from './context';
 
 export interface UpdateFeesCommand {
   partnerId: string;
@@ -15,6 +15,7 @@ export interface UpdateFeesCommand {
   /** The breakdown the case was created with, for an account opened before the ledger kept it. */
   createdWith: Pick<CaseAmounts, 'interestFees' | 'reminderFees' | 'collectionFees'>;
   actor: string;
+  requestId?: string;
 }
 
 /** The account's amounts. An account opened before the breakdown was kept knows only its sum. */
@@ -38,7 +39,7 @@ function auditAmounts(a: CaseAmounts, totalPayments: bigint) {
     reminderFees: a.reminderFees.toString(),
     collectionFees: a.collectionFees.toString(),
     totalAddedFees: fees.toString(),
-    remainder: (a.grossAmount + fees - totalPayments).toString(),
+    remainder: remainderOf({ grossAmount: a.grossAmount, totalFees: fees, totalPayments }).toString(),
   };
 }
 
@@ -71,6 +72,8 @@ export async function updateFees(ctx: LedgerContext, cmd: UpdateFeesCommand): Pr
     );
     const paid = BigInt(account.total_payments);
     await q.appendAudit(tx.trx, { id: ctx.newId(), case_id: cmd.caseId, type: 'FeesUpdated', payment_id: null, before: auditAmounts(before, paid), after: auditAmounts(after, paid), actor: cmd.actor, at: now });
+    // not a lifecycle change (no webhook), but what is owed changed: case-lifecycle's remainder copy follows
+    emitEvent(ctx, tx, 'account.fees_updated', cmd.caseId, caseRef(account, remainderOf({ grossAmount: after.grossAmount, totalFees: totalAddedFees(after), totalPayments: paid })), cmd.requestId);
     return (await q.findAccount(tx.trx, cmd.partnerId, cmd.caseId))!;
   });
 }

@@ -165,7 +165,7 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
       return { invoicedPayouts: out.invoicedPayouts, invoices: out.invoices.map((i) => ({ ...i, totalPlatformFee: i.totalPlatformFee.toString() })) };
     },
     PurgeTestAccounts: async (r) => ({ purged: await q.purgeAccounts(ctx.db, r.partnerId, r.caseIds) }),
-    UpdateFees: async (r) => {
+    UpdateFees: async (r, call) => {
       const given = (has: boolean, value: string) => (has ? BigInt(value) : undefined);
       const account = await updateFees(ctx, {
         partnerId: r.partnerId,
@@ -176,6 +176,7 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
         collectionFees: given(r.hasCollectionFees, r.collectionFees),
         createdWith: { interestFees: BigInt(r.createdInterestFees), reminderFees: BigInt(r.createdReminderFees), collectionFees: BigInt(r.createdCollectionFees) },
         actor: r.actor,
+        requestId: call.requestId,
       });
       return { account: accountMessage(account) };
     },
