@@ -12,6 +12,9 @@ export type Queryable = Knex | Knex.Transaction;
 
 // bigint columns come back as strings (as pg does by default): money never passes through a double.
 pg.types.setTypeParser(20, (v) => v);
+// date columns are calendar dates, not instants: they come back as their text, YYYY-MM-DD (pg would make a
+// Date at local midnight, PGlite one at UTC midnight; neither is the date once the time zone is not UTC).
+pg.types.setTypeParser(1082, (v) => v);
 
 interface KnexQueryObject {
   method?: string;

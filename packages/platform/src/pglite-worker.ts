@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { PGlite } = require(workerData.pglite);
-const db = new PGlite(workerData.dataDir, { parsers: { 20: (v) => v } });
+const db = new PGlite(workerData.dataDir, { parsers: { 20: (v) => v, 1082: (v) => v } });
 const plain = (e) => {
   const out = { message: e && e.message ? e.message : String(e), name: e && e.name ? e.name : 'Error' };
   if (e && typeof e === 'object') for (const [k, v] of Object.entries(e)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;

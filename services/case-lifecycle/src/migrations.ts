@@ -160,4 +160,18 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE INDEX IF NOT EXISTS cases_remainder_unknown ON ??.cases (partner_id) WHERE remainder IS NULL`, [schema]);
     },
   },
+  {
+    // Issue 13: the case carries its claim's dates (date, dueDate: calendar dates as given at creation, else
+    // null) and the ids of its creditor and debtor (SPEC §10: debtor.id as given at creation, else assigned
+    // here). Existing cases get fresh party ids (the volatile default is evaluated per row); their dates
+    // were never recorded and stay null. The service always writes the ids; the default covers other writers.
+    name: '20261205120000_cases_dates_and_party_ids',
+    async up(db, schema) {
+      await db.raw(
+        `ALTER TABLE ??.cases ADD COLUMN IF NOT EXISTS date date, ADD COLUMN IF NOT EXISTS due_date date,
+           ADD COLUMN IF NOT EXISTS creditor_id uuid NOT NULL DEFAULT gen_random_uuid(), ADD COLUMN IF NOT EXISTS debtor_id uuid NOT NULL DEFAULT gen_random_uuid()`,
+        [schema],
+      );
+    },
+  },
 ];

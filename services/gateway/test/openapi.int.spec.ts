@@ -1,9 +1,13 @@
 // Issue 6 against the distributed stack: the gateway's GET /openapi.json validates as OpenAPI 3.1, every
 // operation in it is called, and every answer (success and error bodies, webhook envelopes) matches the
 // schema the document gives for its status; GET /docs renders every operation in Chromium with nothing
-// loaded from elsewhere. (The unit test src/http/openapi.spec.ts checks the route coverage.)
-import { readFileSync } from 'node:fs';
+// loaded from elsewhere. (The unit test src/http/openapi.spec.ts checks the route coverage.) And a real
+// client of the original API (issue 13): OpenAPI Generator's Java client, generated at test time from the
+// original's document (tools/java-client), drives the payment flow and reads every answer.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as nodePath from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { chromium } from 'playwright-core';
@@ -118,8 +122,10 @@ describe('GET /openapi.json of the running gateway', () => {
       successFee: 20,
       currentEngagementPhase: 'Legal',
       creditorReference: 'CR-9',
+      date: '2026-10-01',
+      dueDate: '2026-10-31',
       creditor: { companyName: 'Creditor Co', officeEmail: 'creditor@example.test' },
-      debtor: { type: 'Person', name: 'Debtor' },
+      debtor: { type: 'Person', name: 'Debtor', id: '6f1c2a3b-1111-4222-8333-444455556666' },
     };
     const a = await expectStatus(201, 'POST', '/admin/cases', '/admin/cases', { key: ADMIN, body: full });
     const b = await expectStatus(201, 'POST', '/admin/cases', '/admin/cases', { key: ADMIN, body: { partnerId: partner.id, currency: 'JPY', grossAmount: 5000, successFee: 10 } });
@@ -309,5 +315,53 @@ describe('GET /docs', () => {
     } finally {
       await browser.close();
     }
+  });
+});
+
+/** Maven and a JDK run the generated client; the machine the tests run on has both (README). */
+const JAVA_TOOLS = spawnSync('mvn', ['-v'], { stdio: 'ignore' }).status === 0 && spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+if (!JAVA_TOOLS) console.warn('SKIPPED: the generated Java client test needs `mvn` and `java` on PATH (Java 17 + Maven)');
+/** The steps of tools/java-client's Driver, in order: each prints `STEP ok <name>` once it passed. */
+const JAVA_STEPS = [
+  'me',
+  'case',
+  'caseByReference',
+  'listCases',
+  'createWebhook',
+  'readWebhooks',
+  'recordPayment',
+  'recordPaymentWithKey',
+  'listPayments',
+  'editPayment',
+  'deletePayment',
+  'closeCase',
+  'webhookEvents',
+  'deleteWebhook',
+  'createManagedCase',
+  'readManagedCases',
+  'advanceTestCase',
+  'deleteTestCases',
+];
+
+describe.skipIf(!JAVA_TOOLS)('a client generated from the original API document (issue 13)', () => {
+  it("OpenAPI Generator's Java client (native, Jackson) drives the payment flow and reads every answer", { timeout: 660_000 }, async () => {
+    // setup through the operator API, which the original's document does not have
+    const partner = (await call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Java Client Partner', officeEmail: 'java@example.test' } })).body as Json;
+    const created = await call('POST', '/admin/cases', {
+      key: ADMIN,
+      body: { partnerId: partner.id, currency: 'EUR', grossAmount: 1000, successFee: 20, date: '2024-04-01', dueDate: '2024-05-01', creditor: { companyName: 'Java Creditor', officeEmail: 'creditor@java.test' }, debtor: { type: 'Company', name: 'Java Debtor' } },
+    });
+    expect(created.status, created.text).toBe(201);
+    const project = nodePath.resolve(__dirname, '../../../tools/java-client');
+    const args = ['-q', '-B', '-f', nodePath.join(project, 'pom.xml'), 'compile', 'exec:java', `-Dpp.baseUrl=${stack.gatewayUrl}`, `-Dpp.apiKey=${String(partner.apiKey)}`, `-Dpp.caseId=${String(created.body.id)}`, '-Dpp.webhookUrl=http://127.0.0.1:9/java-hook'];
+    // bounded: the first run on a machine downloads the generator and the client's dependencies from Maven Central
+    const run = await new Promise<{ code: number | string | null; stdout: string; stderr: string }>((resolve) => {
+      execFile('mvn', args, { cwd: project, timeout: 600_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => resolve({ code: error ? (error.code ?? error.signal ?? 'failed') : 0, stdout, stderr }));
+    });
+    const output = `${run.stdout}\n${run.stderr}`.slice(-8000);
+    expect(run.code, output).toBe(0);
+    const passed = run.stdout.split('\n').flatMap((line) => (line.startsWith('STEP ok ') ? [line.slice('STEP ok '.length).trim()] : []));
+    expect(passed, output).toEqual(JAVA_STEPS);
+    expect(run.stdout, output).toContain('DONE');
   });
 });

@@ -178,6 +178,7 @@ const DATE: Values = [
   ['trailing garbage', '2026-11-01abc'],
   ['10,000 characters', LONG],
 ];
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID_VALUES: Values = [['a number', 42], ['not a UUID', 'not-a-uuid'], ['a UUID with a bad character', '0000000g-0000-0000-0000-000000000000'], ['an object', {}], ['an array', []], ['10,000 characters', LONG]];
 const TOO_MANY_DECIMALS = { EUR: 1.001, JPY: 1.5, KWD: 1.0001 } as const;
 type Currency = keyof typeof TOO_MANY_DECIMALS;
@@ -245,6 +246,9 @@ const adminCases: Row[] = [
   ...adminCase('debtor', [['a string', 'Person'], ['a number', 1], ['an array', [{ type: 'Person', name: 'x' }]]]),
   ...adminCase('debtor.type', requiredEnum('Company')),
   ...adminCase('debtor.name', requiredString(200)),
+  ...adminCase('date', DATE.slice(2)),
+  ...adminCase('dueDate', DATE.slice(2)),
+  ...adminCase('debtor.id', UUID_VALUES),
 ];
 
 const invoicingRuns: Row[] = [
@@ -393,6 +397,8 @@ const managedCases: Row[] = [
   ...managed('debtor.name', requiredString(200)),
   ...managed('successFee', SUCCESS_FEE),
   ...managed('tag', optionalString(100)),
+  ...managed('dueDate', DATE.slice(2)),
+  ...managed('debtor.id', UUID_VALUES),
 ];
 
 const advancePath = (id: () => string) => () => `/test/cases/${id()}/advance`;
@@ -734,6 +740,32 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
         expect(await call('GET', `${path}/timeline`, { key: caller }), path).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
       }
       expect((await call('GET', `/cases/${fx.eur}/timeline`, { key })).status).toBe(200);
+    });
+  });
+
+  describe("the case's claim dates and party ids (issue 13, SPEC §3, §10)", () => {
+    it('answers date and dueDate as RFC 3339 midnight UTC, the debtor id as given (else assigned), a creditor id and the collection partner', async () => {
+      const key = fx.partner.apiKey;
+      const debtorId = '6F1C2A3B-1111-4222-8333-444455556666';
+      const given = await ok<Json>(
+        call('POST', '/admin/cases', { key: ADMIN, body: { ...caseBase('EUR')(), date: '2026-10-01', dueDate: '2026-10-31T23:30:00-05:00', debtor: { type: 'Company', name: 'Known Debtor', id: debtorId } } }),
+        201,
+      );
+      expect(given).toMatchObject({ date: '2026-10-01T00:00:00Z', dueDate: '2026-10-31T00:00:00Z', debtor: { id: debtorId.toLowerCase(), type: 'Company', name: 'Known Debtor' } });
+      expect(given.creditor).toMatchObject({ id: expect.stringMatching(UUID_RE), companyName: 'Creditor Co', officeEmail: 'creditor@example.test' });
+      expect(given.collectionPartner).toEqual({ id: fx.partner.id, name: 'Validator', officeEmail: 'validator@example.test', officePhone: null, publicSite: null, surveyCadenceMode: null });
+      expect(await ok<Json>(call('GET', `/cases/${given.id}`, { key }), 200)).toEqual(given);
+      // nothing given: no dates, a debtor id assigned by the platform, each case its own
+      type Parties = { debtor: { id: string }; creditor: { id: string } };
+      const a = await ok<Parties>(call('POST', '/admin/cases', { key: ADMIN, body: caseBase('EUR')() }), 201);
+      const b = await ok<Parties>(call('POST', '/admin/cases', { key: ADMIN, body: caseBase('EUR')() }), 201);
+      expect(a).toMatchObject({ date: null, dueDate: null, debtor: { id: expect.stringMatching(UUID_RE) }, creditor: { id: expect.stringMatching(UUID_RE) } });
+      expect(a.debtor.id).not.toBe(b.debtor.id);
+      expect(a.creditor.id).not.toBe(b.creditor.id);
+      // POST /managed-cases: date required, dueDate optional
+      const managedCase = await ok<Json>(call('POST', '/managed-cases', { key, body: { ...managedBase('EUR')(), date: '2026-09-15T08:00:00Z', dueDate: '2026-09-29', debtor: { type: 'Person', name: 'P', id: debtorId } } }), 200);
+      expect(managedCase).toMatchObject({ date: '2026-09-15T00:00:00Z', dueDate: '2026-09-29T00:00:00Z', debtor: { id: debtorId.toLowerCase() }, creditor: { companyName: 'Creditor Co', id: expect.stringMatching(UUID_RE) } });
+      expect((await ok<Json>(call('POST', '/managed-cases', { key, body: managedBase('EUR')() }), 200)).dueDate).toBeNull();
     });
   });
 

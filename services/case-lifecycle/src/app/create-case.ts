@@ -21,12 +21,19 @@ export interface CreateCaseCommand {
   creditorReference: string | null;
   creditor: q.Party | null;
   debtor: q.Party | null;
+  /** the debtor's id as the caller gave it; the platform assigns one when absent */
+  debtorId: string | null;
+  /** the claim's calendar dates, YYYY-MM-DD */
+  date: string | null;
+  dueDate: string | null;
   tag: string | null;
   requestId?: string;
 }
 
 export async function createCase(ctx: CaseContext, cmd: CreateCaseCommand): Promise<q.CaseRow> {
   const id = ctx.newId();
+  const creditorId = ctx.newId();
+  const debtorId = cmd.debtorId ?? ctx.newId();
   for (let attempt = 0; attempt < 5; attempt++) {
     const reference = caseReference(ctx.randomBytes);
     await ctx.ledger.OpenAccount(
@@ -65,6 +72,10 @@ export async function createCase(ctx: CaseContext, cmd: CreateCaseCommand): Prom
         creditor_reference: cmd.creditorReference,
         creditor: cmd.creditor,
         debtor: cmd.debtor,
+        date: cmd.date,
+        due_date: cmd.dueDate,
+        creditor_id: creditorId,
+        debtor_id: debtorId,
         tag: cmd.tag,
         // nothing paid yet: the remainder copy starts at what is owed (remainder_at NULL: any event is newer)
         remainder: String(toMajor(remainderOf({ grossAmount: cmd.grossAmount, totalFees: cmd.interestFees + cmd.reminderFees + cmd.collectionFees, totalPayments: 0n }), currencyDigits(cmd.currency))),

@@ -28,6 +28,12 @@ export interface CaseRow {
   creditor_reference: string | null;
   creditor: Party | null;
   debtor: Party | null;
+  /** the claim's calendar dates (YYYY-MM-DD: date columns are read as text, platform db.ts) */
+  date: string | null;
+  due_date: string | null;
+  creditor_id: string;
+  /** as given at creation, else assigned by the platform */
+  debtor_id: string;
   tag: string | null;
   event_sequence: number;
   /** the ledger account's updatedAt of the lifecycle last mirrored */

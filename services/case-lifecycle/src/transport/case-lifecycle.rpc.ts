@@ -12,7 +12,9 @@ import * as q from '../infra/cases.queries';
 import * as w from '../infra/webhooks.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
-const party = (p: q.Party | null | undefined): caseLifecycleV1.Party | null => (p ? { companyName: p.companyName ?? '', officeEmail: p.officeEmail ?? '', type: p.type ?? '', name: p.name ?? '' } : null);
+const party = (p: q.Party | null | undefined, id: string): caseLifecycleV1.Party | null => (p ? { companyName: p.companyName ?? '', officeEmail: p.officeEmail ?? '', type: p.type ?? '', name: p.name ?? '', id } : null);
+/** A calendar date column as YYYY-MM-DD ('' when null). */
+const day = (d: string | Date | null): string => (d === null ? '' : typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10));
 
 /** Served by the platform's dead-letter handlers (deadLetterRpcHandlers in service.ts). */
 type DeadLetterRpcs = 'ListDeadLetters' | 'RetryDeadLetter';
@@ -34,14 +36,16 @@ export function caseMessage(c: q.CaseRow): caseLifecycleV1.Case {
     engagementPhase: c.engagement_phase,
     creditorReference: c.creditor_reference ?? '',
     hasCreditorReference: c.creditor_reference !== null,
-    creditor: party(c.creditor),
+    creditor: party(c.creditor, c.creditor_id),
     hasCreditor: c.creditor !== null,
-    debtor: party(c.debtor),
+    debtor: party(c.debtor, c.debtor_id),
     hasDebtor: c.debtor !== null,
     createdAt: iso(c.created_at),
     updatedAt: iso(c.updated_at),
     finishedAt: iso(c.finished_at),
     tag: c.tag ?? '',
+    date: day(c.date),
+    dueDate: day(c.due_date),
   };
 }
 
@@ -75,6 +79,9 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
           creditorReference: r.creditorReference || null,
           creditor: optionalParty(r.creditor, r.creditor !== null),
           debtor: optionalParty(r.debtor, r.debtor !== null),
+          debtorId: r.debtor?.id || null,
+          date: r.date || null,
+          dueDate: r.dueDate || null,
           tag: r.tag || null,
           requestId: call.requestId,
         }),

@@ -89,6 +89,8 @@ const int = (description?: string): JsonSchema => ({ type: 'integer', ...(descri
 const bool = (description?: string): JsonSchema => ({ type: 'boolean', ...(description ? { description } : {}) });
 const oneOfValues = (values: readonly string[], description?: string): JsonSchema => ({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
 const arrayOf = (items: JsonSchema, description?: string): JsonSchema => ({ type: 'array', items, ...(description ? { description } : {}) });
+/** A field of the original API that has no meaning here (or that the platform does not record): always null. */
+const unknownHere = (description = 'Not recorded by the platform: always null'): JsonSchema => ({ type: 'null', description });
 /** An object whose every listed property is always present. */
 const obj = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({ type: 'object', ...(description ? { description } : {}), properties, required: Object.keys(properties) });
 
@@ -142,8 +144,46 @@ export const SCHEMAS = {
   RateLimited: obj({ error: { type: 'string', const: 'rate_limit_exceeded' }, message: str(), retryAfter: int('Seconds to wait, as in the Retry-After header') }, 'The per-key rate limit (RATE_LIMIT_PER_MINUTE) is exceeded.'),
   Partner: obj(partnerProfile, 'A collection partner'),
   PartnerCreated: obj({ ...partnerProfile, apiKey: str('The partner API key (header XApiKey), shown this once: only its hash is stored') }),
-  Creditor: obj({ companyName: nullable(str()), officeEmail: nullable(str()) }),
-  Debtor: obj({ type: nullable(oneOfValues(['Company', 'Person'])), name: nullable(str()) }),
+  Creditor: obj({
+    id: uuid('The creditor of this case, assigned by the platform'),
+    companyName: nullable(str()),
+    officeEmail: nullable(str()),
+    companyRegistrationNumber: unknownHere(),
+    officePhone: unknownHere(),
+    address: unknownHere(),
+    city: unknownHere(),
+    zipCode: unknownHere(),
+    state: unknownHere(),
+    country: unknownHere(),
+    division: unknownHere('Creditor divisions do not exist here'),
+  }),
+  Debtor: obj({
+    id: uuid('As given at creation (debtor.id), else assigned by the platform'),
+    type: nullable(oneOfValues(['Company', 'Person'])),
+    name: nullable(str()),
+    contactPerson: unknownHere(),
+    companyRegistrationNumber: unknownHere(),
+    address: unknownHere(),
+    zipCode: unknownHere(),
+    city: unknownHere(),
+    state: unknownHere(),
+    stateAlpha2: unknownHere(),
+    countryAlpha2: unknownHere(),
+    country: unknownHere(),
+    email: unknownHere(),
+    phone: unknownHere(),
+  }),
+  CollectionPartner: obj(
+    {
+      id: uuid('The partner (GET /me)'),
+      name: str("The partner's company name"),
+      officeEmail: nullable(str()),
+      officePhone: unknownHere(),
+      publicSite: unknownHere(),
+      surveyCadenceMode: unknownHere('Surveys do not exist here'),
+    },
+    'The collection partner the case is assigned to: the caller',
+  ),
   Case: obj(
     {
       id: uuid(),
@@ -164,11 +204,28 @@ export const SCHEMAS = {
       creditorReference: nullable(str()),
       creditor: nullable(ref('Creditor')),
       debtor: nullable(ref('Debtor')),
+      collectionPartner: ref('CollectionPartner'),
+      date: nullable(calendarDate("The claim's issue date as given at creation, as RFC 3339 midnight UTC; null when not given")),
+      dueDate: nullable(calendarDate("The claim's due date as given at creation, as RFC 3339 midnight UTC; null when not given")),
       dateCreated: timestamp(),
       dateUpdated: timestamp(),
       dateFinished: nullable(timestamp('When the case closed; null unless Closed')),
+      dateCollectionStarted: timestamp('Collection starts when the case is created (cases start Active): dateCreated'),
+      creditorComments: unknownHere(),
+      claimDescription: unknownHere(),
+      claimType: unknownHere(),
+      creditorDivisionId: unknownHere('Creditor divisions do not exist here'),
+      bankAccount: unknownHere('Payouts to the creditor are the partner\'s: the platform holds no bank accounts'),
+      blendedAgeUpliftPoints: unknownHere('The success fee does not depend on the age of the claim'),
+      solutionUrl: unknownHere('No contracts to sign here'),
+      signingHandoff: unknownHere('No contracts to sign here'),
+      exclusivePeriodEndDate: unknownHere('No exclusive collection periods here'),
+      disputeStatus: unknownHere(),
+      validation: unknownHere('No case validation here'),
+      assignedUser: unknownHere('The API knows no individual users'),
+      allocationOutstanding: unknownHere('Payments are not allocated to buckets here'),
     },
-    'A debt-collection case',
+    'A debt-collection case. Fields of the original API that have no meaning here are always null.',
   ),
   CasePage: obj({
     page: obj({ totalResults: int(), pageSize: int(), currentPage: int(), responseCount: int(), totalPages: int() }),
@@ -400,7 +457,15 @@ const replayedHeader = { 'Idempotency-Replayed': HEADERS.replayed };
 
 // ---- shared request fields
 
-const debtor = (required: boolean) => t.object({ type: t.oneOf(['Company', 'Person'] as const, { required: true }), name: t.string({ required: true, max: 200 }) }, { required, description: 'The debtor' });
+const debtor = (required: boolean) =>
+  t.object(
+    {
+      type: t.oneOf(['Company', 'Person'] as const, { required: true }),
+      name: t.string({ required: true, max: 200 }),
+      id: t.uuid({ description: "The debtor's id in your system; the platform assigns one when absent. Cases of one debtor share it (GET /cases?DebtorIds=)." }),
+    },
+    { required, description: 'The debtor' },
+  );
 const caseMoney = {
   interestFees: t.money({ default: 0 }),
   reminderFees: t.money({ default: 0 }),
@@ -409,6 +474,7 @@ const caseMoney = {
 const caseDetails = {
   currentEngagementPhase: t.oneOf(ENGAGEMENT_PHASES, { default: 'Pre-legal' }),
   creditorReference: t.string({ max: 200 }),
+  dueDate: t.date({ description: "The claim's due date; the case answers it as RFC 3339 midnight UTC (null when not given)." }),
 };
 const split = {
   payoutCreditor: t.money({ description: 'Explicit split: sent together with payoutCollectionPartner (both or neither); the two sum to paymentAmount within 0.01.' }),
@@ -455,6 +521,7 @@ export const createCase = op({
     successFee: t.rate({ unit: 100, max: 100, required: true, invalid: 'at most 4 decimals', description: "The partner's success fee in percent (20.5 = 20.5 %)." }),
     isTestCase: t.boolean(false),
     ...caseDetails,
+    date: t.date({ description: "The claim's issue date; the case answers it as RFC 3339 midnight UTC (null when not given)." }),
     creditor: t.object({ companyName: t.string({ max: 200 }), officeEmail: t.email() }),
     debtor: debtor(false),
   },

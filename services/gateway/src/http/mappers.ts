@@ -1,10 +1,31 @@
 // gRPC messages → the JSON shapes of the contract (SPEC §3, §4). Money leaves as major units here.
 import { CLOSE_CODES, isCloseCode, rateToNumber } from '@pp/domain';
-import { majorUnits, publicPayment } from '@pp/events';
+import { answerDate, majorUnits, publicPayment } from '@pp/events';
 import type { caseLifecycleV1, ledgerV1 } from '@pp/proto';
+import type { PartnerRow } from '../infra/gateway.queries';
 
 const money = majorUnits;
 const orNull = (s: string) => (s === '' ? null : s);
+
+/** The original API's creditor fields that the platform does not record (SPEC §10: null). */
+const CREDITOR_UNKNOWN = { companyRegistrationNumber: null, officePhone: null, address: null, city: null, zipCode: null, state: null, country: null, division: null };
+const DEBTOR_UNKNOWN = { contactPerson: null, companyRegistrationNumber: null, address: null, zipCode: null, city: null, state: null, stateAlpha2: null, countryAlpha2: null, country: null, email: null, phone: null };
+/** The original API's case fields with no meaning here (no contracts, divisions, bank accounts, users, buckets): null. */
+const CASE_UNKNOWN = {
+  creditorComments: null,
+  claimDescription: null,
+  claimType: null,
+  creditorDivisionId: null,
+  bankAccount: null,
+  blendedAgeUpliftPoints: null,
+  solutionUrl: null,
+  signingHandoff: null,
+  exclusivePeriodEndDate: null,
+  disputeStatus: null,
+  validation: null,
+  assignedUser: null,
+  allocationOutstanding: null,
+};
 
 /**
  * The principal and fee breakdown of a case. The ledger owns the money and changes them (PUT /cases/{id}/fees),
@@ -22,7 +43,8 @@ export function caseAmounts(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account
   };
 }
 
-export function caseJson(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__Output | undefined) {
+/** The case as the API shows it (SPEC §3, §10); `partner` is the case's partner (the caller, or the operator's choice). */
+export function caseJson(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__Output | undefined, partner: Pick<PartnerRow, 'id' | 'company_name' | 'office_email'>) {
   const amounts = caseAmounts(c, a);
   const fees = BigInt(amounts.totalAddedFees);
   const totalPayments = a?.totalPayments ?? '0';
@@ -48,11 +70,16 @@ export function caseJson(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__O
     preLegalSuccessFee: rateToNumber(BigInt(c.successFeePpm), 100),
     currentEngagementPhase: c.engagementPhase,
     creditorReference: c.hasCreditorReference ? c.creditorReference : null,
-    creditor: c.hasCreditor && c.creditor ? { companyName: orNull(c.creditor.companyName), officeEmail: orNull(c.creditor.officeEmail) } : null,
-    debtor: c.hasDebtor && c.debtor ? { type: orNull(c.debtor.type), name: orNull(c.debtor.name) } : null,
+    creditor: c.hasCreditor && c.creditor ? { id: c.creditor.id, companyName: orNull(c.creditor.companyName), officeEmail: orNull(c.creditor.officeEmail), ...CREDITOR_UNKNOWN } : null,
+    debtor: c.hasDebtor && c.debtor ? { id: c.debtor.id, type: orNull(c.debtor.type), name: orNull(c.debtor.name), ...DEBTOR_UNKNOWN } : null,
+    collectionPartner: { id: partner.id, name: partner.company_name, officeEmail: partner.office_email, officePhone: null, publicSite: null, surveyCadenceMode: null },
+    date: c.date ? answerDate(c.date) : null,
+    dueDate: c.dueDate ? answerDate(c.dueDate) : null,
     dateCreated: c.createdAt,
     dateUpdated: updated,
     dateFinished: lifecycle === 'Closed' ? orNull(a?.closedAt ?? '') ?? orNull(c.finishedAt) : null,
+    dateCollectionStarted: c.createdAt,
+    ...CASE_UNKNOWN,
   };
 }
 

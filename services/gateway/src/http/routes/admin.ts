@@ -48,7 +48,7 @@ export function adminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 }
 
 /** The case fields POST /admin/cases and POST /managed-cases share (their declarations in ../api). */
-type CaseFields = Pick<api.BodyOf<typeof api.createCase> & api.BodyOf<typeof api.createTestCase>, 'interestFees' | 'reminderFees' | 'collectionFees' | 'successFee' | 'currentEngagementPhase' | 'creditorReference' | 'debtor'>;
+type CaseFields = Pick<api.BodyOf<typeof api.createCase> & api.BodyOf<typeof api.createTestCase>, 'interestFees' | 'reminderFees' | 'collectionFees' | 'successFee' | 'currentEngagementPhase' | 'creditorReference' | 'dueDate' | 'debtor' | 'date'>;
 
 /** Shared by the operator's POST /admin/cases and the partner's POST /managed-cases; reads the rest of the case fields. */
 export async function createCaseFromFields(
@@ -68,6 +68,8 @@ export async function createCaseFromFields(
   const creditorReference = f.get('creditorReference');
   const creditor = opts.creditor();
   const debtor = f.get('debtor');
+  const date = f.get('date');
+  const dueDate = f.get('dueDate');
   f.check();
   const created = await ctx.cases.CreateCase(
     {
@@ -86,12 +88,14 @@ export async function createCaseFromFields(
       engagementPhase: phase,
       creditorReference: creditorReference ?? '',
       creditor: creditor ? { companyName: creditor.companyName ?? '', officeEmail: creditor.officeEmail ?? '' } : null,
-      debtor: debtor ? { type: debtor.type ?? '', name: debtor.name ?? '' } : null,
+      debtor: debtor ? { type: debtor.type ?? '', name: debtor.name ?? '', id: debtor.id?.toLowerCase() ?? '' } : null,
+      date: date ?? '',
+      dueDate: dueDate ?? '',
       tag: opts.tag ?? '',
     },
     call,
   );
   ctx.currencies.set(partner.id, created.id, currency);
   const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [created.id] }, call);
-  return caseJson(created, accounts.accounts[0]);
+  return caseJson(created, accounts.accounts[0], partner);
 }

@@ -28,7 +28,7 @@ export async function loadCase(ctx: GatewayContext, req: FastifyRequest, caseId:
   const partner = partnerOf(req);
   const [c, accounts] = await Promise.all([ctx.cases.GetCase({ partnerId: partner.id, caseId, ...scope }, callCtx(req)), ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [caseId] }, callCtx(req))]);
   ctx.currencies.set(partner.id, c.id, c.currency);
-  return caseJson(c, accounts.accounts[0]);
+  return caseJson(c, accounts.accounts[0], partner);
 }
 
 /** A reference is what letters print: 1–64 visible characters; anything else cannot be one. */
@@ -41,7 +41,7 @@ export async function loadCaseByReference(ctx: GatewayContext, req: FastifyReque
   const c = await ctx.cases.GetCase({ partnerId: partner.id, caseId: '', reference, ...scope }, callCtx(req));
   const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [c.id] }, callCtx(req));
   ctx.currencies.set(partner.id, c.id, c.currency);
-  return caseJson(c, accounts.accounts[0]);
+  return caseJson(c, accounts.accounts[0], partner);
 }
 
 /** One page of the caller's cases (GET /cases), or of those it created itself (GET /managed-cases). */
@@ -53,7 +53,7 @@ async function casePage(ctx: GatewayContext, req: FastifyRequest, filter: { stat
   const { page, pageSize } = filter;
   return {
     page: { totalResults: out.totalResults, pageSize, currentPage: page, responseCount: out.cases.length, totalPages: Math.ceil(out.totalResults / pageSize) },
-    cases: out.cases.map((c) => caseJson(c, byId.get(c.id))),
+    cases: out.cases.map((c) => caseJson(c, byId.get(c.id), partner)),
   };
 }
 
