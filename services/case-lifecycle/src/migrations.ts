@@ -174,4 +174,11 @@ export const migrations: Migration[] = [
       );
     },
   },
+  {
+    // SPEC §10: GET /cases?DebtorIds=… finds a partner's cases of some debtors.
+    name: '20261205130000_cases_partner_debtor',
+    async up(db, schema) {
+      await db.raw(`CREATE INDEX IF NOT EXISTS cases_partner_debtor ON ??.cases (partner_id, debtor_id)`, [schema]);
+    },
+  },
 ];

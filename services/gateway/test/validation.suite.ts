@@ -262,6 +262,7 @@ const listCases: Row[] = [
   ...queryRows((v) => `/cases?Statuses=${v}`, 'Statuses', [['unknown lifecycle', 'Open'], ['one bad in a comma list', 'Active,Nope'], ['wrong case', 'active'], ['repeated with one bad', 'Active&Statuses=Gone'], ['10,000 characters', LONG]]),
   ...queryRows((v) => `/cases?includeTestCases=${v}`, 'includeTestCases', [['yes', 'yes'], ['1', '1'], ['upper case', 'TRUE'], ['empty', ''], ['repeated', 'true&includeTestCases=false']]),
   ...queryRows((v) => `/cases?Ids=${v}`, 'Ids', [['not a UUID', 'abc'], ['one bad in a comma list', `${UUID_A},nope`], ['repeated with one bad', `${UUID_A}&Ids=1`], ['101 ids', Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`).join(',')], ['10,000 characters', LONG]]),
+  ...queryRows((v) => `/cases?DebtorIds=${v}`, 'DebtorIds', [['not a UUID', 'abc'], ['one bad in a comma list', `${UUID_A},nope`], ['repeated with one bad', `${UUID_A}&DebtorIds=1`]]),
   ...queryRows((v) => `/cases?Sort=${v}`, 'Sort', [['unknown order', 'amount'], ['wrong case', 'DateCreated'], ['two minuses', '--reference'], ['a comma list', 'reference,remainder'], ['repeated', 'reference&Sort=remainder'], ['10,000 characters', LONG]]),
   ...queryRows((v) => `/managed-cases?Sort=${v}`, 'Sort', [['unknown order', 'createdAt']]),
 ];
@@ -682,6 +683,22 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       expect(await ids(`Ids=${a}&Ids=${c.toUpperCase()}&Sort=dateCreated`)).toEqual([a, c]);
       expect(await ids(`Ids=${b},${fx.eur},${UUID_A}`)).toEqual([b]);
       expect((await ok<{ page: { totalResults: number } }>(call('GET', `/cases?Ids=${a},${b}&PageSize=1`, { key }), 200)).page.totalResults).toBe(2);
+      // DebtorIds (a partner of its own, so the orders above keep their three cases): the cases of these
+      // debtors, debtor.id as given at creation, repeatable or a comma list; another partner's are not listed
+      const dp = await ok<{ id: string; apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Debtors', officeEmail: 'debtors@example.test' } }), 201);
+      const stranger = await ok<{ id: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Stranger', officeEmail: 'stranger@example.test' } }), 201);
+      const ofDebtor = async (partnerId: string, grossAmount: number) =>
+        ok<Json>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId, currency: 'EUR', grossAmount, successFee: 20, debtor: { type: 'Person', name: 'D', id: UUID_A } } }), 201);
+      const [d1, d2] = [await ofDebtor(dp.id, 5), await ofDebtor(dp.id, 6)];
+      await ofDebtor(stranger.id, 7);
+      const other = await ok<Json>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: dp.id, currency: 'EUR', grossAmount: 8, successFee: 20 } }), 201);
+      expect((d1.debtor as Json).id).toBe(UUID_A);
+      const debtorCases = async (query: string) => (await ok<{ cases: Json[] }>(call('GET', `/cases?${query}`, { key: dp.apiKey }), 200)).cases.map((x) => String(x.id));
+      expect(await debtorCases(`DebtorIds=${UUID_A.toUpperCase()}&Sort=dateCreated`)).toEqual([String(d1.id), String(d2.id)]);
+      expect(await debtorCases(`DebtorIds=00000000-0000-4000-8000-00000000000b,${UUID_A}&Sort=-dateCreated`)).toEqual([String(d2.id), String(d1.id)]);
+      expect(await debtorCases('Sort=dateCreated')).toEqual([String(d1.id), String(d2.id), String(other.id)]);
+      expect(await debtorCases(`DebtorIds=${UUID_A}&Ids=${String(d2.id)}`)).toEqual([String(d2.id)]);
+      expect(await debtorCases('DebtorIds=00000000-0000-4000-8000-00000000000b')).toEqual([]);
       // a payment of 25 on a: remainder 5, now the smallest (the list's copy follows the ledger's events)
       await ok(call('POST', `/cases/${a}/payments`, { key, body: { date: '2026-11-01', paymentAmount: 25, paymentRecipient: 'CollectionPartner' } }), 200);
       await pollUntil(async () => JSON.stringify(await ids('Sort=remainder')) === JSON.stringify([a, b, c]), { what: 'the remainder order after a payment' });

@@ -87,6 +87,8 @@ export interface CaseListFilter {
   managedOnly?: boolean;
   /** only these cases (none: any) */
   ids?: string[];
+  /** only the cases of these debtors (none: any) */
+  debtorIds?: string[];
   sort?: CaseSort;
 }
 
@@ -97,6 +99,7 @@ export async function listCases(db: Queryable, partnerId: string, filter: CaseLi
     else if (!filter.includeTest) q.where('is_test', false);
     if (filter.statuses.length > 0) q.whereIn('lifecycle', filter.statuses);
     if (filter.ids && filter.ids.length > 0) q.whereIn('id', filter.ids);
+    if (filter.debtorIds && filter.debtorIds.length > 0) q.whereIn('debtor_id', filter.debtorIds);
     return q;
   };
   const [column, order] = CASE_SORTS[filter.sort ?? '-dateCreated'];

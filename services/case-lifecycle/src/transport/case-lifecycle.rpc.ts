@@ -101,6 +101,7 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
         pageSize: Math.max(1, r.pageSize),
         managedOnly: r.managedOnly,
         ids: r.ids,
+        debtorIds: r.debtorIds,
         ...(sort !== undefined ? { sort: sort as q.CaseSort } : {}),
       });
       return { cases: out.rows.map(caseMessage), totalResults: out.total };

@@ -582,6 +582,7 @@ const caseListQuery = {
   Page: t.query.int({ min: 1, max: 1_000_000, default: 1, digits: 9, aliases: ['page'], description: 'Page number, from 1.' }),
   PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
   Ids: t.query.uuids({ max: 100, aliases: ['ids'], description: 'Only these cases (at most 100 ids).' }),
+  DebtorIds: t.query.uuids({ max: 100, aliases: ['debtorIds'], description: 'Only the cases of these debtors (debtor.id; at most 100 ids).' }),
   Sort: t.query.oneOf(CASE_SORTS, { aliases: ['sort'], description: 'The order: a field, descending with a leading minus. Default -dateCreated (newest first); ties are broken by id.' }),
 };
 

@@ -45,7 +45,7 @@ export async function loadCaseByReference(ctx: GatewayContext, req: FastifyReque
 }
 
 /** One page of the caller's cases (GET /cases), or of those it created itself (GET /managed-cases). */
-async function casePage(ctx: GatewayContext, req: FastifyRequest, filter: { statuses: string[]; page: number; pageSize: number; includeTestCases: boolean; managedOnly: boolean; ids: string[]; sort: string }) {
+async function casePage(ctx: GatewayContext, req: FastifyRequest, filter: { statuses: string[]; page: number; pageSize: number; includeTestCases: boolean; managedOnly: boolean; ids: string[]; debtorIds: string[]; sort: string }) {
   const partner = partnerOf(req);
   const out = await ctx.cases.ListCases({ partnerId: partner.id, ...filter }, callCtx(req));
   const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: out.cases.map((c) => c.id) }, callCtx(req));
@@ -61,14 +61,14 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/cases', async (req) => {
     // the first bad parameter answers at once (queryFailFast)
     const query = api.listCases.readQuery(req.query);
-    const [statuses, page, pageSize, ids, sort, includeTestCases] = [query.get('Statuses'), query.get('Page'), query.get('PageSize'), query.get('Ids'), query.get('Sort'), query.get('includeTestCases')];
-    return casePage(ctx, req, { statuses, page, pageSize, ids, sort, includeTestCases, managedOnly: false });
+    const [statuses, page, pageSize, ids, debtorIds, sort, includeTestCases] = [query.get('Statuses'), query.get('Page'), query.get('PageSize'), query.get('Ids'), query.get('DebtorIds'), query.get('Sort'), query.get('includeTestCases')];
+    return casePage(ctx, req, { statuses, page, pageSize, ids, debtorIds, sort, includeTestCases, managedOnly: false });
   });
 
   app.get('/managed-cases', async (req) => {
     const query = api.listManagedCases.readQuery(req.query);
-    const [statuses, page, pageSize, ids, sort] = [query.get('Statuses'), query.get('Page'), query.get('PageSize'), query.get('Ids'), query.get('Sort')];
-    return casePage(ctx, req, { statuses, page, pageSize, ids, sort, includeTestCases: true, managedOnly: true });
+    const [statuses, page, pageSize, ids, debtorIds, sort] = [query.get('Statuses'), query.get('Page'), query.get('PageSize'), query.get('Ids'), query.get('DebtorIds'), query.get('Sort')];
+    return casePage(ctx, req, { statuses, page, pageSize, ids, debtorIds, sort, includeTestCases: true, managedOnly: true });
   });
 
   app.get<IdParams>('/managed-cases/:id', async (req) => loadCase(ctx, req, caseIdOf(req), MANAGED));
