@@ -112,7 +112,7 @@ describe('GET /openapi.json', () => {
 
     // What takes input, independently of the declarations (SPEC §2–§8).
     const withoutBody = new Set(['POST /webhooks/events/{id}/replay', 'POST /admin/dead-letters/{id}/retry', 'POST /test/cases/{id}/replay-last-event']);
-    const withQuery = new Set(['GET /cases', 'GET /managed-cases', 'GET /cases/{id}/payments', 'DELETE /cases/{id}/payments/{paymentId}', 'GET /tasks', 'GET /mail', 'GET /webhooks/events', 'DELETE /test/cases', 'GET /admin/dead-letters']);
+    const withQuery = new Set(['GET /cases', 'GET /managed-cases', 'GET /cases/{id}/payments', 'DELETE /cases/{id}/payments/{paymentId}', 'GET /managed-cases/{id}/payments', 'DELETE /managed-cases/{id}/payments/{paymentId}', 'GET /tasks', 'GET /mail', 'GET /webhooks/events', 'DELETE /test/cases', 'GET /admin/dead-letters']);
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(item)) {
         const key = `${method.toUpperCase()} ${p}`;
@@ -211,6 +211,8 @@ describe('the declarations validate what the document says', () => {
     recordPayment: { date: '2026-11-01', paymentAmount: 10, payoutCreditor: 8, payoutCollectionPartner: 2, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', closeCase: false, createUnpaidCommissionFollowUp: false },
     updatePayment: { date: '2026-11-02T10:00:00Z', paymentAmount: 10, payoutCreditor: 8, payoutCollectionPartner: 2, paymentRecipient: 'CollectionPartner', commissionPaymentStatus: 'Paid', reopenCaseIfNeeded: true },
     settleCommission: { status: 'Paid' },
+    recordManagedCasePayment: { date: '2026-11-01', paymentAmount: 10, closeCase: true },
+    updateManagedCasePayment: { date: '2026-11-02', paymentAmount: 10, paymentRecipient: 'CollectionPartner', reopenCaseIfNeeded: true },
     createTestCase: {
       isTest: true,
       currencyCode: 'EUR',
