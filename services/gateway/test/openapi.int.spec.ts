@@ -5,6 +5,7 @@
 // client of the original API (issue 13): OpenAPI Generator's Java client, generated at test time from the
 // original's document (tools/java-client), drives the payment flow and reads every answer.
 import { execFile, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as nodePath from 'node:path';
@@ -22,7 +23,7 @@ const AXE_SOURCE = readFileSync(createRequire(__filename).resolve('axe-core/axe.
 
 type Schema = Record<string, unknown>;
 type ResponseObject = { $ref?: string; content?: Record<string, { schema: Schema }>; headers?: Record<string, unknown> };
-type OperationObject = { operationId: string; responses: Record<string, ResponseObject> };
+type OperationObject = { operationId: string; parameters?: { name: string }[]; responses: Record<string, ResponseObject> };
 type Doc = {
   paths: Record<string, Record<string, OperationObject>>;
   webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }>;
@@ -327,6 +328,7 @@ const JAVA_STEPS = [
   'case',
   'caseByReference',
   'listCases',
+  'listCasesByDebtor',
   'createWebhook',
   'readWebhooks',
   'recordPayment',
@@ -334,11 +336,20 @@ const JAVA_STEPS = [
   'listPayments',
   'editPayment',
   'deletePayment',
+  'updateFees',
   'closeCase',
+  'timeline',
   'webhookEvents',
   'deleteWebhook',
   'createManagedCase',
   'readManagedCases',
+  'listCasesByIdsSorted',
+  'managedPayments',
+  'managedPaymentsOnProductionCase',
+  'createTestWebhook',
+  'fireWebhook',
+  'replayLastEvent',
+  'deleteTestWebhook',
   'advanceTestCase',
   'deleteTestCases',
 ];
@@ -347,13 +358,16 @@ describe.skipIf(!JAVA_TOOLS)('a client generated from the original API document 
   it("OpenAPI Generator's Java client (native, Jackson) drives the payment flow and reads every answer", { timeout: 660_000 }, async () => {
     // setup through the operator API, which the original's document does not have
     const partner = (await call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Java Client Partner', officeEmail: 'java@example.test' } })).body as Json;
+    // DebtorIds (SPEC §10) may not be served yet: the driver filters by it only once the gateway declares it
+    const debtorIdsServed = doc.paths['/cases']?.get?.parameters?.some((p) => p.name === 'DebtorIds') === true;
+    const debtorId = randomUUID();
     const created = await call('POST', '/admin/cases', {
       key: ADMIN,
-      body: { partnerId: partner.id, currency: 'EUR', grossAmount: 1000, successFee: 20, date: '2024-04-01', dueDate: '2024-05-01', creditor: { companyName: 'Java Creditor', officeEmail: 'creditor@java.test' }, debtor: { type: 'Company', name: 'Java Debtor' } },
+      body: { partnerId: partner.id, currency: 'EUR', grossAmount: 1000, successFee: 20, date: '2024-04-01', dueDate: '2024-05-01', creditor: { companyName: 'Java Creditor', officeEmail: 'creditor@java.test' }, debtor: { type: 'Company', name: 'Java Debtor', id: debtorId } },
     });
     expect(created.status, created.text).toBe(201);
     const project = nodePath.resolve(__dirname, '../../../tools/java-client');
-    const args = ['-q', '-B', '-f', nodePath.join(project, 'pom.xml'), 'compile', 'exec:java', `-Dpp.baseUrl=${stack.gatewayUrl}`, `-Dpp.apiKey=${String(partner.apiKey)}`, `-Dpp.caseId=${String(created.body.id)}`, '-Dpp.webhookUrl=http://127.0.0.1:9/java-hook'];
+    const args = ['-q', '-B', '-f', nodePath.join(project, 'pom.xml'), 'compile', 'exec:java', `-Dpp.baseUrl=${stack.gatewayUrl}`, `-Dpp.apiKey=${String(partner.apiKey)}`, `-Dpp.caseId=${String(created.body.id)}`, `-Dpp.debtorId=${debtorId}`, `-Dpp.debtorIdsServed=${debtorIdsServed}`, '-Dpp.webhookUrl=http://127.0.0.1:9/java-hook'];
     // bounded: the first run on a machine downloads the generator and the client's dependencies from Maven Central
     const run = await new Promise<{ code: number | string | null; stdout: string; stderr: string }>((resolve) => {
       execFile('mvn', args, { cwd: project, timeout: 600_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => resolve({ code: error ? (error.code ?? error.signal ?? 'failed') : 0, stdout, stderr }));
@@ -361,7 +375,7 @@ describe.skipIf(!JAVA_TOOLS)('a client generated from the original API document 
     const output = `${run.stdout}\n${run.stderr}`.slice(-8000);
     expect(run.code, output).toBe(0);
     const passed = run.stdout.split('\n').flatMap((line) => (line.startsWith('STEP ok ') ? [line.slice('STEP ok '.length).trim()] : []));
-    expect(passed, output).toEqual(JAVA_STEPS);
+    expect(passed, output).toEqual(JAVA_STEPS.filter((s) => debtorIdsServed || s !== 'listCasesByDebtor'));
     expect(run.stdout, output).toContain('DONE');
   });
 });

@@ -10,6 +10,7 @@ import pp.generated.api.CasesApi;
 import pp.generated.api.ManagedCasesApi;
 import pp.generated.api.MeApi;
 import pp.generated.api.TestCasesApi;
+import pp.generated.api.TestWebhooksApi;
 import pp.generated.api.WebhookEventsApi;
 import pp.generated.api.WebhooksApi;
 import pp.generated.invoker.ApiClient;
@@ -22,13 +23,22 @@ import pp.generated.model.DebituraWebCollectionPartnerApiModelsMeCollectionPartn
 import pp.generated.model.DebituraWebCollectionPartnerApiModelsWebhooksReplayEventResultDto;
 import pp.generated.model.DebituraWebCollectionPartnerApiModelsWebhooksWebhookEventDto;
 import pp.generated.model.DebituraWebExternalApiContractsV1CasesAdvanceTestCaseResponse;
+import pp.generated.model.DebituraWebExternalApiContractsV1CasesCaseTimelineResponse;
 import pp.generated.model.DebituraWebExternalApiContractsV1CasesCloseCaseResponse;
 import pp.generated.model.DebituraWebExternalApiContractsV1CasesDebtorDto;
+import pp.generated.model.DebituraWebExternalApiContractsV1CasesFireWebhookResponse;
 import pp.generated.model.DebituraWebExternalApiContractsV1CasesInvoiceDto;
 import pp.generated.model.DebituraWebExternalApiContractsV1CasesInvoiceListDto;
+import pp.generated.model.DebituraWebExternalApiContractsV1CasesReplayLastEventResponse;
 import pp.generated.model.DebituraWebExternalApiContractsV1CasesRequestsAdvanceTestCaseRequest;
 import pp.generated.model.DebituraWebExternalApiContractsV1CasesRequestsCloseCaseRequest;
 import pp.generated.model.DebituraWebExternalApiContractsV1CasesRequestsCreateManagedCaseRequest;
+import pp.generated.model.DebituraWebExternalApiContractsV1CasesRequestsFireWebhookRequest;
+import pp.generated.model.DebituraWebExternalApiContractsV1CasesRequestsUpdateCaseFeesRequest;
+import pp.generated.model.DebituraWebExternalApiContractsV1CasesTimelineItemDto;
+import pp.generated.model.DebituraWebExternalApiContractsV1CasesUpdateCaseFeesResponse;
+import pp.generated.model.DebituraWebExternalApiContractsV1PaymentsCreateManagedCasePaymentRequest;
+import pp.generated.model.DebituraWebExternalApiContractsV1PaymentsCreateManagedCasePaymentResponse;
 import pp.generated.model.DebituraWebExternalApiContractsV1PaymentsCreatePaymentRequest;
 import pp.generated.model.DebituraWebExternalApiContractsV1PaymentsCreatePaymentResponse;
 import pp.generated.model.DebituraWebExternalApiContractsV1PaymentsPaymentDto;
@@ -40,20 +50,24 @@ import pp.generated.model.DebituraWebExternalApiContractsV1PaymentsUpdatePayment
  * into the generated models (a body they cannot read is an ApiException, and a failed step).
  *
  * <p>System properties: pp.baseUrl, pp.apiKey (a partner's key), pp.caseId (a production case of that
- * partner, Active, created with date, dueDate, creditor and debtor), pp.webhookUrl (where a subscription
- * may point). Prints "STEP ok name" per step, "STEP FAIL name: why" and exits 1 on the first failure.
+ * partner, Active, created with date, dueDate, creditor and debtor), pp.debtorId (the debtor.id it was
+ * created with), pp.webhookUrl (where a subscription may point), pp.debtorIdsServed (true once the gateway
+ * declares GET /cases?DebtorIds). Prints "STEP ok name" per step, "STEP FAIL name: why" and exits 1 on the first failure.
  *
- * <p>Each step is one line in main(); an operation of the document the stack serves later is one more
- * line there (see PENDING).
+ * <p>Each step is one line in main(). The document's operations that SPEC.md does not take over (chats,
+ * files, notes, start, exclusive period, validation, ingestion jobs, users, the partner- and
+ * creditor-reference lookups, the managed cases' timeline, chats and files) are not served and not driven.
  */
 public final class Driver {
   private final CasesApi cases;
   private final ManagedCasesApi managed;
   private final MeApi me;
   private final TestCasesApi testCases;
+  private final TestWebhooksApi testWebhooks;
   private final WebhooksApi webhooks;
   private final WebhookEventsApi events;
   private final UUID caseId;
+  private final UUID debtorId;
   private final String webhookUrl;
   private final String tag = "java-client-" + UUID.randomUUID();
 
@@ -63,15 +77,19 @@ public final class Driver {
   private UUID keyedPaymentId;
   private UUID webhookId;
   private DebituraWebExternalApiContractsV1CasesInvoiceDto testCase;
+  private UUID testWebhookId;
+  private UUID firedEventId;
 
-  private Driver(ApiClient client, UUID caseId, String webhookUrl) {
+  private Driver(ApiClient client, UUID caseId, UUID debtorId, String webhookUrl) {
     this.cases = new CasesApi(client);
     this.managed = new ManagedCasesApi(client);
     this.me = new MeApi(client);
     this.testCases = new TestCasesApi(client);
+    this.testWebhooks = new TestWebhooksApi(client);
     this.webhooks = new WebhooksApi(client);
     this.events = new WebhookEventsApi(client);
     this.caseId = caseId;
+    this.debtorId = debtorId;
     this.webhookUrl = webhookUrl;
   }
 
@@ -79,26 +97,20 @@ public final class Driver {
     void run() throws Exception;
   }
 
-  /** Operations of the document the stack does not serve yet: each becomes one step line in main(). */
-  static final List<String> PENDING = List.of(
-      "PUT /cases/{id}/fees (cases.casesIdFeesPut)",
-      "GET /cases/{id}/timeline (cases.casesIdTimelineGet)",
-      "POST /test/webhooks/fire (new TestWebhooksApi(client).testWebhooksFirePost)",
-      "POST /test/cases/{id}/replay-last-event (testCases.testCasesIdReplayLastEventPost)",
-      "GET/POST/PUT/DELETE /managed-cases/{id}/payments (managed.managedCasesIdPayments*)");
-
   public static void main(String[] args) {
     String baseUrl = required("pp.baseUrl");
     String apiKey = required("pp.apiKey");
     ApiClient client = new ApiClient();
     client.updateBaseUri(baseUrl);
     client.setRequestInterceptor(builder -> builder.header("XApiKey", apiKey));
-    Driver d = new Driver(client, UUID.fromString(required("pp.caseId")), required("pp.webhookUrl"));
+    Driver d = new Driver(client, UUID.fromString(required("pp.caseId")), UUID.fromString(required("pp.debtorId")), required("pp.webhookUrl"));
 
     step("me", d::me);
     step("case", d::readCase);
     step("caseByReference", d::caseByReference);
     step("listCases", d::listCases);
+    if (Boolean.getBoolean("pp.debtorIdsServed")) step("listCasesByDebtor", d::listCasesByDebtor);
+    else System.out.println("STEP skip listCasesByDebtor: the gateway does not declare DebtorIds on GET /cases");
     step("createWebhook", d::createWebhook);
     step("readWebhooks", d::readWebhooks);
     step("recordPayment", d::recordPayment);
@@ -106,16 +118,22 @@ public final class Driver {
     step("listPayments", d::listPayments);
     step("editPayment", d::editPayment);
     step("deletePayment", d::deletePayment);
+    step("updateFees", d::updateFees);
     step("closeCase", d::closeCase);
+    step("timeline", d::timeline);
     step("webhookEvents", d::webhookEvents);
     step("deleteWebhook", d::deleteWebhook);
     step("createManagedCase", d::createManagedCase);
     step("readManagedCases", d::readManagedCases);
+    step("listCasesByIdsSorted", d::listCasesByIdsSorted);
+    step("managedPayments", d::managedPayments);
+    step("managedPaymentsOnProductionCase", d::managedPaymentsOnProductionCase);
+    step("createTestWebhook", d::createTestWebhook);
+    step("fireWebhook", d::fireWebhook);
+    step("replayLastEvent", d::replayLastEvent);
+    step("deleteTestWebhook", d::deleteTestWebhook);
     step("advanceTestCase", d::advanceTestCase);
     step("deleteTestCases", d::deleteTestCases);
-    // PENDING, one line each once served, e.g.:
-    // step("fees", d::fees); step("timeline", d::timeline); step("fireWebhook", d::fireWebhook);
-    // step("replayLastEvent", d::replayLastEvent); step("managedCasePayments", d::managedCasePayments);
     System.out.println("DONE");
   }
 
@@ -148,6 +166,17 @@ public final class Driver {
     check(page.getPage() != null && page.getPage().getTotalResults() != null, "page");
     check(page.getCases().stream().anyMatch(c -> caseId.equals(c.getId())), "the case is listed");
     for (DebituraWebExternalApiContractsV1CasesInvoiceDto c : page.getCases()) checkCaseFields(c, "listed case");
+  }
+
+  /**
+   * DebtorIds (SPEC §10): only the cases of that debtor. The document's DebtorDto has no id (SPEC adds
+   * debtor.id), so the generated model cannot read it: the id the case was created with is pp.debtorId.
+   * Run only when the gateway declares DebtorIds (pp.debtorIdsServed): one that does not ignores it.
+   */
+  void listCasesByDebtor() throws ApiException {
+    DebituraWebExternalApiContractsV1CasesInvoiceListDto page = cases.casesGet(1, 100, List.of(debtorId), null, null, null, null, null);
+    check(page.getCases().size() == 1 && caseId.equals(page.getCases().get(0).getId()), "the one case of that debtor");
+    check(cases.casesGet(1, 100, List.of(UUID.randomUUID()), null, null, null, null, null).getCases().isEmpty(), "no case of an unknown debtor");
   }
 
   void createWebhook() throws ApiException {
@@ -207,6 +236,22 @@ public final class Driver {
     check(cases.casesIdPaymentsGet(caseId).size() == 1, "one payment left");
   }
 
+  void updateFees() throws ApiException {
+    DebituraWebExternalApiContractsV1CasesInvoiceDto before = cases.casesIdGet(caseId);
+    DebituraWebExternalApiContractsV1CasesUpdateCaseFeesResponse out = cases.casesIdFeesPut(caseId, new DebituraWebExternalApiContractsV1CasesRequestsUpdateCaseFeesRequest()
+        .interestFees(25.0)
+        .reminderFees(10.5)
+        .confirmPriceChange(false));
+    check(caseId.equals(out.getCaseId()), "fees: caseId");
+    check(Double.valueOf(25.0).equals(out.getInterestFees()) && Double.valueOf(10.5).equals(out.getReminderFees()), "fees: the new ones");
+    check(Objects.equals(before.getCollectionFees(), out.getCollectionFees()) && Objects.equals(before.getGrossAmount(), out.getGrossAmount()), "fees: the omitted ones kept");
+    check(out.getTotalAddedFees() == 35.5 + out.getCollectionFees(), "fees: totalAddedFees");
+    check(out.getRemainder() == before.getRemainder() + out.getTotalAddedFees() - before.getTotalAddedFees(), "fees: the remainder follows");
+    check(out.getRecalculatedSuccessFee() != null, "fees: recalculatedSuccessFee");
+    DebituraWebExternalApiContractsV1CasesInvoiceDto after = cases.casesIdGet(caseId);
+    check(Objects.equals(out.getRemainder(), after.getRemainder()) && Objects.equals(out.getTotalAddedFees(), after.getTotalAddedFees()), "fees: the case shows them");
+  }
+
   void closeCase() throws ApiException {
     DebituraWebExternalApiContractsV1CasesCloseCaseResponse out = cases.casesIdClosePost(caseId, new DebituraWebExternalApiContractsV1CasesRequestsCloseCaseRequest()
         .closeCode("PartiallyPaid")
@@ -215,6 +260,23 @@ public final class Driver {
     check(out.getClosedAt() != null && out.getClosedBy() != null, "closedAt, closedBy");
     DebituraWebExternalApiContractsV1CasesInvoiceDto closed = cases.casesIdGet(caseId);
     check("Closed".equals(closed.getLifecycle()) && closed.getDateFinished() != null, "case closed");
+    expectStatus(400, () -> cases.casesIdFeesPut(caseId, new DebituraWebExternalApiContractsV1CasesRequestsUpdateCaseFeesRequest().interestFees(1.0)), "fees of a closed case");
+  }
+
+  /** After the payments, the fee change and the close: every one of them, oldest first. */
+  void timeline() throws ApiException {
+    DebituraWebExternalApiContractsV1CasesCaseTimelineResponse out = cases.casesIdTimelineGet(caseId);
+    List<DebituraWebExternalApiContractsV1CasesTimelineItemDto> items = out.getItems();
+    check(items != null && !items.isEmpty() && "CaseCreated".equals(items.get(0).getType()), "timeline: the creation first");
+    List<String> types = items.stream().map(DebituraWebExternalApiContractsV1CasesTimelineItemDto::getType).toList();
+    for (String type : List.of("PaymentRecorded", "PaymentUpdated", "PaymentDeleted", "FeesUpdated", "CaseClosed")) check(types.contains(type), "timeline: " + type + " in " + types);
+    check(types.stream().filter("PaymentRecorded"::equals).count() == 2, "timeline: two payments recorded");
+    for (int i = 0; i < items.size(); i++) {
+      DebituraWebExternalApiContractsV1CasesTimelineItemDto item = items.get(i);
+      check(item.getDate() != null && item.getTitle() != null && item.getDescription() != null, "timeline item " + i + ": date, title, description");
+      check(item.getActor() != null && List.of("Partner", "Operator", "System").contains(item.getActor().getType()), "timeline item " + i + ": actor.type");
+      check(i == 0 || !item.getDate().isBefore(items.get(i - 1).getDate()), "timeline: oldest first");
+    }
   }
 
   void webhookEvents() throws Exception {
@@ -266,6 +328,80 @@ public final class Driver {
     check(testCase.getId().equals(managed.managedCasesCaseReferenceCaseReferenceGet(testCase.getReference()).getId()), "managed case by reference");
   }
 
+  /** Ids and Sort (SPEC §10): the production case and the test case, by remainder both ways. */
+  void listCasesByIdsSorted() throws ApiException {
+    List<UUID> ids = List.of(caseId, testCase.getId());
+    List<DebituraWebExternalApiContractsV1CasesInvoiceDto> up = cases.casesGet(1, 100, null, ids, null, null, "remainder", true).getCases();
+    List<DebituraWebExternalApiContractsV1CasesInvoiceDto> down = cases.casesGet(1, 100, null, ids, null, null, "-remainder", true).getCases();
+    check(up.size() == 2 && down.size() == 2, "only the two cases asked for, got " + up.size() + " and " + down.size());
+    check(up.get(0).getRemainder() <= up.get(1).getRemainder(), "Sort=remainder ascending");
+    check(up.get(0).getId().equals(down.get(1).getId()) && up.get(1).getId().equals(down.get(0).getId()), "Sort=-remainder the other way");
+    check(cases.casesGet(1, 100, null, List.of(caseId), null, null, "-dateCreated", null).getCases().size() == 1, "Ids: the one case");
+  }
+
+  /** A managed test case's payments (SPEC §10): the whole amount to the creditor, corrected and deleted as §4.4. */
+  void managedPayments() throws ApiException {
+    UUID id = testCase.getId();
+    DebituraWebExternalApiContractsV1PaymentsCreateManagedCasePaymentResponse out = managed.managedCasesIdPaymentsPost(id, new DebituraWebExternalApiContractsV1PaymentsCreateManagedCasePaymentRequest()
+        .date(day(2024, 9, 10))
+        .paymentAmount(100.0)
+        .closeCase(false));
+    check(out.getPaymentId() != null && testCase.getReference().equals(out.getCaseReference()), "managed payment: paymentId, caseReference");
+    check(Double.valueOf(100.0).equals(out.getPaymentAmount()) && Double.valueOf(400.0).equals(out.getRemainingAmount()), "managed payment: amount and remainingAmount");
+    check(Boolean.FALSE.equals(out.getCaseClosed()) && day(2024, 9, 10).isEqual(out.getDate()), "managed payment: caseClosed, date");
+    List<DebituraWebExternalApiContractsV1PaymentsPaymentDto> list = managed.managedCasesIdPaymentsGet(id);
+    check(list.size() == 1 && out.getPaymentId().equals(list.get(0).getId()), "managed payments: the one recorded");
+    check(id.equals(list.get(0).getInvoice().getInvoiceId()), "managed payment: invoice.invoiceId");
+    DebituraWebExternalApiContractsV1PaymentsPaymentDto corrected = managed.managedCasesIdPaymentsPaymentIdPut(id, out.getPaymentId(), new DebituraWebExternalApiContractsV1PaymentsUpdatePaymentRequest()
+        .date(day(2024, 9, 11))
+        .paymentAmount(150.0)
+        .paymentRecipient("CollectionPartner"));
+    check(out.getPaymentId().equals(corrected.getId()) && Double.valueOf(150.0).equals(corrected.getGrossAmount()), "managed payment corrected");
+    check(Double.valueOf(350.0).equals(managed.managedCasesIdGet(id).getRemainder()), "the test case's remainder after the correction");
+    managed.managedCasesIdPaymentsPaymentIdDelete(id, out.getPaymentId(), null);
+    check(managed.managedCasesIdPaymentsGet(id).isEmpty(), "managed payment deleted");
+  }
+
+  void managedPaymentsOnProductionCase() throws ApiException {
+    expectStatus(400, () -> managed.managedCasesIdPaymentsGet(caseId), "GET managed payments of a production case");
+    expectStatus(400, () -> managed.managedCasesIdPaymentsPost(caseId, new DebituraWebExternalApiContractsV1PaymentsCreateManagedCasePaymentRequest()
+        .date(day(2024, 9, 10))
+        .paymentAmount(1.0)), "POST a managed payment on a production case");
+    check(cases.casesIdPaymentsGet(caseId).size() == 1, "nothing recorded on the production case");
+  }
+
+  void createTestWebhook() throws ApiException {
+    DebituraDomainModelWebhooksDtosWebhookDto hook = webhooks.webhooksPost(new DebituraDomainModelWebhooksDtosCreateWebhookRequest()
+        .url(java.net.URI.create(webhookUrl))
+        .events(List.of("case.updated", "payment.created"))
+        .isTestMode(true));
+    check(hook.getId() != null && Boolean.TRUE.equals(hook.getIsTestMode()), "test-mode webhook");
+    testWebhookId = hook.getId();
+  }
+
+  /** A real event built from the test case, delivered to the test-mode subscription: the 200 answer is enough here. */
+  void fireWebhook() throws ApiException {
+    DebituraWebExternalApiContractsV1CasesFireWebhookResponse out = testWebhooks.testWebhooksFirePost(new DebituraWebExternalApiContractsV1CasesRequestsFireWebhookRequest()
+        .event("case.updated")
+        .caseId(testCase.getId())
+        .subscriptionId(testWebhookId));
+    check("case.updated".equals(out.getEventType()) && testCase.getId().equals(out.getCaseId()), "fired: eventType, caseId");
+    check(Integer.valueOf(1).equals(out.getEnqueuedCount()), "fired: enqueued for the one subscription, got " + out.getEnqueuedCount());
+    List<DebituraWebCollectionPartnerApiModelsWebhooksWebhookEventDto> fired = events.webhooksEventsGet(testCase.getId(), null);
+    check(fired.size() == 1 && testWebhookId.equals(fired.get(0).getSubscriptionId()), "the fired event is logged");
+    firedEventId = fired.get(0).getId();
+  }
+
+  void replayLastEvent() throws ApiException {
+    DebituraWebExternalApiContractsV1CasesReplayLastEventResponse out = testCases.testCasesIdReplayLastEventPost(testCase.getId());
+    check(firedEventId.equals(out.getEventId()), "replayed: the newest event");
+    check(testWebhookId.equals(out.getSubscriptionId()) && "case.updated".equals(out.getEventType()), "replayed: subscriptionId, eventType");
+  }
+
+  void deleteTestWebhook() throws ApiException {
+    webhooks.webhooksIdDelete(testWebhookId);
+  }
+
   void advanceTestCase() throws ApiException {
     DebituraWebExternalApiContractsV1CasesAdvanceTestCaseResponse out = testCases.testCasesIdAdvancePost(testCase.getId(),
         new DebituraWebExternalApiContractsV1CasesRequestsAdvanceTestCaseRequest().to("Closed:Paid").amount(500.0));
@@ -304,6 +440,21 @@ public final class Driver {
 
   private static OffsetDateTime day(int y, int m, int d) {
     return OffsetDateTime.of(y, m, d, 0, 0, 0, 0, ZoneOffset.UTC);
+  }
+
+  interface Call {
+    void run() throws ApiException;
+  }
+
+  /** The call fails with that status (an error body is not read into a model). */
+  private static void expectStatus(int status, Call call, String what) {
+    try {
+      call.run();
+    } catch (ApiException e) {
+      check(e.getCode() == status, what + ": " + status + ", got " + e.getCode() + " " + e.getResponseBody());
+      return;
+    }
+    check(false, what + ": " + status + ", got a 2xx");
   }
 
   private static void check(boolean ok, String what) {
