@@ -11,7 +11,9 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
-    languageOptions: { parserOptions: { project: ['./packages/*/tsconfig.spec.json', './services/*/tsconfig.spec.json'], tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { project: ['./packages/*/tsconfig.spec.json', './services/*/tsconfig.spec.json'], tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
@@ -45,7 +47,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: [...services.filter((s) => s !== service), 'embedded'].map((s) => `@pp/${s}`), message: 'A service never imports another service: talk over gRPC or Kafka.' }] },
+        {
+          patterns: [
+            {
+              group: [...services.filter((s) => s !== service), 'embedded'].map((s) => `@pp/${s}`),
+              message: 'A service never imports another service: talk over gRPC or Kafka.',
+            },
+          ],
+        },
       ],
     },
   })),

@@ -20,8 +20,30 @@ const literal = (value) => JSON.stringify(value).replace(/:/g, ': ').replace(/'/
 
 /** One payment with every row it needs, as one statement; `caseExpr` is the case number (1..CASES). */
 function recordStatement(caseExpr) {
-  const envelope = literal({ id: '00000000-0000-4000-8000-000000000000', type: 'payment.recorded', version: 1, occurredAt: '2026-11-10T00:00:00.000Z', producer: 'ledger', payload: { caseId: 'x', reference: 'BENCH000', payment: { id: 'x', amount: '100', payoutCreditor: '80', payoutCollectionPartner: '20', platformFee: '8' }, createFollowUp: true } });
-  const after = literal({ id: 'x', date: '2026-11-10', amount: '100', recipient: 'CollectionPartner', commissionStatus: 'Paid', payoutCreditor: '80', payoutCollectionPartner: '20', platformFee: '8', invoiceId: null });
+  const envelope = literal({
+    id: '00000000-0000-4000-8000-000000000000',
+    type: 'payment.recorded',
+    version: 1,
+    occurredAt: '2026-11-10T00:00:00.000Z',
+    producer: 'ledger',
+    payload: {
+      caseId: 'x',
+      reference: 'BENCH000',
+      payment: { id: 'x', amount: '100', payoutCreditor: '80', payoutCollectionPartner: '20', platformFee: '8' },
+      createFollowUp: true,
+    },
+  });
+  const after = literal({
+    id: 'x',
+    date: '2026-11-10',
+    amount: '100',
+    recipient: 'CollectionPartner',
+    commissionStatus: 'Paid',
+    payoutCreditor: '80',
+    payoutCollectionPartner: '20',
+    platformFee: '8',
+    invoiceId: null,
+  });
   return `WITH acc AS (
   UPDATE ledger.accounts SET total_payments = total_payments + 100, payment_count = payment_count + 1, updated_at = now()
   WHERE case_id = (SELECT case_id FROM ledger.bench_cases WHERE n = ${caseExpr}) RETURNING case_id, partner_id, currency
@@ -54,7 +76,13 @@ function adminUrlOf(databaseUrl) {
 }
 
 function pgbenchBinary() {
-  for (const candidate of ['pgbench', ...fs.readdirSync('/usr/lib/postgresql', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `/usr/lib/postgresql/${d.name}/bin/pgbench`)]) {
+  for (const candidate of [
+    'pgbench',
+    ...fs
+      .readdirSync('/usr/lib/postgresql', { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => `/usr/lib/postgresql/${d.name}/bin/pgbench`),
+  ]) {
     try {
       execFileSync(candidate, ['--version'], { stdio: 'ignore' });
       return candidate;
@@ -87,14 +115,21 @@ export async function postgresCeiling(databaseUrl, { clients = [8, 32], seconds 
   await run(admin, `CREATE DATABASE ${name}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-ceiling-'));
   try {
-    execFileSync(process.execPath, [path.join(root, 'services/ledger/dist/migrate.js')], { env: { ...process.env, DATABASE_URL: scratch.toString(), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [path.join(root, 'services/ledger/dist/migrate.js')], {
+      env: { ...process.env, DATABASE_URL: scratch.toString(), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     await run(scratch.toString(), SEED);
     const script = path.join(dir, 'record.sql');
     fs.writeFileSync(script, `\\set c random(1, ${CASES})\n${recordStatement(':c').replace(/\n/g, ' ')}\n`);
     const bin = pgbenchBinary();
     const results = [];
     for (const c of clients) {
-      const out = execFileSync(bin, ['-n', '-M', 'prepared', '-c', String(c), '-j', String(Math.min(c, 2)), '-T', String(seconds), '-f', script, scratch.toString()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(
+        bin,
+        ['-n', '-M', 'prepared', '-c', String(c), '-j', String(Math.min(c, 2)), '-T', String(seconds), '-f', script, scratch.toString()],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN);
       const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? NaN);
       results.push({ clients: c, tps, latencyMs: latency });
@@ -115,7 +150,10 @@ export async function pgliteCeiling({ seconds = 10 } = {}) {
   try {
     const db = platform.createDb({ kind: 'pglite', dataDir });
     await platform.migrate(db, SCHEMA, migrations);
-    for (const statement of SEED.split(';').map((s) => s.trim()).filter(Boolean)) await db.raw(statement);
+    for (const statement of SEED.split(';')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      await db.raw(statement);
     await db.destroy();
     const { PGlite } = require('@electric-sql/pglite');
     const pglite = new PGlite(dataDir);

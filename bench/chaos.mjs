@@ -15,7 +15,10 @@ const require = createRequire(import.meta.url);
 if (process.env.npm_lifecycle_event === 'chaos') process.env.BENCH_SKIP_BUILD = '1'; // the npm script has just built
 
 const quick = process.env.CHAOS_QUICK === '1';
-const faults = (process.env.CHAOS_FAULTS ?? 'gateway,ledger,case-lifecycle,follow-up,kafka').split(',').map((s) => s.trim()).filter(Boolean);
+const faults = (process.env.CHAOS_FAULTS ?? 'gateway,ledger,case-lifecycle,follow-up,kafka')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 async function main() {
   const testing = require('@pp/testing');
@@ -60,7 +63,9 @@ async function main() {
       }),
     );
     const m = machine();
-    process.stdout.write(`\n### Chaos (${new Date().toISOString()}, ${m.cpus} CPUs, node ${m.node}, PostgreSQL ${m.postgres}, seed ${options.seed}, ${((Date.now() - started) / 1000).toFixed(0)} s in all)\n\n`);
+    process.stdout.write(
+      `\n### Chaos (${new Date().toISOString()}, ${m.cpus} CPUs, node ${m.node}, PostgreSQL ${m.postgres}, seed ${options.seed}, ${((Date.now() - started) / 1000).toFixed(0)} s in all)\n\n`,
+    );
     for (const line of report.lines) process.stdout.write(`${line}\n`);
     process.stdout.write(`\nchaos: ${report.ok ? 'PASSED' : 'FAILED'}\n`);
     process.exitCode = report.ok ? 0 : 1;

@@ -20,9 +20,24 @@ for (const file of process.argv.slice(2)) {
     const where = callFrame.url ? callFrame.url.replace(/^file:\/\//, '') : '';
     const name = `${callFrame.functionName || '(anonymous)'} ${where ? `${path.basename(where)}:${callFrame.lineNumber + 1}` : ''}`.trim();
     fn.set(name, (fn.get(name) ?? 0) + us);
-    const p = where.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? (where.includes('/packages/') || where.includes('/services/') ? `ours: ${where.match(/(packages|services)\/([^/]+)/)?.[2]}` : where.startsWith('node:') ? 'node core' : callFrame.functionName.startsWith('(') ? callFrame.functionName : 'other');
+    const p =
+      where.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ??
+      (where.includes('/packages/') || where.includes('/services/')
+        ? `ours: ${where.match(/(packages|services)\/([^/]+)/)?.[2]}`
+        : where.startsWith('node:')
+          ? 'node core'
+          : callFrame.functionName.startsWith('(')
+            ? callFrame.functionName
+            : 'other');
     pkg.set(p, (pkg.get(p) ?? 0) + us);
   }
-  const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`).join('\n');
-  process.stdout.write(`\n${path.basename(file)}: ${(total / 1e6).toFixed(1)} s sampled\n by package:\n${top(pkg, 12)}\n by function (self):\n${top(fn, 15)}\n`);
+  const top = (m, n) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
+      .join('\n');
+  process.stdout.write(
+    `\n${path.basename(file)}: ${(total / 1e6).toFixed(1)} s sampled\n by package:\n${top(pkg, 12)}\n by function (self):\n${top(fn, 15)}\n`,
+  );
 }

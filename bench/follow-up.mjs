@@ -67,9 +67,20 @@ try {
       ],
     );
     log(`polls per payment: p50 ${polls.p50}, p99 ${polls.p99}; ${mails} mail file(s) written under DATA_DIR`);
-    table('Target (issue 4)', ['target', 'measured', 'verdict'], [[`p99 <= ${TARGET_P99} ms`, `${ms(visible.p99)} ms`, verdict(visible.p99 <= TARGET_P99 && timedOut === 0)]]);
+    table(
+      'Target (issue 4)',
+      ['target', 'measured', 'verdict'],
+      [[`p99 <= ${TARGET_P99} ms`, `${ms(visible.p99)} ms`, verdict(visible.p99 <= TARGET_P99 && timedOut === 0)]],
+    );
     const out = path.join(root, '.cache/bench/follow-up.json');
-    fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), machine, payments: PAYMENTS, workers: WORKERS, elapsed, visible, created, polls, timedOut, mails }, null, 2));
+    fs.writeFileSync(
+      out,
+      JSON.stringify(
+        { at: new Date().toISOString(), machine, payments: PAYMENTS, workers: WORKERS, elapsed, visible, created, polls, timedOut, mails },
+        null,
+        2,
+      ),
+    );
     log(`figures also in ${path.relative(root, out)}`);
   });
 } finally {

@@ -16,12 +16,19 @@ import { ADMIN, ensureBuilt, intEnv, log, machine, root, withStack } from './lib
 const require = createRequire(import.meta.url);
 if (process.env.npm_lifecycle_event === 'fuzz') process.env.BENCH_SKIP_BUILD = '1'; // the npm script has just built
 
-const modes = (process.env.FUZZ_MODES ?? 'stack,embedded').split(',').map((s) => s.trim()).filter(Boolean);
+const modes = (process.env.FUZZ_MODES ?? 'stack,embedded')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const WEBHOOK_ENV = { WEBHOOK_ALLOW_INSECURE: 'true', WEBHOOK_ALLOW_PRIVATE: 'true', RATE_LIMIT_PER_MINUTE: '100000000' };
 
 function options(testing) {
   const d = testing.FUZZ_DEFAULTS;
-  const only = (process.env.FUZZ_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const only = (process.env.FUZZ_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   return {
     seed: intEnv('FUZZ_SEED', d.seed),
     requests: intEnv('FUZZ_REQUESTS', d.requests),
@@ -60,7 +67,9 @@ async function main() {
       const common = { ...opts, mode, adminKey: ADMIN, webhookUrl: receiver.url(`/fuzz/${mode}`), log: (line) => log(`fuzz: ${line}`) };
       const report =
         mode === 'stack'
-          ? await withStack('fuzz', WEBHOOK_ENV, ({ stack, infra }) => testing.runFuzz({ ...common, baseUrl: stack.gatewayUrl, databaseUrl: infra.databaseUrl }))
+          ? await withStack('fuzz', WEBHOOK_ENV, ({ stack, infra }) =>
+              testing.runFuzz({ ...common, baseUrl: stack.gatewayUrl, databaseUrl: infra.databaseUrl }),
+            )
           : await withEmbedded(WEBHOOK_ENV, (baseUrl) => testing.runFuzz({ ...common, baseUrl }));
       reports.push(report);
     }

@@ -39,12 +39,24 @@ export function intEnv(name, fallback) {
 export function machine() {
   let pg = '';
   try {
-    pg = execFileSync('psql', ['-XtAc', 'show server_version', process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    pg = execFileSync('psql', ['-XtAc', 'show server_version', process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     pg = 'unknown';
   }
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  return { cpus: os.availableParallelism?.() ?? os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, postgres: pg, loadavg: load };
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return {
+    cpus: os.availableParallelism?.() ?? os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    postgres: pg,
+    loadavg: load,
+  };
 }
 
 /**
@@ -83,7 +95,9 @@ export async function withStack(name, env, fn) {
       output,
       env: { LOG_LEVEL: 'warn', ADMIN_API_KEY: ADMIN, RATE_LIMIT_PER_MINUTE: '100000000', ...profiling(name), ...env },
     });
-    log(`${name}: infra (${infra.mode}) and stack up in ${((now() - t0) / 1000).toFixed(1)} s, gateway ${stack.gatewayUrl}, service log ${path.relative(root, logFile)}`);
+    log(
+      `${name}: infra (${infra.mode}) and stack up in ${((now() - t0) / 1000).toFixed(1)} s, gateway ${stack.gatewayUrl}, service log ${path.relative(root, logFile)}`,
+    );
     client = new Client(stack.gatewayUrl);
     db = dbProbe(infra.databaseUrl);
     return await fn({ stack, infra, testing, client, db, machine: m });
@@ -94,7 +108,12 @@ export async function withStack(name, env, fn) {
     process.off('SIGTERM', onSignal);
     await stopAll();
     output.end();
-    const warnings = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('{"ready"')).length : 0;
+    const warnings = fs.existsSync(logFile)
+      ? fs
+          .readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() && !l.startsWith('{"ready"')).length
+      : 0;
     log(`${name}: stopped; ${warnings} service log line(s) at warn or above in ${path.relative(root, logFile)}`);
   }
 }
@@ -128,7 +147,11 @@ export class Client {
           method,
           path: urlPath,
           agent: this.agent,
-          headers: { ...(key ? { XApiKey: key } : {}), ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...(headers ?? {}) },
+          headers: {
+            ...(key ? { XApiKey: key } : {}),
+            ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+            ...(headers ?? {}),
+          },
         },
         (res) => {
           const chunks = [];
@@ -152,7 +175,10 @@ export class Client {
   }
 
   newPartner(companyName) {
-    return this.expect(201, 'POST', '/admin/partners', { key: ADMIN, body: { companyName, officeEmail: `${companyName.toLowerCase().replace(/[^a-z0-9]/g, '')}@example.test` } });
+    return this.expect(201, 'POST', '/admin/partners', {
+      key: ADMIN,
+      body: { companyName, officeEmail: `${companyName.toLowerCase().replace(/[^a-z0-9]/g, '')}@example.test` },
+    });
   }
 
   newCase(partnerId, extra = {}) {
@@ -306,7 +332,14 @@ export function percentile(sorted, p) {
 export function stats(samples) {
   const s = Float64Array.from(samples).sort();
   const sum = s.reduce((a, b) => a + b, 0);
-  return { n: s.length, mean: s.length ? sum / s.length : NaN, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s.length ? s[s.length - 1] : NaN };
+  return {
+    n: s.length,
+    mean: s.length ? sum / s.length : NaN,
+    p50: percentile(s, 50),
+    p95: percentile(s, 95),
+    p99: percentile(s, 99),
+    max: s.length ? s[s.length - 1] : NaN,
+  };
 }
 
 export const ms = (v) => (Number.isFinite(v) ? v.toFixed(1) : '-');
@@ -316,7 +349,13 @@ export function table(title, header, rows) {
   const cells = [header, ...rows].map((r) => r.map((c) => String(c)));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)));
   const line = (r) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  const out = [`\n### ${title}\n`, line(cells[0]), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...cells.slice(1).map(line), ''];
+  const out = [
+    `\n### ${title}\n`,
+    line(cells[0]),
+    `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...cells.slice(1).map(line),
+    '',
+  ];
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

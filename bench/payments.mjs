@@ -113,7 +113,18 @@ async function openLoop(client, key, caseIds, rate, seconds, maxInFlight = 512) 
   });
   const sendWindow = (now() - t0) / 1000;
   await Promise.all(pending);
-  return { rate, total, offered: total / sendWindow, ok: fromDue.length, dropped, maxInFlight, failures: Object.fromEntries(failures), maxSchedulerLagMs: maxLag, fromDue: stats(fromDue), fromSend: stats(fromSend) };
+  return {
+    rate,
+    total,
+    offered: total / sendWindow,
+    ok: fromDue.length,
+    dropped,
+    maxInFlight,
+    failures: Object.fromEntries(failures),
+    maxSchedulerLagMs: maxLag,
+    fromDue: stats(fromDue),
+    fromSend: stats(fromSend),
+  };
 }
 
 async function timed(fn) {
@@ -133,11 +144,17 @@ function cloneSeed(probe, caseId, templateId, count) {
 }
 
 async function cloneSeedOn(db, caseId, templateId, count) {
-  const columns = async (table) => (await db.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'ledger' AND table_name = $1 ORDER BY ordinal_position`, [table])).rows.map((r) => r.column_name);
+  const columns = async (table) =>
+    (
+      await db.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'ledger' AND table_name = $1 ORDER BY ordinal_position`, [table])
+    ).rows.map((r) => r.column_name);
   const copy = async (table, idColumn, overrides = {}) => {
     const cols = (await columns(table)).filter((c) => c !== 'seq');
     const values = cols.map((c) => (c === idColumn ? 's.id' : (overrides[c] ?? `t.${c}`)));
-    await db.query(`INSERT INTO ledger.${table} (${cols.join(', ')}) SELECT ${values.join(', ')} FROM ledger.${table} t CROSS JOIN bench_seed s WHERE t.${idColumn} = $1 ORDER BY s.n`, [templateId]);
+    await db.query(
+      `INSERT INTO ledger.${table} (${cols.join(', ')}) SELECT ${values.join(', ')} FROM ledger.${table} t CROSS JOIN bench_seed s WHERE t.${idColumn} = $1 ORDER BY s.n`,
+      [templateId],
+    );
   };
   await db.query('BEGIN');
   try {
@@ -146,7 +163,10 @@ async function cloneSeedOn(db, caseId, templateId, count) {
     await copy('payouts', 'payment_id');
     await copy('journal', 'payment_id');
     await copy('audit', 'payment_id', { id: 'gen_random_uuid()' });
-    await db.query(`UPDATE ledger.accounts a SET total_payments = a.total_payments + $2::bigint * p.amount, payment_count = a.payment_count + $2::int FROM ledger.payments p WHERE p.id = $3 AND a.case_id = $1`, [caseId, count, templateId]);
+    await db.query(
+      `UPDATE ledger.accounts a SET total_payments = a.total_payments + $2::bigint * p.amount, payment_count = a.payment_count + $2::int FROM ledger.payments p WHERE p.id = $3 AND a.case_id = $1`,
+      [caseId, count, templateId],
+    );
     const ids = (await db.query('SELECT id FROM bench_seed ORDER BY n')).rows.map((r) => r.id);
     await db.query('COMMIT');
     await db.query('ANALYZE ledger.payments, ledger.payouts, ledger.journal, ledger.audit');
@@ -200,7 +220,9 @@ await withStack('payments', {}, async ({ client, db, infra, machine }) => {
   let bigPayments = [];
   if (restSeed) {
     log(`seeding ${BIG} payments on one case through the API (16 concurrent POSTs)…`);
-    await forEachLimit(BIG, 16, async () => bigPayments.push((await client.expect(200, 'POST', `/cases/${big.id}/payments`, { key, body: payment() })).paymentId));
+    await forEachLimit(BIG, 16, async () =>
+      bigPayments.push((await client.expect(200, 'POST', `/cases/${big.id}/payments`, { key, body: payment() })).paymentId),
+    );
   } else {
     log(`seeding ${BIG} payments on one case: 1 through the API, ${BIG - 1} cloned from it in the ledger tables (BENCH_SEED=rest to POST them all)`);
     const first = (await client.expect(200, 'POST', `/cases/${big.id}/payments`, { key, body: payment() })).paymentId;
@@ -215,8 +237,13 @@ await withStack('payments', {}, async ({ client, db, infra, machine }) => {
     singles.push({ caseId: c.id, paymentId: res.paymentId });
   });
   const bigCase = await client.expect(200, 'GET', `/cases/${big.id}`, { key });
-  const { rows } = await db.query(`SELECT payment_count, (SELECT count(*)::int FROM ledger.payments WHERE case_id = $1) AS rows FROM ledger.accounts WHERE case_id = $1`, [big.id]);
-  log(`big case: payment_count ${rows[0].payment_count}, ${rows[0].rows} payment rows, totalPayments ${bigCase.totalPayments}; ${singles.length} cases hold 1 payment`);
+  const { rows } = await db.query(
+    `SELECT payment_count, (SELECT count(*)::int FROM ledger.payments WHERE case_id = $1) AS rows FROM ledger.accounts WHERE case_id = $1`,
+    [big.id],
+  );
+  log(
+    `big case: payment_count ${rows[0].payment_count}, ${rows[0].rows} payment rows, totalPayments ${bigCase.totalPayments}; ${singles.length} cases hold 1 payment`,
+  );
   await settle(db);
 
   // Sequential (one request at a time), big and small interleaved so background load hits both alike.
@@ -245,20 +272,48 @@ await withStack('payments', {}, async ({ client, db, infra, machine }) => {
   table(
     `Record payments, closed loop (POST /cases/{id}/payments, ${CASES} cases, random case per request)`,
     ['clients', 'seconds', 'payments', 'payments/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'non-2xx', 'load avg', 'drain s'],
-    closed.map((r) => [r.concurrency, r.elapsed.toFixed(1), r.ok, r.throughput.toFixed(0), ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), JSON.stringify(r.failures), r.load, r.drainSeconds.toFixed(1)]),
+    closed.map((r) => [
+      r.concurrency,
+      r.elapsed.toFixed(1),
+      r.ok,
+      r.throughput.toFixed(0),
+      ms(r.p50),
+      ms(r.p95),
+      ms(r.p99),
+      ms(r.max),
+      JSON.stringify(r.failures),
+      r.load,
+      r.drainSeconds.toFixed(1),
+    ]),
   );
   const components = Object.keys(closed[0].cpuMsPerPayment);
   const totalCpu = totalCpuOf;
   table(
     'CPU time per recorded payment, ms (measured from /proc over the run and its drain; PostgreSQL is a lower bound)',
     ['clients', ...components, 'total (no client)', '2-core ceiling/s', 'PG commits/payment (incl. pollers)'],
-    closed.map((r) => [r.concurrency, ...components.map((k) => r.cpuMsPerPayment[k].toFixed(2)), totalCpu(r).toFixed(2), (2000 / totalCpu(r)).toFixed(0), r.commitsPerPayment.toFixed(1)]),
+    closed.map((r) => [
+      r.concurrency,
+      ...components.map((k) => r.cpuMsPerPayment[k].toFixed(2)),
+      totalCpu(r).toFixed(2),
+      (2000 / totalCpu(r)).toFixed(0),
+      r.commitsPerPayment.toFixed(1),
+    ]),
   );
   table(
     `Record payments, open loop at ${RATE}/s for ${RATE_SECONDS} s (at most ${open.maxInFlight} in flight; load avg ${open.load})`,
     ['latency measured from', 'answered', 'dropped', 'offered/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'non-2xx'],
     [
-      ['due time (corrected)', open.ok, open.dropped, open.offered.toFixed(0), ms(open.fromDue.p50), ms(open.fromDue.p95), ms(open.fromDue.p99), ms(open.fromDue.max), JSON.stringify(open.failures)],
+      [
+        'due time (corrected)',
+        open.ok,
+        open.dropped,
+        open.offered.toFixed(0),
+        ms(open.fromDue.p50),
+        ms(open.fromDue.p95),
+        ms(open.fromDue.p99),
+        ms(open.fromDue.max),
+        JSON.stringify(open.failures),
+      ],
       ['actual send', open.ok, '', '', ms(open.fromSend.p50), ms(open.fromSend.p95), ms(open.fromSend.p99), ms(open.fromSend.max), ''],
     ],
   );
@@ -268,19 +323,63 @@ await withStack('payments', {}, async ({ client, db, infra, machine }) => {
     ['operation', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'ratio p50', 'ratio p95', 'ratio p99'],
     [
       ['PUT, case with 1', ms(c.putSmall.p50), ms(c.putSmall.p95), ms(c.putSmall.p99), ms(c.putSmall.max), '', '', ''],
-      [`PUT, case with ${BIG}`, ms(c.putBig.p50), ms(c.putBig.p95), ms(c.putBig.p99), ms(c.putBig.max), ratio(c.putBig, c.putSmall, 'p50').toFixed(2), ratio(c.putBig, c.putSmall, 'p95').toFixed(2), ratio(c.putBig, c.putSmall, 'p99').toFixed(2)],
+      [
+        `PUT, case with ${BIG}`,
+        ms(c.putBig.p50),
+        ms(c.putBig.p95),
+        ms(c.putBig.p99),
+        ms(c.putBig.max),
+        ratio(c.putBig, c.putSmall, 'p50').toFixed(2),
+        ratio(c.putBig, c.putSmall, 'p95').toFixed(2),
+        ratio(c.putBig, c.putSmall, 'p99').toFixed(2),
+      ],
       ['DELETE, case with 1', ms(c.deleteSmall.p50), ms(c.deleteSmall.p95), ms(c.deleteSmall.p99), ms(c.deleteSmall.max), '', '', ''],
-      [`DELETE, case with ${BIG}`, ms(c.deleteBig.p50), ms(c.deleteBig.p95), ms(c.deleteBig.p99), ms(c.deleteBig.max), ratio(c.deleteBig, c.deleteSmall, 'p50').toFixed(2), ratio(c.deleteBig, c.deleteSmall, 'p95').toFixed(2), ratio(c.deleteBig, c.deleteSmall, 'p99').toFixed(2)],
+      [
+        `DELETE, case with ${BIG}`,
+        ms(c.deleteBig.p50),
+        ms(c.deleteBig.p95),
+        ms(c.deleteBig.p99),
+        ms(c.deleteBig.max),
+        ratio(c.deleteBig, c.deleteSmall, 'p50').toFixed(2),
+        ratio(c.deleteBig, c.deleteSmall, 'p95').toFixed(2),
+        ratio(c.deleteBig, c.deleteSmall, 'p99').toFixed(2),
+      ],
     ],
   );
   const worstRatio = Math.max(ratio(c.putBig, c.putSmall, 'p50'), ratio(c.deleteBig, c.deleteSmall, 'p50'));
-  table('Targets (issue 3)', ['target', 'measured', 'verdict'], [
-    [`>= ${TARGET.throughput} payments/s`, `${best.throughput.toFixed(0)}/s (${best.concurrency} clients)`, verdict(best.throughput >= TARGET.throughput)],
-    [`p99 <= ${TARGET.p99AtRate} ms at ${RATE}/s`, `${ms(open.fromDue.p99)} ms${open.dropped ? `, ${open.dropped} dropped` : ''}`, verdict(open.fromDue.p99 <= TARGET.p99AtRate && open.ok === open.total)],
-    [`correction ratio <= ${TARGET.correctionRatio}x (p50, worse of PUT/DELETE)`, `${worstRatio.toFixed(2)}x`, verdict(worstRatio <= TARGET.correctionRatio)],
-  ]);
+  table(
+    'Targets (issue 3)',
+    ['target', 'measured', 'verdict'],
+    [
+      [`>= ${TARGET.throughput} payments/s`, `${best.throughput.toFixed(0)}/s (${best.concurrency} clients)`, verdict(best.throughput >= TARGET.throughput)],
+      [
+        `p99 <= ${TARGET.p99AtRate} ms at ${RATE}/s`,
+        `${ms(open.fromDue.p99)} ms${open.dropped ? `, ${open.dropped} dropped` : ''}`,
+        verdict(open.fromDue.p99 <= TARGET.p99AtRate && open.ok === open.total),
+      ],
+      [`correction ratio <= ${TARGET.correctionRatio}x (p50, worse of PUT/DELETE)`, `${worstRatio.toFixed(2)}x`, verdict(worstRatio <= TARGET.correctionRatio)],
+    ],
+  );
   const out = path.join(root, '.cache/bench/payments.json');
-  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), machine, ceiling: pgCeiling, closed, open, corrections: c, correctionLoad, big: BIG, seed: restSeed ? 'rest' : 'clone', seedSeconds }, null, 2));
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        machine,
+        ceiling: pgCeiling,
+        closed,
+        open,
+        corrections: c,
+        correctionLoad,
+        big: BIG,
+        seed: restSeed ? 'rest' : 'clone',
+        seedSeconds,
+      },
+      null,
+      2,
+    ),
+  );
   log(`figures also in ${path.relative(root, out)}`);
 });
 
@@ -338,18 +437,54 @@ async function embeddedRun() {
 const embedded = await embeddedRun();
 log(`ceiling: the same statement on PGlite, sequential, ${CEILING_SECONDS} s`);
 const pgliteMax = await pgliteCeiling({ seconds: CEILING_SECONDS });
-table('Embedded default (npm start: one process, PGlite)', ['clients', 'payments', 'payments/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'CPU ms/payment'], [
-  [embedded.concurrency, embedded.ok, embedded.throughput.toFixed(0), ms(embedded.p50), ms(embedded.p99), ms(embedded.max), JSON.stringify(embedded.failures), embedded.cpuMsPerPayment.toFixed(1)],
-]);
+table(
+  'Embedded default (npm start: one process, PGlite)',
+  ['clients', 'payments', 'payments/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'CPU ms/payment'],
+  [
+    [
+      embedded.concurrency,
+      embedded.ok,
+      embedded.throughput.toFixed(0),
+      ms(embedded.p50),
+      ms(embedded.p99),
+      ms(embedded.max),
+      JSON.stringify(embedded.failures),
+      embedded.cpuMsPerPayment.toFixed(1),
+    ],
+  ],
+);
 const stackRatio = stackBest.throughput / pgCeiling.tps;
 const embeddedRatio = embedded.throughput / pgliteMax.tps;
-table("Against the database's own ceiling, same run (issue 12)", ['what', 'measured', 'goal', 'floor', 'verdict'], [
-  ['stack / PostgreSQL one-statement', `${stackRatio.toFixed(2)} (${stackBest.throughput.toFixed(0)}/s of ${pgCeiling.tps.toFixed(0)}/s)`, '>= 0.50', '>= 0.25', verdict(stackRatio >= 0.5)],
-  ['stack CPU per payment, all processes', `${stackBest.cpuMsPerPayment.toFixed(2)} ms`, '<= 3 ms', '<= 5 ms', verdict(stackBest.cpuMsPerPayment <= 3)],
-  ['embedded / PGlite one-statement', `${embeddedRatio.toFixed(2)} (${embedded.throughput.toFixed(0)}/s of ${pgliteMax.tps.toFixed(0)}/s)`, '>= 0.50', '5x the 22-27/s before', verdict(embeddedRatio >= 0.5)],
-  [`embedded, no request over 1 s at ${EMBEDDED_CLIENTS} connections`, `max ${ms(embedded.max)} ms`, '', '<= 1000 ms', verdict(embedded.max <= 1000)],
-]);
+table(
+  "Against the database's own ceiling, same run (issue 12)",
+  ['what', 'measured', 'goal', 'floor', 'verdict'],
+  [
+    [
+      'stack / PostgreSQL one-statement',
+      `${stackRatio.toFixed(2)} (${stackBest.throughput.toFixed(0)}/s of ${pgCeiling.tps.toFixed(0)}/s)`,
+      '>= 0.50',
+      '>= 0.25',
+      verdict(stackRatio >= 0.5),
+    ],
+    ['stack CPU per payment, all processes', `${stackBest.cpuMsPerPayment.toFixed(2)} ms`, '<= 3 ms', '<= 5 ms', verdict(stackBest.cpuMsPerPayment <= 3)],
+    [
+      'embedded / PGlite one-statement',
+      `${embeddedRatio.toFixed(2)} (${embedded.throughput.toFixed(0)}/s of ${pgliteMax.tps.toFixed(0)}/s)`,
+      '>= 0.50',
+      '5x the 22-27/s before',
+      verdict(embeddedRatio >= 0.5),
+    ],
+    [`embedded, no request over 1 s at ${EMBEDDED_CLIENTS} connections`, `max ${ms(embedded.max)} ms`, '', '<= 1000 ms', verdict(embedded.max <= 1000)],
+  ],
+);
 process.stdout.write(`\n${ratioLine('stack', stackBest.throughput, pgCeiling.tps, 'PostgreSQL')}\n`);
 process.stdout.write(`${ratioLine('embedded', embedded.throughput, pgliteMax.tps, 'PGlite')}\n`);
 const out = path.join(root, '.cache/bench/payments-ceiling.json');
-fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), quick: QUICK, postgres: pgCeiling, pglite: pgliteMax, stack: stackBest, embedded, stackRatio, embeddedRatio }, null, 2));
+fs.writeFileSync(
+  out,
+  JSON.stringify(
+    { at: new Date().toISOString(), quick: QUICK, postgres: pgCeiling, pglite: pgliteMax, stack: stackBest, embedded, stackRatio, embeddedRatio },
+    null,
+    2,
+  ),
+);

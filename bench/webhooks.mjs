@@ -133,14 +133,25 @@ try {
     );
     const fanout = stats(hops.rows.map((r) => Number(r.fanout)));
     const deliver = stats(hops.rows.map((r) => Number(r.deliver)));
-    table('Breakdown (server timestamps)', ['stage', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], [
-      ['ledger commit -> delivery row in case-lifecycle (relay, Kafka, consumer)', fanout.n, ms(fanout.p50), ms(fanout.p95), ms(fanout.p99), ms(fanout.max)],
-      ['delivery row -> delivered (relay, Kafka, HTTP POST)', deliver.n, ms(deliver.p50), ms(deliver.p95), ms(deliver.p99), ms(deliver.max)],
-    ]);
+    table(
+      'Breakdown (server timestamps)',
+      ['stage', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+      [
+        ['ledger commit -> delivery row in case-lifecycle (relay, Kafka, consumer)', fanout.n, ms(fanout.p50), ms(fanout.p95), ms(fanout.p99), ms(fanout.max)],
+        ['delivery row -> delivered (relay, Kafka, HTTP POST)', deliver.n, ms(deliver.p50), ms(deliver.p95), ms(deliver.p99), ms(deliver.max)],
+      ],
+    );
     log(`deliveries in the database: ${rows[0].n} (attempts ${rows[0].attempts})`);
-    table('Target (issue 5)', ['target', 'measured', 'verdict'], [[`p99 <= ${TARGET_P99} ms`, `${ms(s.p99)} ms`, verdict(s.p99 <= TARGET_P99 && missing === 0)]]);
+    table(
+      'Target (issue 5)',
+      ['target', 'measured', 'verdict'],
+      [[`p99 <= ${TARGET_P99} ms`, `${ms(s.p99)} ms`, verdict(s.p99 <= TARGET_P99 && missing === 0)]],
+    );
     const out = path.join(root, '.cache/bench/webhooks.json');
-    fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), machine, events: EVENTS, rate: RATE, latency: s, windows, fanout, deliver, missing, duplicates }, null, 2));
+    fs.writeFileSync(
+      out,
+      JSON.stringify({ at: new Date().toISOString(), machine, events: EVENTS, rate: RATE, latency: s, windows, fanout, deliver, missing, duplicates }, null, 2),
+    );
     log(`figures also in ${path.relative(root, out)}`);
   });
 } finally {

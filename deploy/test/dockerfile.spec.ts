@@ -53,7 +53,9 @@ describe('Dockerfile', () => {
   it('copies the compiled workspace packages every service depends on', () => {
     const copied = finalStage.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
     for (const service of SERVICES) {
-      const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'services', service, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'services', service, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
       for (const dep of Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@pp/'))) {
         const pkg = dep.slice('@pp/'.length);
         expect(copied, `${service} needs ${dep}`).toContain(`--from=build /app/packages/${pkg}/dist ./packages/${pkg}/dist`);
@@ -63,12 +65,16 @@ describe('Dockerfile', () => {
 
   it('every service the image can be built for has the entry points the image and the Job run', () => {
     for (const service of SERVICES) {
-      for (const entry of ['main.ts', 'migrate.ts']) expect(fs.existsSync(path.join(repoRoot, 'services', service, 'src', entry)), `${service}/src/${entry}`).toBe(true);
+      for (const entry of ['main.ts', 'migrate.ts'])
+        expect(fs.existsSync(path.join(repoRoot, 'services', service, 'src', entry)), `${service}/src/${entry}`).toBe(true);
     }
   });
 
   it('.dockerignore keeps installs, builds, VCS data and local state out of the context', () => {
-    const ignored = fs.readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = fs
+      .readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['.git', '**/node_modules', '**/dist', '.data', '.cache']) expect(ignored).toContain(entry);
   });
 

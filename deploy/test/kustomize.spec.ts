@@ -40,16 +40,63 @@ spec:
 
 describe('strategic merge', () => {
   it('merges containers and env by name, deletes with null and $patch: delete, replaces other lists', () => {
-    const base = { spec: { containers: [{ name: 'a', env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }], args: ['1', '2'] }, { name: 'b' }], keep: 1, drop: 2 } } as Json;
-    const patch = { spec: { containers: [{ name: 'a', env: [{ name: 'Y', value: '3' }, { name: 'Z', value: '4' }], args: ['9'] }, { name: 'b', $patch: 'delete' }], drop: null } } as Json;
+    const base = {
+      spec: {
+        containers: [
+          {
+            name: 'a',
+            env: [
+              { name: 'X', value: '1' },
+              { name: 'Y', value: '2' },
+            ],
+            args: ['1', '2'],
+          },
+          { name: 'b' },
+        ],
+        keep: 1,
+        drop: 2,
+      },
+    } as Json;
+    const patch = {
+      spec: {
+        containers: [
+          {
+            name: 'a',
+            env: [
+              { name: 'Y', value: '3' },
+              { name: 'Z', value: '4' },
+            ],
+            args: ['9'],
+          },
+          { name: 'b', $patch: 'delete' },
+        ],
+        drop: null,
+      },
+    } as Json;
     expect(strategicMerge(base, patch, '')).toEqual({
-      spec: { containers: [{ name: 'a', env: [{ name: 'X', value: '1' }, { name: 'Y', value: '3' }, { name: 'Z', value: '4' }], args: ['9'] }], keep: 1 },
+      spec: {
+        containers: [
+          {
+            name: 'a',
+            env: [
+              { name: 'X', value: '1' },
+              { name: 'Y', value: '3' },
+              { name: 'Z', value: '4' },
+            ],
+            args: ['9'],
+          },
+        ],
+        keep: 1,
+      },
     });
   });
 
   it('merges container ports by containerPort and service ports by port', () => {
     expect(strategicMerge([{ containerPort: 80, name: 'a' }], [{ containerPort: 80, name: 'b' }], 'ports')).toEqual([{ containerPort: 80, name: 'b' }]);
-    expect(strategicMerge([{ port: 80, name: 'a' }], [{ port: 81, name: 'b' }], 'ports')).toEqual([{ port: 80, name: 'a' }, { port: 81, name: 'b' }]);
+    expect(strategicMerge([{ port: 80, name: 'a' }], [{ port: 81, name: 'b' }], 'ports')).toEqual([
+      { port: 80, name: 'a' },
+      { port: 81, name: 'b' },
+    ]);
   });
 });
 
@@ -107,7 +154,8 @@ patches:
     patch: |
       - {op: add, path: /data/L, value: w}
 `,
-      'overlay/env.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          env:\n            - {name: B, value: "3"}\n',
+      'overlay/env.yaml':
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          env:\n            - {name: B, value: "3"}\n',
     });
     const [d, cm] = build(path.join(root, 'overlay'));
     expect(d).toMatchObject({
@@ -119,7 +167,14 @@ patches:
           metadata: { labels: { app: 'api', team: 'pay' } },
           spec: {
             containers: [
-              { name: 'api', image: 'reg.io/api:1.2', env: [{ name: 'A', value: '1' }, { name: 'B', value: '3' }] },
+              {
+                name: 'api',
+                image: 'reg.io/api:1.2',
+                env: [
+                  { name: 'A', value: '1' },
+                  { name: 'B', value: '3' },
+                ],
+              },
               { name: 'sidecar', image: 'example/sidecar:2.0' },
             ],
           },
@@ -140,11 +195,18 @@ patches:
   });
 
   it('fails on a patch that matches nothing, a duplicate object and ambiguous YAML', () => {
-    const orphan = tree({ 'kustomization.yaml': 'resources: [d.yaml]\npatches: [{path: p.yaml}]\n', 'd.yaml': deployment, 'p.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\n' });
+    const orphan = tree({
+      'kustomization.yaml': 'resources: [d.yaml]\npatches: [{path: p.yaml}]\n',
+      'd.yaml': deployment,
+      'p.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\n',
+    });
     expect(() => build(orphan)).toThrow(/matches nothing/);
     const twice = tree({ 'kustomization.yaml': 'resources: [d.yaml, e.yaml]\n', 'd.yaml': deployment, 'e.yaml': deployment });
     expect(() => build(twice)).toThrow(/more than one Deployment api/);
-    const duplicateKey = tree({ 'kustomization.yaml': 'resources: [c.yaml]\n', 'c.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {A: x, A: y}\n' });
+    const duplicateKey = tree({
+      'kustomization.yaml': 'resources: [c.yaml]\n',
+      'c.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {A: x, A: y}\n',
+    });
     expect(() => build(duplicateKey)).toThrow(KustomizeError);
     // YAML 1.1, as kubectl reads it: an unquoted `on` is a boolean, not the string a ConfigMap needs.
     const yes = tree({ 'kustomization.yaml': 'resources: [c.yaml]\n', 'c.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {FLAG: on}\n' });

@@ -22,8 +22,19 @@ export interface K8sObject extends JsonObject {
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const SUPPORTED_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'components', 'namespace', 'labels', 'images', 'replicas', 'patches']);
 const CLUSTER_SCOPED = new Set([
-  'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
-  'PriorityClass', 'IngressClass', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'APIService', 'RuntimeClass',
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PriorityClass',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'APIService',
+  'RuntimeClass',
 ]);
 // Workloads whose pod template (and its labels) kustomize's label transformer reaches with includeTemplates.
 const TEMPLATE_LABEL_PATHS: Record<string, string[][]> = {
@@ -32,7 +43,10 @@ const TEMPLATE_LABEL_PATHS: Record<string, string[][]> = {
   DaemonSet: [['spec', 'template', 'metadata', 'labels']],
   StatefulSet: [['spec', 'template', 'metadata', 'labels']],
   Job: [['spec', 'template', 'metadata', 'labels']],
-  CronJob: [['spec', 'jobTemplate', 'metadata', 'labels'], ['spec', 'jobTemplate', 'spec', 'template', 'metadata', 'labels']],
+  CronJob: [
+    ['spec', 'jobTemplate', 'metadata', 'labels'],
+    ['spec', 'jobTemplate', 'spec', 'template', 'metadata', 'labels'],
+  ],
 };
 const REPLICATED_KINDS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'ReplicationController']);
 
@@ -65,7 +79,13 @@ function readObjects(file: string): K8sObject[] {
 }
 
 function asK8sObject(doc: Json, source: string): K8sObject {
-  if (!isObject(doc) || typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string' || !isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {
+  if (
+    !isObject(doc) ||
+    typeof doc.apiVersion !== 'string' ||
+    typeof doc.kind !== 'string' ||
+    !isObject(doc.metadata) ||
+    typeof doc.metadata.name !== 'string'
+  ) {
     throw new KustomizeError(`${source}: every document needs apiVersion, kind and metadata.name`);
   }
   return doc as K8sObject;
@@ -263,7 +283,13 @@ export function applyJson6902(document: Json, operations: Json[], where: string)
   let doc = clone(document);
   for (const op of operations) {
     if (!isObject(op) || typeof op.op !== 'string' || typeof op.path !== 'string') throw new KustomizeError(`${where}: each operation needs op and path`);
-    const tokens = op.path === '' ? [] : op.path.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const tokens =
+      op.path === ''
+        ? []
+        : op.path
+            .slice(1)
+            .split('/')
+            .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
     if (op.path !== '' && !op.path.startsWith('/')) throw new KustomizeError(`${where}: path ${op.path} must start with /`);
     if (tokens.length === 0) {
       if (op.op !== 'replace' && op.op !== 'add') throw new KustomizeError(`${where}: cannot ${op.op} the whole document`);
@@ -273,7 +299,11 @@ export function applyJson6902(document: Json, operations: Json[], where: string)
     const last = tokens[tokens.length - 1]!;
     let parent: Json = doc;
     for (const token of tokens.slice(0, -1)) {
-      const next: Json | undefined = Array.isArray(parent) ? parent[arrayIndex(token, parent.length, false, where, op.path)] : isObject(parent) ? parent[token] : undefined;
+      const next: Json | undefined = Array.isArray(parent)
+        ? parent[arrayIndex(token, parent.length, false, where, op.path)]
+        : isObject(parent)
+          ? parent[token]
+          : undefined;
       if (next === undefined) throw new KustomizeError(`${where}: ${op.path} does not exist`);
       parent = next;
     }
@@ -351,7 +381,8 @@ function applyLabels(dir: string, k: JsonObject, objects: K8sObject[]): void {
 
 function applyReplicas(dir: string, k: JsonObject, objects: K8sObject[]): void {
   for (const entry of list(k.replicas, 'replicas')) {
-    if (!isObject(entry) || typeof entry.name !== 'string' || typeof entry.count !== 'number') throw new KustomizeError(`${dir}: replicas entries need name and count`);
+    if (!isObject(entry) || typeof entry.name !== 'string' || typeof entry.count !== 'number')
+      throw new KustomizeError(`${dir}: replicas entries need name and count`);
     const matched = objects.filter((o) => REPLICATED_KINDS.has(o.kind) && o.metadata.name === entry.name);
     if (matched.length === 0) throw new KustomizeError(`${dir}: replicas: nothing named ${entry.name}`);
     for (const o of matched) mapAt(o, ['spec']).replicas = entry.count;

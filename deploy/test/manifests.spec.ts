@@ -74,7 +74,11 @@ describe('overlays', () => {
         for (const kind of ['Deployment', 'Service', 'PodDisruptionBudget']) expect(byKind(objects, kind).map((o) => o.metadata.name)).toContain(name);
         expect(byKind(objects, 'Job').map((o) => o.metadata.name)).toContain(`${name}-migrate`);
       }
-      expect(byKind(objects, 'HorizontalPodAutoscaler').map((o) => o.metadata.name).sort()).toEqual([...AUTOSCALED].sort());
+      expect(
+        byKind(objects, 'HorizontalPodAutoscaler')
+          .map((o) => o.metadata.name)
+          .sort(),
+      ).toEqual([...AUTOSCALED].sort());
     });
 
     it('points every service at its credentials Secret and the shared configuration', () => {
@@ -170,9 +174,13 @@ describe('the checks reject broken manifests', () => {
     expect(credentialViolations([secret])).toHaveLength(1);
     const withoutPdb = rendered.get('prod')!.filter((o) => !(o.kind === 'PodDisruptionBudget' && o.metadata.name === 'follow-up'));
     expect(completenessViolations(withoutPdb, TOPIC_PARTITIONS)).toEqual(['follow-up: PodDisruptionBudget missing']);
-    const loopback = rendered.get('prod')!.map((o) =>
-      o.kind === 'ConfigMap' && o.metadata.name === 'ledger-config' ? { ...o, data: { ...(o.data as Record<string, string>), GRPC_HOST: '127.0.0.1', GRPC_PORT: '50052' } } : o,
-    );
+    const loopback = rendered
+      .get('prod')!
+      .map((o) =>
+        o.kind === 'ConfigMap' && o.metadata.name === 'ledger-config'
+          ? { ...o, data: { ...(o.data as Record<string, string>), GRPC_HOST: '127.0.0.1', GRPC_PORT: '50052' } }
+          : o,
+      );
     expect(referenceViolations(loopback)).toEqual([
       'Deployment partner-payments/ledger: GRPC_PORT=50052 is not a container port',
       'Deployment partner-payments/ledger: GRPC_HOST must be 0.0.0.0 (the default binds loopback only)',

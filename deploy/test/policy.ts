@@ -87,7 +87,8 @@ export function resourceViolations(objects: readonly K8sObject[]): string[] {
     for (const c of containers(spec)) {
       for (const kind of ['requests', 'limits']) {
         for (const resource of ['cpu', 'memory']) {
-          if (get(c, 'resources', kind, resource) === undefined) out.push(`${describe(owner)} container ${String(c.name)}: resources.${kind}.${resource} missing`);
+          if (get(c, 'resources', kind, resource) === undefined)
+            out.push(`${describe(owner)} container ${String(c.name)}: resources.${kind}.${resource} missing`);
         }
       }
     }
@@ -129,7 +130,8 @@ export function probeViolations(objects: readonly K8sObject[]): string[] {
     const preStop = get(main, 'lifecycle', 'preStop', 'sleep', 'seconds');
     const grace = spec.terminationGracePeriodSeconds;
     if (typeof preStop !== 'number') out.push(`${where}: preStop sleep missing (lets endpoints drop the pod before it stops accepting)`);
-    else if (typeof grace !== 'number' || grace < preStop + 15) out.push(`${where}: terminationGracePeriodSeconds must cover preStop (${preStop} s) + 10 s drain + margin`);
+    else if (typeof grace !== 'number' || grace < preStop + 15)
+      out.push(`${where}: terminationGracePeriodSeconds must cover preStop (${preStop} s) + 10 s drain + margin`);
   }
   return out;
 }
@@ -186,7 +188,11 @@ export function completenessViolations(objects: readonly K8sObject[], maxConsume
       const command = asList(get(job, 'spec', 'template', 'spec', 'containers', 0, 'command')).join(' ');
       if (command !== 'node dist/migrate.js') out.push(`${name}: migration Job must run node dist/migrate.js, runs "${command}"`);
       if (get(job, 'spec', 'template', 'spec', 'containers', 0, 'image') !== image) out.push(`${name}: migration Job must use the Deployment's image`);
-      for (const [what, selector] of [['Service', get(service, 'spec', 'selector')], ['PodDisruptionBudget', get(pdb, 'spec', 'selector')], ['Deployment', get(deployment, 'spec', 'selector')]] as const) {
+      for (const [what, selector] of [
+        ['Service', get(service, 'spec', 'selector')],
+        ['PodDisruptionBudget', get(pdb, 'spec', 'selector')],
+        ['Deployment', get(deployment, 'spec', 'selector')],
+      ] as const) {
         if (selector !== undefined && selects(selector, jobLabels)) out.push(`${name}: ${what} selects the migration Job's pods`);
       }
     }
@@ -194,10 +200,12 @@ export function completenessViolations(objects: readonly K8sObject[], maxConsume
     if ((AUTOSCALED as readonly string[]).includes(name)) {
       if (!hpa) out.push(`${name}: HorizontalPodAutoscaler missing`);
       else {
-        if (get(hpa, 'spec', 'scaleTargetRef', 'kind') !== 'Deployment' || get(hpa, 'spec', 'scaleTargetRef', 'name') !== name) out.push(`${name}: HPA must scale Deployment ${name}`);
+        if (get(hpa, 'spec', 'scaleTargetRef', 'kind') !== 'Deployment' || get(hpa, 'spec', 'scaleTargetRef', 'name') !== name)
+          out.push(`${name}: HPA must scale Deployment ${name}`);
         if (get(deployment, 'spec', 'replicas') !== undefined) out.push(`${name}: Deployment sets replicas, which fights its HPA on every apply`);
         const max = get(hpa, 'spec', 'maxReplicas');
-        if (name !== 'gateway' && typeof max === 'number' && max > maxConsumerReplicas) out.push(`${name}: maxReplicas ${max} exceeds the ${maxConsumerReplicas} partitions a consumer group can use`);
+        if (name !== 'gateway' && typeof max === 'number' && max > maxConsumerReplicas)
+          out.push(`${name}: maxReplicas ${max} exceeds the ${maxConsumerReplicas} partitions a consumer group can use`);
       }
     }
   }
@@ -233,12 +241,14 @@ export function referenceViolations(objects: readonly K8sObject[]): string[] {
       }
       if (env.has('HOST') && env.get('HOST') !== '0.0.0.0') out.push(`${describe(owner)}: HOST must be 0.0.0.0`);
       // GRPC_HOST defaults to 127.0.0.1 (platform runtime.ts): a gRPC pod must set it.
-      if (asList(c.ports).some((p) => get(p, 'name') === 'grpc') && env.get('GRPC_HOST') !== '0.0.0.0') out.push(`${describe(owner)}: GRPC_HOST must be 0.0.0.0 (the default binds loopback only)`);
+      if (asList(c.ports).some((p) => get(p, 'name') === 'grpc') && env.get('GRPC_HOST') !== '0.0.0.0')
+        out.push(`${describe(owner)}: GRPC_HOST must be 0.0.0.0 (the default binds loopback only)`);
       for (const [key, value] of env) {
         if (!key.endsWith('_GRPC_ADDRESS')) continue;
         const [host, port] = String(value).split(':');
         const service = find(objects, 'Service', host ?? '');
-        if (!service || !asList(get(service, 'spec', 'ports')).some((p) => get(p, 'port') === Number(port))) out.push(`${describe(owner)}: ${key}=${String(value)} is not a Service port`);
+        if (!service || !asList(get(service, 'spec', 'ports')).some((p) => get(p, 'port') === Number(port)))
+          out.push(`${describe(owner)}: ${key}=${String(value)} is not a Service port`);
       }
     }
   }
@@ -261,7 +271,8 @@ export function unknownEnvironmentViolations(objects: readonly K8sObject[], know
   const out: string[] = [];
   for (const { owner, spec } of podTemplates(objects)) {
     for (const c of containers(spec)) {
-      for (const name of environmentNames(objects, c)) if (!known.has(name)) out.push(`${describe(owner)}: ${name} is read nowhere in services/*/src or packages/platform/src`);
+      for (const name of environmentNames(objects, c))
+        if (!known.has(name)) out.push(`${describe(owner)}: ${name} is read nowhere in services/*/src or packages/platform/src`);
     }
   }
   return out;

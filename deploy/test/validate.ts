@@ -45,7 +45,11 @@ const CORE_KINDS: Record<string, CoreKind> = {
   'batch/v1/Job': { model: Job, module: 'kubernetes-models/batch/v1/Job', type: 'IJob' },
   'batch/v1/CronJob': { model: CronJob, module: 'kubernetes-models/batch/v1/CronJob', type: 'ICronJob' },
   'policy/v1/PodDisruptionBudget': { model: PodDisruptionBudget, module: 'kubernetes-models/policy/v1/PodDisruptionBudget', type: 'IPodDisruptionBudget' },
-  'autoscaling/v2/HorizontalPodAutoscaler': { model: HorizontalPodAutoscaler, module: 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler', type: 'IHorizontalPodAutoscaler' },
+  'autoscaling/v2/HorizontalPodAutoscaler': {
+    model: HorizontalPodAutoscaler,
+    module: 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler',
+    type: 'IHorizontalPodAutoscaler',
+  },
   'networking.k8s.io/v1/Ingress': { model: Ingress, module: 'kubernetes-models/networking.k8s.io/v1/Ingress', type: 'IIngress' },
   'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy, module: 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy', type: 'INetworkPolicy' },
 };
@@ -167,4 +171,3 @@ export function validateAll(objects: readonly K8sObject[]): string[] {
   const strict = strictFieldErrors(objects);
   return objects.flatMap((o) => [...schemaErrors(o), ...(strict.get(o) ?? [])].map((e) => `${describeObject(o)}: ${e}`));
 }
-

@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AccountState, CLOSE_CODE_NAMES, decideClose, decideCorrection, decideFeeChange, decideRecord, paymentWarnings, remainderOf, totalAddedFees } from './case-rules';
+import {
+  type AccountState,
+  CLOSE_CODE_NAMES,
+  decideClose,
+  decideCorrection,
+  decideFeeChange,
+  decideRecord,
+  paymentWarnings,
+  remainderOf,
+  totalAddedFees,
+} from './case-rules';
 
 const account = (over: Partial<AccountState> = {}): AccountState => ({
   lifecycle: 'Active',
@@ -45,8 +55,14 @@ describe('corrections', () => {
   });
   it('needs consent to reopen a Paid case, and reopens with it', () => {
     expect(errorType(decideCorrection(paid, { totalPaymentsAfter: 0n, invoiced: false, reopenConsent: false }))).toBe('ReopenConsentRequired');
-    expect(decideCorrection(paid, { totalPaymentsAfter: 0n, invoiced: false, reopenConsent: true })).toEqual({ ok: true, value: { reopen: true, remainderAfter: 1000n } });
-    expect(decideCorrection(paid, { totalPaymentsAfter: 1500n, invoiced: false, reopenConsent: false })).toEqual({ ok: true, value: { reopen: false, remainderAfter: -500n } });
+    expect(decideCorrection(paid, { totalPaymentsAfter: 0n, invoiced: false, reopenConsent: true })).toEqual({
+      ok: true,
+      value: { reopen: true, remainderAfter: 1000n },
+    });
+    expect(decideCorrection(paid, { totalPaymentsAfter: 1500n, invoiced: false, reopenConsent: false })).toEqual({
+      ok: true,
+      value: { reopen: false, remainderAfter: -500n },
+    });
   });
   it('never reopens other close codes or open cases', () => {
     fc.assert(
@@ -76,7 +92,10 @@ describe('changing the fees (SPEC §10)', () => {
   const current = { grossAmount: 1000n, interestFees: 10n, reminderFees: 20n, collectionFees: 30n };
   it('replaces each given amount and keeps the omitted ones', () => {
     expect(decideFeeChange('Active', current, { reminderFees: 0n })).toEqual({ ok: true, value: { ...current, reminderFees: 0n } });
-    expect(decideFeeChange('Paused', current, { grossAmount: 5n, interestFees: 7n, collectionFees: 1n })).toEqual({ ok: true, value: { grossAmount: 5n, interestFees: 7n, reminderFees: 20n, collectionFees: 1n } });
+    expect(decideFeeChange('Paused', current, { grossAmount: 5n, interestFees: 7n, collectionFees: 1n })).toEqual({
+      ok: true,
+      value: { grossAmount: 5n, interestFees: 7n, reminderFees: 20n, collectionFees: 1n },
+    });
     expect(decideFeeChange('Active', current, {})).toEqual({ ok: true, value: current });
     expect(totalAddedFees(current)).toBe(60n);
   });
@@ -86,13 +105,18 @@ describe('changing the fees (SPEC §10)', () => {
   });
   it('moves the remainder by exactly the change in principal and fees', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10n ** 12n }), (gross, fee, paid) => {
-        const d = decideFeeChange('Active', current, { grossAmount: gross, interestFees: fee });
-        if (!d.ok) return false;
-        const before = remainderOf({ grossAmount: current.grossAmount, totalFees: totalAddedFees(current), totalPayments: paid });
-        const after = remainderOf({ grossAmount: d.value.grossAmount, totalFees: totalAddedFees(d.value), totalPayments: paid });
-        return after - before === gross - current.grossAmount + (fee - current.interestFees);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        (gross, fee, paid) => {
+          const d = decideFeeChange('Active', current, { grossAmount: gross, interestFees: fee });
+          if (!d.ok) return false;
+          const before = remainderOf({ grossAmount: current.grossAmount, totalFees: totalAddedFees(current), totalPayments: paid });
+          const after = remainderOf({ grossAmount: d.value.grossAmount, totalFees: totalAddedFees(d.value), totalPayments: paid });
+          return after - before === gross - current.grossAmount + (fee - current.interestFees);
+        },
+      ),
     );
   });
 });

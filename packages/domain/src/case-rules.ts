@@ -112,7 +112,8 @@ export interface CaseAmounts {
   readonly collectionFees: Minor;
 }
 
-export const totalAddedFees = (a: Pick<CaseAmounts, 'interestFees' | 'reminderFees' | 'collectionFees'>): Minor => a.interestFees + a.reminderFees + a.collectionFees;
+export const totalAddedFees = (a: Pick<CaseAmounts, 'interestFees' | 'reminderFees' | 'collectionFees'>): Minor =>
+  a.interestFees + a.reminderFees + a.collectionFees;
 
 /**
  * SPEC §10 PUT /cases/{id}/fees: each amount given replaces the current one, an omitted one is kept; a

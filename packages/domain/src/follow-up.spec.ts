@@ -42,7 +42,12 @@ describe('unpaid-commission follow-up', () => {
       { kind: 'timer', timer: 'remind', generation: 1, step: 2 },
     ]);
     expect(state).toEqual({ stage: 'Chasing', generation: 1, reminders: 2, escalated: true });
-    expect(effects.filter((e) => e.type === 'email').map((e) => (e as { stepId: string }).stepId)).toEqual(['1:invoice:0', '1:chase:0', '1:reminder:1', '1:reminder:2']);
+    expect(effects.filter((e) => e.type === 'email').map((e) => (e as { stepId: string }).stepId)).toEqual([
+      '1:invoice:0',
+      '1:chase:0',
+      '1:reminder:1',
+      '1:reminder:2',
+    ]);
     expect(effects.filter((e) => e.type === 'escalateInvoiceTask')).toHaveLength(1);
     expect(effects.filter((e) => e.type === 'openTask').map((e) => (e as { task: string }).task)).toEqual(['InvoiceClient', 'ChaseClient']);
   });
@@ -74,7 +79,12 @@ describe('unpaid-commission follow-up', () => {
       fc.record({ kind: fc.constant('owed' as const), amountOwed: fc.bigInt({ min: 1n, max: 10n ** 9n }), mayStart: fc.boolean() }),
       fc.constant({ kind: 'cancelled' as const }),
       fc.constant({ kind: 'settled' as const }),
-      fc.record({ kind: fc.constant('timer' as const), timer: fc.constantFrom('escalate' as const, 'remind' as const), generation: fc.integer({ min: 0, max: 3 }), step: fc.integer({ min: 0, max: 4 }) }),
+      fc.record({
+        kind: fc.constant('timer' as const),
+        timer: fc.constantFrom('escalate' as const, 'remind' as const),
+        generation: fc.integer({ min: 0, max: 3 }),
+        step: fc.integer({ min: 0, max: 4 }),
+      }),
     );
     fc.assert(
       fc.property(fc.array(input, { maxLength: 40 }), (inputs) => {
@@ -84,7 +94,8 @@ describe('unpaid-commission follow-up', () => {
         // at most one escalation per generation, and a completed follow-up stays completed
         const escalations = effects.filter((e) => e.type === 'escalateInvoiceTask').length;
         expect(escalations).toBeLessThanOrEqual(state.generation);
-        if (inputs.some((i) => i.kind === 'settled') && state.stage !== 'None') expect(['Completed', 'Invoicing', 'Chasing', 'Cancelled']).toContain(state.stage);
+        if (inputs.some((i) => i.kind === 'settled') && state.stage !== 'None')
+          expect(['Completed', 'Invoicing', 'Chasing', 'Cancelled']).toContain(state.stage);
       }),
       { seed: 20261123, numRuns: 500 },
     );

@@ -1,9 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { answerDate, envelopeHandler, makeEnvelope, publicPayment, MalformedEventError, parseEnvelope, tryParseEnvelope, UnknownEventError, type AnyEnvelope } from './index';
+import {
+  answerDate,
+  envelopeHandler,
+  makeEnvelope,
+  publicPayment,
+  MalformedEventError,
+  parseEnvelope,
+  tryParseEnvelope,
+  UnknownEventError,
+  type AnyEnvelope,
+} from './index';
 
 describe('envelope', () => {
   it('round-trips and rejects unknown types', () => {
-    const e = makeEnvelope('account.reopened', 'c1', { caseId: 'c1', partnerId: 'p', reference: 'ABCDEFGH', isTest: false, currency: 'EUR', notifyEmail: 'a@b.c', remainder: '10', oldLifecycle: 'Closed', newLifecycle: 'Active' }, { id: 'e1', occurredAt: new Date(0), producer: 'ledger' });
+    const e = makeEnvelope(
+      'account.reopened',
+      'c1',
+      {
+        caseId: 'c1',
+        partnerId: 'p',
+        reference: 'ABCDEFGH',
+        isTest: false,
+        currency: 'EUR',
+        notifyEmail: 'a@b.c',
+        remainder: '10',
+        oldLifecycle: 'Closed',
+        newLifecycle: 'Active',
+      },
+      { id: 'e1', occurredAt: new Date(0), producer: 'ledger' },
+    );
     expect(parseEnvelope(JSON.stringify(e))).toEqual(e);
     expect(() => parseEnvelope(JSON.stringify({ ...e, type: 'nope' }))).toThrow(UnknownEventError);
     expect(() => parseEnvelope(JSON.stringify({ ...e, version: 2 }))).toThrow(UnknownEventError);
@@ -12,13 +37,37 @@ describe('envelope', () => {
     expect(tryParseEnvelope(JSON.stringify({ ...e, type: 'nope' }))).toBeUndefined();
     expect(tryParseEnvelope(JSON.stringify({ ...e, version: 2 }))).toBeUndefined();
     // … but a malformed value is no event at all: it throws, and the dead-letter guard parks it
-    for (const bad of ['{not json', '42', 'null', '[]', JSON.stringify({ ...e, id: undefined }), JSON.stringify({ ...e, type: 7 }), JSON.stringify({ ...e, version: '1' }), JSON.stringify({ ...e, version: 0 })]) {
+    for (const bad of [
+      '{not json',
+      '42',
+      'null',
+      '[]',
+      JSON.stringify({ ...e, id: undefined }),
+      JSON.stringify({ ...e, type: 7 }),
+      JSON.stringify({ ...e, version: '1' }),
+      JSON.stringify({ ...e, version: 0 }),
+    ]) {
       expect(() => tryParseEnvelope(bad), bad).toThrow(MalformedEventError);
     }
   });
 
   it('a consumer handler applies known events, skips those of a newer producer and throws on malformed ones', async () => {
-    const e = makeEnvelope('account.reopened', 'c1', { caseId: 'c1', partnerId: 'p', reference: 'ABCDEFGH', isTest: false, currency: 'EUR', notifyEmail: 'a@b.c', remainder: '10', oldLifecycle: 'Closed', newLifecycle: 'Active' }, { id: 'e1', occurredAt: new Date(0), producer: 'ledger' });
+    const e = makeEnvelope(
+      'account.reopened',
+      'c1',
+      {
+        caseId: 'c1',
+        partnerId: 'p',
+        reference: 'ABCDEFGH',
+        isTest: false,
+        currency: 'EUR',
+        notifyEmail: 'a@b.c',
+        remainder: '10',
+        oldLifecycle: 'Closed',
+        newLifecycle: 'Active',
+      },
+      { id: 'e1', occurredAt: new Date(0), producer: 'ledger' },
+    );
     const applied: AnyEnvelope[] = [];
     const lines: string[] = [];
     const log = { info: (_f: object, m: string) => void lines.push(`info ${m}`), warn: (_f: object, m: string) => void lines.push(`warn ${m}`) };
@@ -37,7 +86,19 @@ describe('the public shapes', () => {
     expect(answerDate('2024-05-10')).toBe('2024-05-10T00:00:00Z');
     expect(answerDate('2024-05-10T00:00:00Z')).toBe('2024-05-10T00:00:00Z');
     const p = publicPayment(
-      { id: 'p', date: '2026-11-01', amount: '30000', recipient: 'Creditor', commissionStatus: 'Unpaid', payoutCreditor: '24000', payoutCollectionPartner: '6000', platformFee: '600', invoiceId: null, createdAt: 't', updatedAt: 't' },
+      {
+        id: 'p',
+        date: '2026-11-01',
+        amount: '30000',
+        recipient: 'Creditor',
+        commissionStatus: 'Unpaid',
+        payoutCreditor: '24000',
+        payoutCollectionPartner: '6000',
+        platformFee: '600',
+        invoiceId: null,
+        createdAt: 't',
+        updatedAt: 't',
+      },
       'EUR',
       { caseId: 'c', reference: 'R', lifecycle: 'Active' },
     );

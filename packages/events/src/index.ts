@@ -37,7 +37,15 @@ export interface EventPayloads {
 }
 
 export type EventType = keyof EventPayloads;
-export const EVENT_TYPES = ['payment.recorded', 'payment.updated', 'payment.deleted', 'commission.settled', 'account.closed', 'account.reopened', 'account.fees_updated'] as const satisfies readonly EventType[];
+export const EVENT_TYPES = [
+  'payment.recorded',
+  'payment.updated',
+  'payment.deleted',
+  'commission.settled',
+  'account.closed',
+  'account.reopened',
+  'account.fees_updated',
+] as const satisfies readonly EventType[];
 
 export interface Envelope<T extends EventType = EventType> {
   readonly id: string;

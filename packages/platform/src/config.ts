@@ -40,61 +40,89 @@ export function parseDelayList(text: string): number[] | undefined {
 
 export const env = {
   port: (fallback: number) =>
-    z.string().optional().transform((v, ctx) => {
-      const n = v === undefined || v === '' ? fallback : Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: `must be a port number, got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    }),
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const n = v === undefined || v === '' ? fallback : Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) {
+          ctx.addIssue({ code: 'custom', message: `must be a port number, got "${v}"` });
+          return z.NEVER;
+        }
+        return n;
+      }),
   bool: (fallback: boolean) =>
-    z.string().optional().transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      if (v === 'true' || v === '1') return true;
-      if (v === 'false' || v === '0') return false;
-      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${v}"` });
-      return z.NEVER;
-    }),
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v === '') return fallback;
+        if (v === 'true' || v === '1') return true;
+        if (v === 'false' || v === '0') return false;
+        ctx.addIssue({ code: 'custom', message: `must be true or false, got "${v}"` });
+        return z.NEVER;
+      }),
   positiveInt: (fallback: number) =>
-    z.string().optional().transform((v, ctx) => {
-      const n = v === undefined || v === '' ? fallback : Number(v);
-      if (!Number.isInteger(n) || n <= 0) {
-        ctx.addIssue({ code: 'custom', message: `must be a positive integer, got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    }),
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const n = v === undefined || v === '' ? fallback : Number(v);
+        if (!Number.isInteger(n) || n <= 0) {
+          ctx.addIssue({ code: 'custom', message: `must be a positive integer, got "${v}"` });
+          return z.NEVER;
+        }
+        return n;
+      }),
   duration: (fallback: string) =>
-    z.string().optional().transform((v, ctx) => {
-      const ms = parseIsoDuration(v === undefined || v === '' ? fallback : v);
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `must be a positive ISO 8601 duration such as P14D, got "${v}"` });
-        return z.NEVER;
-      }
-      return ms;
-    }),
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const ms = parseIsoDuration(v === undefined || v === '' ? fallback : v);
+        if (ms === undefined || ms <= 0) {
+          ctx.addIssue({ code: 'custom', message: `must be a positive ISO 8601 duration such as P14D, got "${v}"` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
   url: (protocols: string[]) =>
-    z.string().optional().transform((v, ctx) => {
-      if (v === undefined || v === '') return undefined;
-      try {
-        const u = new URL(v);
-        if (!protocols.includes(u.protocol)) throw new Error('protocol');
-        return v;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `must be a ${protocols.join(' or ')} URL` });
-        return z.NEVER;
-      }
-    }),
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v === '') return undefined;
+        try {
+          const u = new URL(v);
+          if (!protocols.includes(u.protocol)) throw new Error('protocol');
+          return v;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `must be a ${protocols.join(' or ')} URL` });
+          return z.NEVER;
+        }
+      }),
   delayList: (fallback: string) =>
-    z.string().optional().transform((v, ctx) => {
-      const delays = parseDelayList(v === undefined || v === '' ? fallback : v);
-      if (delays === undefined) {
-        ctx.addIssue({ code: 'custom', message: `must be a comma list of delays such as 0s,5s,5m,2h, got "${v}"` });
-        return z.NEVER;
-      }
-      return delays;
-    }),
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const delays = parseDelayList(v === undefined || v === '' ? fallback : v);
+        if (delays === undefined) {
+          ctx.addIssue({ code: 'custom', message: `must be a comma list of delays such as 0s,5s,5m,2h, got "${v}"` });
+          return z.NEVER;
+        }
+        return delays;
+      }),
   list: () =>
-    z.string().optional().transform((v) => (v === undefined || v.trim() === '' ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean))),
+    z
+      .string()
+      .optional()
+      .transform((v) =>
+        v === undefined || v.trim() === ''
+          ? undefined
+          : v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+      ),
 };

@@ -28,7 +28,9 @@ interface KnexQueryObject {
  * gives on pg (it names the command `DEL`, which knex does not recognise): every caller that checks
  * a count (`=== 0` → 404) would be wrong on the embedded default. Same answer on both, here, once.
  */
-const PgLiteClient = class extends (ClientPgLite as unknown as new (config: Knex.Config) => { processResponse(obj: KnexQueryObject, runner: unknown): unknown }) {
+const PgLiteClient = class extends (ClientPgLite as unknown as new (config: Knex.Config) => {
+  processResponse(obj: KnexQueryObject, runner: unknown): unknown;
+}) {
   override processResponse(obj: KnexQueryObject, runner: unknown): unknown {
     if (obj.method === 'del' && !obj.returning && !obj.output && obj.response) return obj.response.affectedRows ?? obj.response.rowCount ?? 0;
     return super.processResponse(obj, runner);
@@ -41,7 +43,11 @@ export function createDb(options: DbOptions): Db {
   if (options.kind === 'pg') {
     // Bounded: a connection attempt to an unreachable server fails within 5 s (and knex hands the error
     // to the waiting query), so callers that retry (start-up, readiness) never hang on one attempt.
-    return knexFactory({ client: 'pg', connection: { connectionString: options.url, connectionTimeoutMillis: 5_000 }, pool: { min: 0, max: options.poolMax ?? 10 } });
+    return knexFactory({
+      client: 'pg',
+      connection: { connectionString: options.url, connectionTimeoutMillis: 5_000 },
+      pool: { min: 0, max: options.poolMax ?? 10 },
+    });
   }
   fs.mkdirSync(options.dataDir, { recursive: true });
   // On its own thread, so the event loop never waits for a query (./pglite-worker.ts).

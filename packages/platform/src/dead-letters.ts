@@ -71,9 +71,24 @@ export async function createDeadLetterTable(db: Knex, schema: string): Promise<v
 
 // Failures that say nothing about the message: connection-level errors (Node, pg, knex), PostgreSQL's
 // connection, resource, operator and transaction-rollback classes, and a called service unavailable.
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', '3D000', '40001', '40P01', '55P03']);
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '3D000',
+  '40001',
+  '40P01',
+  '55P03',
+]);
 const TRANSIENT_SQLSTATE_CLASSES = ['08', '53', '57'];
-const TRANSIENT_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Timeout acquiring a connection|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
+const TRANSIENT_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Timeout acquiring a connection|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
 
 /** true when `error` (or its cause) is a failure of the infrastructure rather than of the message. */
 export function isTransientError(error: unknown): boolean {
@@ -184,7 +199,10 @@ export class DeadLetters implements DeadLetterGuard {
           // bus redelivers the message and nothing is lost.
           const id = await this.park(groupId, message, error, attempt, firstFailedAt);
           this.options.metrics?.deadLettered.inc({ group: groupId, topic: message.topic });
-          this.options.logger.error({ ...where, deadLetterId: id, schema: this.options.schema, err: error }, `message parked in ${this.options.schema}.dead_letters after ${attempt} failed attempts; moving on`);
+          this.options.logger.error(
+            { ...where, deadLetterId: id, schema: this.options.schema, err: error },
+            `message parked in ${this.options.schema}.dead_letters after ${attempt} failed attempts; moving on`,
+          );
           return;
         }
         const pause = backoffMs === 0 ? 0 : backoffDelay(attempt, { initialDelayMs: backoffMs, maxDelayMs: maxBackoffMs });
@@ -203,7 +221,21 @@ export class DeadLetters implements DeadLetterGuard {
        ON CONFLICT (group_id, topic, partition, "offset") DO UPDATE
          SET error = EXCLUDED.error, attempts = dead_letters.attempts + EXCLUDED.attempts, last_failed_at = EXCLUDED.last_failed_at, resolved_at = NULL
        RETURNING id`,
-      [this.options.schema, randomUUID(), groupId, m.topic, m.partition, m.offset, storable(m.key), storable(m.value), JSON.stringify(headers), storable(describeError(error)), attempts, firstFailedAt, now],
+      [
+        this.options.schema,
+        randomUUID(),
+        groupId,
+        m.topic,
+        m.partition,
+        m.offset,
+        storable(m.key),
+        storable(m.value),
+        JSON.stringify(headers),
+        storable(describeError(error)),
+        attempts,
+        firstFailedAt,
+        now,
+      ],
     );
     return result.rows[0]!.id;
   }
@@ -214,7 +246,9 @@ export class DeadLetters implements DeadLetterGuard {
 
   /** Newest first (by first failure), at most `limit`. */
   async list(options: { status?: DeadLetterStatus; limit: number }): Promise<DeadLetterRecord[]> {
-    const query = this.table().orderBy([{ column: 'first_failed_at', order: 'desc' }, { column: 'id' }]).limit(Math.max(1, Math.min(options.limit, 1000)));
+    const query = this.table()
+      .orderBy([{ column: 'first_failed_at', order: 'desc' }, { column: 'id' }])
+      .limit(Math.max(1, Math.min(options.limit, 1000)));
     if (options.status === 'Parked') void query.whereNull('resolved_at');
     if (options.status === 'Resolved') void query.whereNotNull('resolved_at');
     return (await query.select<Row[]>()).map(toRecord);
@@ -235,7 +269,14 @@ export class DeadLetters implements DeadLetterGuard {
     const parked = await this.get(id);
     if (!parked || parked.status === 'Resolved') return parked;
     const handle = this.handlers.get(parked.groupId);
-    const message: IncomingMessage = { topic: parked.topic, partition: parked.partition, offset: parked.offset, key: parked.key, value: parked.value, headers: parked.headers };
+    const message: IncomingMessage = {
+      topic: parked.topic,
+      partition: parked.partition,
+      offset: parked.offset,
+      key: parked.key,
+      value: parked.value,
+      headers: parked.headers,
+    };
     const where = { deadLetterId: parked.id, groupId: parked.groupId, topic: parked.topic, partition: parked.partition, offset: parked.offset };
     let failure: unknown;
     try {
@@ -251,7 +292,9 @@ export class DeadLetters implements DeadLetterGuard {
       await this.table().where({ id: parked.id }).update({ resolved_at: now, attempts });
       this.options.logger.info(where, 'dead letter retried: handled, marked resolved');
     } else {
-      await this.table().where({ id: parked.id }).update({ error: storable(describeError(failure)), last_failed_at: now, attempts });
+      await this.table()
+        .where({ id: parked.id })
+        .update({ error: storable(describeError(failure)), last_failed_at: now, attempts });
       this.options.logger.warn({ ...where, err: failure }, 'dead letter retried: failed again, stays parked');
     }
     return this.get(parked.id);

@@ -48,7 +48,13 @@ export class EmbeddedBus implements MessageBus {
   async publish(messages: readonly OutgoingMessage[], trx?: Trx): Promise<void> {
     if (messages.length === 0) return;
     await this.init();
-    const rows = messages.map((m) => ({ topic: m.topic, partition: this.partitionOf(m.key), key: m.key, value: m.value, headers: JSON.stringify(m.headers ?? {}) }));
+    const rows = messages.map((m) => ({
+      topic: m.topic,
+      partition: this.partitionOf(m.key),
+      key: m.key,
+      value: m.value,
+      headers: JSON.stringify(m.headers ?? {}),
+    }));
     await (trx ?? this.db).withSchema(SCHEMA).table('messages').insert(rows);
     // Consumers of these topics (only they) learn about the new messages once the publishing
     // transaction has committed.
@@ -112,7 +118,11 @@ export class EmbeddedBus implements MessageBus {
         if (state.stopped) return;
         let committed = offsets.get(topic);
         if (committed === undefined) {
-          const row = await this.db.withSchema(SCHEMA).table('group_offsets').where({ group_id: options.groupId, topic }).first<{ committed: string } | undefined>();
+          const row = await this.db
+            .withSchema(SCHEMA)
+            .table('group_offsets')
+            .where({ group_id: options.groupId, topic })
+            .first<{ committed: string } | undefined>();
           committed = row?.committed ?? '0';
           offsets.set(topic, committed);
         }

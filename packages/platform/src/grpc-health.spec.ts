@@ -7,13 +7,24 @@ import { startGrpcServer } from './grpc';
 
 const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown };
 const Echo = {
-  Echo: { path: '/test.v1.Echo/Echo', requestStream: false, responseStream: false, requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize },
+  Echo: {
+    path: '/test.v1.Echo/Echo',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
 } satisfies grpc.ServiceDefinition;
 
 const Client = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
 
 function check(port: number, service = ''): Promise<string> {
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { check(req: { service: string }, cb: (e: Error | null, r: { status: string | number }) => void): void; close(): void };
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
+    check(req: { service: string }, cb: (e: Error | null, r: { status: string | number }) => void): void;
+    close(): void;
+  };
   return new Promise((resolve, reject) =>
     client.check({ service }, (error, response) => {
       client.close();
@@ -26,7 +37,16 @@ function check(port: number, service = ''): Promise<string> {
 describe('gRPC health', () => {
   it('reports NOT_SERVING while the readiness check fails and SERVING once it passes again', async () => {
     let ready = true;
-    const server = await startGrpcServer({ name: 'test.v1.Echo', service: Echo, handlers: { Echo: async (r: unknown) => r } as never, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), readiness: async () => ready, readinessEveryMs: 20 });
+    const server = await startGrpcServer({
+      name: 'test.v1.Echo',
+      service: Echo,
+      handlers: { Echo: async (r: unknown) => r } as never,
+      host: '127.0.0.1',
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      readiness: async () => ready,
+      readinessEveryMs: 20,
+    });
     try {
       expect(await check(server.port)).toMatch(/SERVING|^1$/);
       ready = false;
@@ -44,11 +64,23 @@ describe('gRPC health', () => {
       checks += 1;
       return true;
     };
-    const server = await startGrpcServer({ name: 'test.v1.Echo', service: Echo, handlers: { Echo: async (r: unknown) => r } as never, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), readiness, readinessEveryMs: 20, holdUntilReady: true });
+    const server = await startGrpcServer({
+      name: 'test.v1.Echo',
+      service: Echo,
+      handlers: { Echo: async (r: unknown) => r } as never,
+      host: '127.0.0.1',
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      readiness,
+      readinessEveryMs: 20,
+      holdUntilReady: true,
+    });
     const client = new grpc.Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
     const echo = () =>
       new Promise<unknown>((resolve, reject) =>
-        client.makeUnaryRequest(Echo.Echo.path, Echo.Echo.requestSerialize, Echo.Echo.responseDeserialize, { hi: 1 }, (error, response) => (error ? reject(error) : resolve(response))),
+        client.makeUnaryRequest(Echo.Echo.path, Echo.Echo.requestSerialize, Echo.Echo.responseDeserialize, { hi: 1 }, (error, response) =>
+          error ? reject(error) : resolve(response),
+        ),
       );
     try {
       expect(await check(server.port)).toMatch(/NOT_SERVING|^2$/);
@@ -56,7 +88,10 @@ describe('gRPC health', () => {
       // the readiness check passes, but the service has not said it is ready: still NOT_SERVING
       await expect.poll(() => checks, { timeout: 2000, interval: 10 }).toBeGreaterThanOrEqual(2);
       expect(await check(server.port, 'test.v1.Echo')).toMatch(/NOT_SERVING|^2$/);
-      const refused = await echo().then(() => undefined, (error: grpc.ServiceError) => error);
+      const refused = await echo().then(
+        () => undefined,
+        (error: grpc.ServiceError) => error,
+      );
       expect(refused?.code).toBe(grpc.status.UNAVAILABLE);
       expect(String(refused?.metadata.get('x-error-type')[0])).toBe('ServiceUnavailable');
       server.markReady();

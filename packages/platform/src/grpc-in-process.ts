@@ -44,9 +44,19 @@ const DEADLINE_EXCEEDED = 4;
  * One unary call in-process. Rejects with a gRPC-like status (the server's, or DEADLINE_EXCEEDED
  * after `deadlineMs` as a gRPC client would; the handler, as with gRPC, is not cancelled).
  */
-export function callInProcess(dispatch: LocalDispatch, codec: Codec, request: unknown, requestId: string, deadlineMs: number, emptyMetadata: () => grpc.Metadata): Promise<unknown> {
+export function callInProcess(
+  dispatch: LocalDispatch,
+  codec: Codec,
+  request: unknown,
+  requestId: string,
+  deadlineMs: number,
+  emptyMetadata: () => grpc.Metadata,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject({ code: DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: emptyMetadata() } satisfies LocalStatus), deadlineMs);
+    const timer = setTimeout(
+      () => reject({ code: DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: emptyMetadata() } satisfies LocalStatus),
+      deadlineMs,
+    );
     let decoded: unknown;
     try {
       decoded = codec.requestDeserialize(codec.requestSerialize(request));

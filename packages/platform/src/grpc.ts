@@ -93,7 +93,14 @@ const metadataGetter = {
 const rpcAttributes = (path: string): SpanAttributes => ({ 'rpc.system.name': 'grpc', 'rpc.method': path.replace(/^\//, '') });
 
 /** Server faults; the other codes are answers (a NotFound, a validation error), not failures of the server. */
-const SERVER_FAULTS = new Set<grpc.status>([grpc.status.UNKNOWN, grpc.status.DEADLINE_EXCEEDED, grpc.status.UNIMPLEMENTED, grpc.status.INTERNAL, grpc.status.UNAVAILABLE, grpc.status.DATA_LOSS]);
+const SERVER_FAULTS = new Set<grpc.status>([
+  grpc.status.UNKNOWN,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.UNIMPLEMENTED,
+  grpc.status.INTERNAL,
+  grpc.status.UNAVAILABLE,
+  grpc.status.DATA_LOSS,
+]);
 const statusOf = (error: unknown): grpc.status => (error instanceof DomainError ? grpcStatusFor(error.type) : grpc.status.INTERNAL);
 
 export interface GrpcServerOptions<D extends grpc.ServiceDefinition> {
@@ -141,7 +148,9 @@ export async function startGrpcServer<D extends grpc.ServiceDefinition>(options:
     dispatchers[name] = (request: unknown, requestId: string, parent?: grpc.Metadata) => {
       if (!accepting) {
         options.metrics?.grpcRequests.inc({ service: options.name, method: name, code: 'ServiceUnavailable' });
-        return Promise.reject(toServiceError(new DomainError('ServiceUnavailable', `${options.name} is starting: waiting for its dependencies`), options.logger, name, ''));
+        return Promise.reject(
+          toServiceError(new DomainError('ServiceUnavailable', `${options.name} is starting: waiting for its dependencies`), options.logger, name, ''),
+        );
       }
       const started = process.hrtime.bigint();
       const observe = (code: string) => {
@@ -289,10 +298,20 @@ export function createGrpcClient<D extends grpc.ServiceDefinition>(service: D, a
     const local = (req: unknown, ctx: CallContext | undefined) => {
       const dispatch = options.inProcess ? inProcessTarget(address, name) : undefined;
       if (!dispatch) return undefined;
-      return callInProcess(dispatch, def, req, ctx?.requestId ?? randomUUID(), ctx?.deadlineMs ?? defaultDeadlineMs, () => new grpc.Metadata()).catch((status: unknown) => {
-        const known = typeof status === 'object' && status !== null && 'code' in status && 'metadata' in status;
-        throw fromServiceError((known ? status : { code: grpc.status.INTERNAL, details: status instanceof Error ? status.message : String(status), metadata: new grpc.Metadata() }) as grpc.ServiceError);
-      });
+      return callInProcess(dispatch, def, req, ctx?.requestId ?? randomUUID(), ctx?.deadlineMs ?? defaultDeadlineMs, () => new grpc.Metadata()).catch(
+        (status: unknown) => {
+          const known = typeof status === 'object' && status !== null && 'code' in status && 'metadata' in status;
+          throw fromServiceError(
+            (known
+              ? status
+              : {
+                  code: grpc.status.INTERNAL,
+                  details: status instanceof Error ? status.message : String(status),
+                  metadata: new grpc.Metadata(),
+                }) as grpc.ServiceError,
+          );
+        },
+      );
     };
     out[name] = (req: unknown, ctx?: CallContext) => traced(spec, (span) => local(req, ctx) ?? overGrpc(req, ctx, span));
   }

@@ -14,6 +14,12 @@ export async function createInboxTable(db: Knex, schema: string): Promise<void> 
 
 /** true when this consumer has not applied the event yet (and now owns applying it in `trx`). */
 export async function claimInbox(trx: Trx, schema: string, consumer: string, eventId: string): Promise<boolean> {
-  const inserted = await trx.withSchema(schema).table('inbox').insert({ consumer, event_id: eventId }).onConflict(['consumer', 'event_id']).ignore().returning('event_id');
+  const inserted = await trx
+    .withSchema(schema)
+    .table('inbox')
+    .insert({ consumer, event_id: eventId })
+    .onConflict(['consumer', 'event_id'])
+    .ignore()
+    .returning('event_id');
   return inserted.length > 0;
 }

@@ -183,7 +183,8 @@ export class KafkaBus implements MessageBus {
         throw error;
       }
     };
-    const untilRunning = () => retryUntilDone(what, attempt, { logger: log, stopped, initialDelayMs: 500, maxDelayMs: 10_000, context: { groupId: options.groupId } });
+    const untilRunning = () =>
+      retryUntilDone(what, attempt, { logger: log, stopped, initialDelayMs: 500, maxDelayMs: 10_000, context: { groupId: options.groupId } });
     await untilRunning();
     return {
       stop: async () => {
@@ -200,7 +201,11 @@ export class KafkaBus implements MessageBus {
   async ensureTopics(topics: readonly { name: string; partitions: number }[]): Promise<void> {
     const admin = this.kafka.admin();
     try {
-      await withTimeout(this.createTopicsWithLeaders(admin, topics), TOPICS_TIMEOUT_MS, `topics ${topics.map((t) => t.name).join(', ')} not ready within ${TOPICS_TIMEOUT_MS} ms`);
+      await withTimeout(
+        this.createTopicsWithLeaders(admin, topics),
+        TOPICS_TIMEOUT_MS,
+        `topics ${topics.map((t) => t.name).join(', ')} not ready within ${TOPICS_TIMEOUT_MS} ms`,
+      );
     } finally {
       await withTimeout(admin.disconnect(), DISCONNECT_TIMEOUT_MS, 'disconnecting the admin client took too long').catch(() => undefined);
     }

@@ -28,17 +28,64 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     const buckets = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     const r = [this.registry];
-    this.httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered by the gateway', labelNames: ['method', 'route', 'status'], registers: r });
-    this.httpDuration = new Histogram({ name: 'http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], buckets, registers: r });
-    this.grpcRequests = new Counter({ name: 'grpc_server_requests_total', help: 'gRPC calls handled', labelNames: ['service', 'method', 'code'], registers: r });
-    this.grpcDuration = new Histogram({ name: 'grpc_server_request_duration_seconds', help: 'gRPC call latency', labelNames: ['service', 'method'], buckets, registers: r });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered by the gateway',
+      labelNames: ['method', 'route', 'status'],
+      registers: r,
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['method', 'route'],
+      buckets,
+      registers: r,
+    });
+    this.grpcRequests = new Counter({
+      name: 'grpc_server_requests_total',
+      help: 'gRPC calls handled',
+      labelNames: ['service', 'method', 'code'],
+      registers: r,
+    });
+    this.grpcDuration = new Histogram({
+      name: 'grpc_server_request_duration_seconds',
+      help: 'gRPC call latency',
+      labelNames: ['service', 'method'],
+      buckets,
+      registers: r,
+    });
     this.consumed = new Counter({ name: 'messages_consumed_total', help: 'Bus messages handled by consumers', labelNames: ['group', 'topic'], registers: r });
-    this.deadLettered = new Counter({ name: 'messages_dead_lettered_total', help: 'Bus messages parked in a dead-letter table after the bounded attempts', labelNames: ['group', 'topic'], registers: r });
-    this.consumerLag = new Gauge({ name: 'kafka_consumer_lag', help: 'Messages behind the partition end after the last batch', labelNames: ['group', 'topic', 'partition'], registers: r });
-    this.webhookAttempts = new Counter({ name: 'webhook_delivery_attempts_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: r });
-    this.webhookLatency = new Histogram({ name: 'webhook_delivery_duration_seconds', help: 'Webhook POST latency', labelNames: ['outcome'], buckets, registers: r });
+    this.deadLettered = new Counter({
+      name: 'messages_dead_lettered_total',
+      help: 'Bus messages parked in a dead-letter table after the bounded attempts',
+      labelNames: ['group', 'topic'],
+      registers: r,
+    });
+    this.consumerLag = new Gauge({
+      name: 'kafka_consumer_lag',
+      help: 'Messages behind the partition end after the last batch',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: r,
+    });
+    this.webhookAttempts = new Counter({
+      name: 'webhook_delivery_attempts_total',
+      help: 'Webhook delivery attempts by outcome',
+      labelNames: ['outcome'],
+      registers: r,
+    });
+    this.webhookLatency = new Histogram({
+      name: 'webhook_delivery_duration_seconds',
+      help: 'Webhook POST latency',
+      labelNames: ['outcome'],
+      buckets,
+      registers: r,
+    });
     this.mailSends = new Counter({ name: 'mail_sends_total', help: 'Follow-up mail send attempts', labelNames: ['result'], registers: r });
-    this.rateLimitStoreErrors = new Counter({ name: 'gateway_rate_limit_store_errors_total', help: 'Rate-limit leases that failed (database unreachable): the requests waiting for them were allowed (fail open)', registers: r });
+    this.rateLimitStoreErrors = new Counter({
+      name: 'gateway_rate_limit_store_errors_total',
+      help: 'Rate-limit leases that failed (database unreachable): the requests waiting for them were allowed (fail open)',
+      registers: r,
+    });
     const outbox = this.outboxSources;
     new Gauge({
       name: 'outbox_backlog',

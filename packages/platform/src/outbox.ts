@@ -80,11 +80,23 @@ export class OutboxRelay {
         .select<{ seq: string; id: string; topic: string; key: string; value: string; headers: Record<string, string> | string }[]>();
       if (rows.length === 0) return 0;
       await bus.publish(
-        rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: { ...(typeof r.headers === 'string' ? (JSON.parse(r.headers) as Record<string, string>) : r.headers), 'event-id': r.id } })),
+        rows.map((r) => ({
+          topic: r.topic,
+          key: r.key,
+          value: r.value,
+          headers: { ...(typeof r.headers === 'string' ? (JSON.parse(r.headers) as Record<string, string>) : r.headers), 'event-id': r.id },
+        })),
         trx,
       );
       await this.options.afterPublish?.();
-      await trx.withSchema(schema).table('outbox').whereIn('seq', rows.map((r) => r.seq)).update({ published_at: trx.fn.now() });
+      await trx
+        .withSchema(schema)
+        .table('outbox')
+        .whereIn(
+          'seq',
+          rows.map((r) => r.seq),
+        )
+        .update({ published_at: trx.fn.now() });
       return rows.length;
     });
   }

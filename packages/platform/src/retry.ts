@@ -48,7 +48,10 @@ export async function retryUntilDone<T>(what: string, attempt: (n: number) => Pr
     } catch (error) {
       if (error instanceof RetryStopped) throw error;
       const delayMs = backoffDelay(n, options);
-      options.logger.warn({ ...options.context, what, attempt: n, retryInMs: delayMs, err: error }, `waiting for ${what}: attempt ${n} failed; retrying in ${delayMs} ms`);
+      options.logger.warn(
+        { ...options.context, what, attempt: n, retryInMs: delayMs, err: error },
+        `waiting for ${what}: attempt ${n} failed; retrying in ${delayMs} ms`,
+      );
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }

@@ -4,7 +4,14 @@ import { ConfigError } from './config';
 import type { IncomingMessage } from './messaging';
 import { initTracing, injectTraceContext, runInSpan, SpanKind, startSpan, traceConsumer, traced, traceHeaders, tracingEnabled } from './tracing';
 
-const message: IncomingMessage = { topic: 'payment-events', key: 'k', value: '{}', partition: 0, offset: '7', headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } };
+const message: IncomingMessage = {
+  topic: 'payment-events',
+  key: 'k',
+  value: '{}',
+  partition: 0,
+  offset: '7',
+  headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+};
 
 describe('tracing off (the default)', () => {
   it('starts nothing without OTEL_* variables, or when they say off', async () => {

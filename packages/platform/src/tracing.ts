@@ -98,10 +98,21 @@ export function initTracing(serviceName: string, env: Env = process.env, logger?
   const spanProcessors = names.map((n) => processorFor(n, env));
   if (logger) {
     const log = logger.child({ component: 'opentelemetry' });
-    diag.setLogger({ error: (m, ...a) => log.error({ args: a }, m), warn: (m, ...a) => log.warn({ args: a }, m), info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
+    diag.setLogger(
+      {
+        error: (m, ...a) => log.error({ args: a }, m),
+        warn: (m, ...a) => log.warn({ args: a }, m),
+        info: () => undefined,
+        debug: () => undefined,
+        verbose: () => undefined,
+      },
+      DiagLogLevel.WARN,
+    );
   }
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override the name given here.
-  const resource = defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })).merge(detectResources({ detectors: [envDetector] }));
+  const resource = defaultResource()
+    .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }))
+    .merge(detectResources({ detectors: [envDetector] }));
   // The sampler comes from OTEL_TRACES_SAMPLER / _ARG (default parentbased_always_on), batching from OTEL_BSP_*.
   const provider = new NodeTracerProvider({ resource, spanProcessors });
   // AsyncLocalStorage context manager; W3C trace context only (no baggage crosses our boundaries).
@@ -172,7 +183,11 @@ export function endSpan(span: Span | undefined, outcome: { error?: unknown; faul
  * Runs `fn` inside a new span that ends when its promise settles. A rejection marks the span failed
  * unless `isFault` says the error is an expected outcome (a business error answered to the caller).
  */
-export function traced<T, C = Record<string, string | undefined>>(spec: SpanSpec<C>, fn: (span: Span | undefined) => Promise<T>, isFault?: (error: unknown) => boolean): Promise<T> {
+export function traced<T, C = Record<string, string | undefined>>(
+  spec: SpanSpec<C>,
+  fn: (span: Span | undefined) => Promise<T>,
+  isFault?: (error: unknown) => boolean,
+): Promise<T> {
   const span = startSpan(spec);
   if (!span) return fn(undefined);
   const run = async () => fn(span);

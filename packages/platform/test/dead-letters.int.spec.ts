@@ -3,7 +3,19 @@
 // buses (a real Kafka broker and the embedded bus), a poison message does not block its partition.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDb, createDeadLetterTable, createLogger, DeadLetters, EmbeddedBus, KafkaBus, Metrics, migrate, type Db, type IncomingMessage, type MessageBus } from '@pp/platform';
+import {
+  createDb,
+  createDeadLetterTable,
+  createLogger,
+  DeadLetters,
+  EmbeddedBus,
+  KafkaBus,
+  Metrics,
+  migrate,
+  type Db,
+  type IncomingMessage,
+  type MessageBus,
+} from '@pp/platform';
 import { pollUntil } from '@pp/testing';
 
 const logger = createLogger('dead-letters-test', 'silent');
@@ -49,7 +61,19 @@ describe('the dead-letter guard', () => {
     expect(pauses).toHaveLength(2); // a pause between attempts, none after the last
     expect(pauses[1]!).toBeGreaterThan(pauses[0]!);
     const [parked] = await deadLetters.list({ status: 'Parked', limit: 10 }).then((all) => all.filter((d) => d.groupId === 'g-park'));
-    expect(parked).toMatchObject({ groupId: 'g-park', topic: 'orders', partition: 3, offset: m.offset, key: 'case-1', value: m.value, headers: { 'event-id': 'e-1', traceparent: 'tp' }, error: 'TypeError: cannot read payment (call 3)', attempts: 3, status: 'Parked', resolvedAt: null });
+    expect(parked).toMatchObject({
+      groupId: 'g-park',
+      topic: 'orders',
+      partition: 3,
+      offset: m.offset,
+      key: 'case-1',
+      value: m.value,
+      headers: { 'event-id': 'e-1', traceparent: 'tp' },
+      error: 'TypeError: cannot read payment (call 3)',
+      attempts: 3,
+      status: 'Parked',
+      resolvedAt: null,
+    });
     expect(Date.parse(parked!.firstFailedAt)).toBeLessThanOrEqual(Date.parse(parked!.lastFailedAt));
     expect(await parkedCount(metrics)).toBe(1);
   });
@@ -84,7 +108,7 @@ describe('the dead-letter guard', () => {
     expect(rows[0]).toMatchObject({ attempts: 2, value: 'nul \uFFFD inside', key: 'k\uFFFD', headers: { h: 'v\uFFFD' } });
   });
 
-  it("lets the operator run the handler again: a failure stays parked with the new error, a success is marked resolved", async () => {
+  it('lets the operator run the handler again: a failure stays parked with the new error, a success is marked resolved', async () => {
     const { deadLetters } = guard({ maxAttempts: 2, backoffMs: 10, maxBackoffMs: 10 });
     let fixed = false;
     let runs = 0;

@@ -26,7 +26,8 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const committed = async (group: string, topic: string) => (await db.withSchema('bus').table('group_offsets').where({ group_id: group, topic }).first<{ committed: string } | undefined>())?.committed;
+const committed = async (group: string, topic: string) =>
+  (await db.withSchema('bus').table('group_offsets').where({ group_id: group, topic }).first<{ committed: string } | undefined>())?.committed;
 
 describe('EmbeddedBus', () => {
   it('wakes only the consumers of the published topic, and each consumer sees its messages once, in order', async () => {

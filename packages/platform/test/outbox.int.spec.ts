@@ -1,7 +1,19 @@
 // The outbox and inbox against the real PostgreSQL server and a real Kafka broker.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { claimInbox, createDb, createInboxTable, createLogger, createOutboxTable, KafkaBus, migrate, OutboxRelay, UnitOfWork, type Db, type IncomingMessage } from '@pp/platform';
+import {
+  claimInbox,
+  createDb,
+  createInboxTable,
+  createLogger,
+  createOutboxTable,
+  KafkaBus,
+  migrate,
+  OutboxRelay,
+  UnitOfWork,
+  type Db,
+  type IncomingMessage,
+} from '@pp/platform';
 import { pollUntil } from '@pp/testing';
 
 const logger = createLogger('outbox-test', 'silent');
@@ -13,7 +25,18 @@ const topic = `outbox-test-${Date.now()}`;
 beforeAll(async () => {
   expect(inject('databaseUrl')).toMatch(/^postgres/);
   db = createDb({ kind: 'pg', url: inject('databaseUrl') });
-  await migrate(db, schema, [{ name: '1_outbox_inbox_and_effects', up: async (k, s) => { await createOutboxTable(k, s); await createInboxTable(k, s); await k.schema.withSchema(s).createTable('effects', (t) => { t.text('event_id'); }); } }]);
+  await migrate(db, schema, [
+    {
+      name: '1_outbox_inbox_and_effects',
+      up: async (k, s) => {
+        await createOutboxTable(k, s);
+        await createInboxTable(k, s);
+        await k.schema.withSchema(s).createTable('effects', (t) => {
+          t.text('event_id');
+        });
+      },
+    },
+  ]);
   bus = new KafkaBus({ brokers: inject('kafkaBrokers').split(','), clientId: 'outbox-test', logger });
   await bus.ensureTopics([{ name: topic, partitions: 2 }]);
 });
@@ -31,7 +54,8 @@ async function consume(groupId: string, seen: IncomingMessage[]) {
     handle: async (m) => {
       seen.push(m);
       await db.transaction(async (trx) => {
-        if (await claimInbox(trx, schema, groupId, m.headers['event-id']!)) await trx.withSchema(schema).table('effects').insert({ event_id: m.headers['event-id'] });
+        if (await claimInbox(trx, schema, groupId, m.headers['event-id']!))
+          await trx.withSchema(schema).table('effects').insert({ event_id: m.headers['event-id'] });
       });
     },
   });

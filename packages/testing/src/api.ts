@@ -37,7 +37,10 @@ export class Api {
   }
 
   newPartner(companyName: string, extra: Record<string, unknown> = {}): Promise<{ id: string; apiKey: string; officeEmail: string; companyName: string }> {
-    return this.expect(201, 'POST', '/admin/partners', { key: this.adminKey, body: { companyName, officeEmail: `${companyName.toLowerCase().replace(/[^a-z0-9]/g, '')}@example.test`, ...extra } });
+    return this.expect(201, 'POST', '/admin/partners', {
+      key: this.adminKey,
+      body: { companyName, officeEmail: `${companyName.toLowerCase().replace(/[^a-z0-9]/g, '')}@example.test`, ...extra },
+    });
   }
 
   newCase(partnerId: string, extra: Record<string, unknown> = {}): Promise<{ id: string; reference: string; currency: string }> {

@@ -63,7 +63,16 @@ export interface ChaosOptions {
   readonly afterLoad?: () => Promise<void>;
 }
 
-export const CHAOS_DEFAULTS = { partners: 2, cases: 40, payments: 1000, concurrency: 12, seed: 11, requestDeadlineMs: 120_000, attemptTimeoutMs: 15_000, convergeTimeoutMs: 120_000 };
+export const CHAOS_DEFAULTS = {
+  partners: 2,
+  cases: 40,
+  payments: 1000,
+  concurrency: 12,
+  seed: 11,
+  requestDeadlineMs: 120_000,
+  attemptTimeoutMs: 15_000,
+  convergeTimeoutMs: 120_000,
+};
 
 export interface ChaosCheck {
   readonly name: string;
@@ -157,7 +166,13 @@ class Gateway {
    * Sends until answered with a final status: network errors, timeouts, 5xx, 429 and 409
    * IdempotencyKeyInUse are retried with the same request. `ambiguous`: an earlier attempt may have run.
    */
-  async send(method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json; ambiguous: boolean } | undefined> {
+  async send(
+    method: string,
+    path: string,
+    key: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; json: Json; ambiguous: boolean } | undefined> {
     const text = body === undefined ? undefined : JSON.stringify(body);
     const deadline = Date.now() + this.opts.requestDeadlineMs;
     this.stats.requests += 1;
@@ -198,7 +213,9 @@ class Gateway {
       if (attempt === 0) this.stats.retried += 1;
       if (Date.now() + wait > deadline) {
         this.stats.unanswered += 1;
-        this.unexpectedLog.push(`${method} ${path}: no answer within ${this.opts.requestDeadlineMs} ms (last: ${out.kind === 'answer' ? out.status : out.kind})`);
+        this.unexpectedLog.push(
+          `${method} ${path}: no answer within ${this.opts.requestDeadlineMs} ms (last: ${out.kind === 'answer' ? out.status : out.kind})`,
+        );
         return undefined;
       }
       await new Promise((resolve) => setTimeout(resolve, wait));
@@ -214,7 +231,23 @@ class Gateway {
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const runId = `${Date.now().toString(36)}-${o.seed}`;
   const startedAt = new Date(Date.now() - 1000);
-  const stats: LoadStats = { requests: 0, attempts: 0, retried: 0, retriedAfter5xx: 0, retriedAfterNetwork: 0, retriedAfterInUse: 0, replayed: 0, unanswered: 0, unexpected: 0, recorded: 0, owed: 0, edits: 0, deletes: 0, settlements: 0, closes: 0 };
+  const stats: LoadStats = {
+    requests: 0,
+    attempts: 0,
+    retried: 0,
+    retriedAfter5xx: 0,
+    retriedAfterNetwork: 0,
+    retriedAfterInUse: 0,
+    replayed: 0,
+    unanswered: 0,
+    unexpected: 0,
+    recorded: 0,
+    owed: 0,
+    edits: 0,
+    deletes: 0,
+    settlements: 0,
+    closes: 0,
+  };
   const unexpected: string[] = [];
   const gw = new Gateway(o.gatewayUrl, o, stats, unexpected);
   const db = new pg.Pool({ connectionString: o.databaseUrl, max: 3 });
@@ -234,8 +267,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (let i = 0; i < o.cases; i++) {
       const partnerIdx = i % partners.length;
       const gross = 500_000; // 5,000.00 EUR
-      const c = await admin(gw, o.adminKey, '/admin/cases', { partnerId: partners[partnerIdx]!.id, currency: 'EUR', grossAmount: major(gross), successFee: 20 });
-      cases.push({ idx: i, id: c.id as string, partnerIdx, gross, live: [], closed: false, budget: perCase + (i < o.payments - perCase * o.cases ? 1 : 0), rng: rng.fork(i + 1), seq: 0 });
+      const c = await admin(gw, o.adminKey, '/admin/cases', {
+        partnerId: partners[partnerIdx]!.id,
+        currency: 'EUR',
+        grossAmount: major(gross),
+        successFee: 20,
+      });
+      cases.push({
+        idx: i,
+        id: c.id as string,
+        partnerIdx,
+        gross,
+        live: [],
+        closed: false,
+        budget: perCase + (i < o.payments - perCase * o.cases ? 1 : 0),
+        rng: rng.fork(i + 1),
+        seq: 0,
+      });
     }
     const allPayments: PaymentModel[] = [];
     const unansweredKeys = new Set<string>();
@@ -259,7 +307,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         wake();
         const t0 = Date.now();
         const atPercent = Math.round((stats.recorded / o.payments) * 100);
-        o.log(`fault ${i + 1}/${o.faults.length}: ${fault === 'kafka' ? 'restarting the Kafka broker' : `kill -9 ${fault}`} at ${stats.recorded} payments (${atPercent} %)`);
+        o.log(
+          `fault ${i + 1}/${o.faults.length}: ${fault === 'kafka' ? 'restarting the Kafka broker' : `kill -9 ${fault}`} at ${stats.recorded} payments (${atPercent} %)`,
+        );
         if (fault === 'kafka') await o.control.restartKafka();
         else await o.control.killAndRestart(fault);
         faultLog.push({ fault, atPercent, tookMs: Date.now() - t0 });
@@ -305,7 +355,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       if (r < 0.17 && c.live.length > 0) return del(c, partner, c.rng.pick(c.live));
       const owedLive = c.live.filter((p) => p.owed && !p.settled);
       if (r < 0.21 && owedLive.length > 0) return settle(c, partner, c.rng.pick(owedLive));
-      if ((r < 0.24 || (c.budget === 1 && r < 0.5)) && remainder > 0) return record(c, partner, { amount: remainder, recipient: 'CollectionPartner', status: 'Paid', closeCase: true });
+      if ((r < 0.24 || (c.budget === 1 && r < 0.5)) && remainder > 0)
+        return record(c, partner, { amount: remainder, recipient: 'CollectionPartner', status: 'Paid', closeCase: true });
       const kind = c.rng.next();
       const recipient = kind < 0.4 ? 'CollectionPartner' : kind < 0.55 ? 'Platform' : 'Creditor';
       const status = recipient === 'Creditor' && kind >= 0.7 ? 'Unpaid' : 'Paid';
@@ -318,17 +369,38 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       unexpected.push(`${what}: ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
     };
 
-    const record = async (c: CaseModel, partner: Partner, p: { amount: number; recipient: PaymentModel['recipient']; status: PaymentModel['status']; closeCase: boolean }) => {
+    const record = async (
+      c: CaseModel,
+      partner: Partner,
+      p: { amount: number; recipient: PaymentModel['recipient']; status: PaymentModel['status']; closeCase: boolean },
+    ) => {
       c.seq += 1;
       const key = `chaos-${runId}-${c.idx}-${c.seq}`;
-      const body: Json = { date: DATE, paymentAmount: major(p.amount), paymentRecipient: p.recipient, ...(p.recipient === 'Creditor' ? { commissionPaymentStatus: p.status } : {}), ...(p.closeCase ? { closeCase: true } : {}) };
+      const body: Json = {
+        date: DATE,
+        paymentAmount: major(p.amount),
+        paymentRecipient: p.recipient,
+        ...(p.recipient === 'Creditor' ? { commissionPaymentStatus: p.status } : {}),
+        ...(p.closeCase ? { closeCase: true } : {}),
+      };
       const res = await gw.send('POST', `/cases/${c.id}/payments`, partner.apiKey, body, { 'Idempotency-Key': key });
       c.budget -= 1;
       if (!res) {
         unansweredKeys.add(key);
       } else if (res.status === 200) {
         const owed = p.recipient === 'Creditor' && p.status === 'Unpaid';
-        const model: PaymentModel = { id: res.json.paymentId as string, key, caseIdx: c.idx, amount: p.amount, recipient: p.recipient, status: owed ? 'Unpaid' : 'Paid', owed, settled: false, deleted: false, closing: p.closeCase };
+        const model: PaymentModel = {
+          id: res.json.paymentId as string,
+          key,
+          caseIdx: c.idx,
+          amount: p.amount,
+          recipient: p.recipient,
+          status: owed ? 'Unpaid' : 'Paid',
+          owed,
+          settled: false,
+          deleted: false,
+          closing: p.closeCase,
+        };
         c.live.push(model);
         allPayments.push(model);
         if (owed) stats.owed += 1;
@@ -336,7 +408,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           c.closed = true;
           stats.closes += 1;
         }
-        if (p.closeCase && res.json.caseClosed !== true) note(`POST /cases/${c.id}/payments (key ${key}) settling ${major(p.amount)} with closeCase did not close`, res);
+        if (p.closeCase && res.json.caseClosed !== true)
+          note(`POST /cases/${c.id}/payments (key ${key}) settling ${major(p.amount)} with closeCase did not close`, res);
         if (toCents(res.json.paymentAmount) !== p.amount) note(`POST /cases/${c.id}/payments (key ${key}) answered another amount`, res);
       } else note(`POST /cases/${c.id}/payments (key ${key})`, res);
       stats.recorded += 1;
@@ -352,7 +425,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const edit = async (c: CaseModel, partner: Partner, p: PaymentModel, amount: number) => {
       const recipient = p.recipient === 'Platform' ? 'CollectionPartner' : p.recipient;
       const status = recipient === 'Creditor' ? (p.owed && !p.settled ? 'Unpaid' : 'Paid') : undefined;
-      const res = await gw.send('PUT', `/cases/${c.id}/payments/${p.id}`, partner.apiKey, { date: DATE, paymentAmount: major(amount), paymentRecipient: recipient, ...(status ? { commissionPaymentStatus: status } : {}), reopenCaseIfNeeded: true });
+      const res = await gw.send('PUT', `/cases/${c.id}/payments/${p.id}`, partner.apiKey, {
+        date: DATE,
+        paymentAmount: major(amount),
+        paymentRecipient: recipient,
+        ...(status ? { commissionPaymentStatus: status } : {}),
+        reopenCaseIfNeeded: true,
+      });
       stats.edits += 1;
       if (res?.status === 200) {
         p.amount = amount;
@@ -385,7 +464,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await faultRunner.catch(() => undefined);
     if (faultError !== undefined) throw faultError instanceof Error ? faultError : new Error(String(faultError));
     const loadMs = Date.now() - loadStart;
-    o.log(`load done in ${(loadMs / 1000).toFixed(1)} s: ${stats.requests} requests, ${stats.retried} retried, ${stats.unanswered} unanswered; auditing until converged (at most ${o.convergeTimeoutMs / 1000} s)`);
+    o.log(
+      `load done in ${(loadMs / 1000).toFixed(1)} s: ${stats.requests} requests, ${stats.retried} retried, ${stats.unanswered} unanswered; auditing until converged (at most ${o.convergeTimeoutMs / 1000} s)`,
+    );
 
     // ---- audit until converged: nothing asynchronous is still missing (final defects do not wait)
     const loadStats = { ...stats };
@@ -395,7 +476,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     let convergedMs: number | undefined;
     const settledAt = new Map<string, number | undefined>();
     for (let round = 0; ; round++) {
-      checks = await audit({ db, gw, partners, cases, payments: allPayments, unansweredKeys, mail: o.mail, webhooks: o.webhooks, startedAt, stats: loadStats, unexpected });
+      checks = await audit({
+        db,
+        gw,
+        partners,
+        cases,
+        payments: allPayments,
+        unansweredKeys,
+        mail: o.mail,
+        webhooks: o.webhooks,
+        startedAt,
+        stats: loadStats,
+        unexpected,
+      });
       const waiting = checks.filter((c) => c.inflight.some((m) => (c.figures[m] ?? 0) > 0));
       for (const c of checks) {
         if (waiting.includes(c)) settledAt.set(c.name, undefined);
@@ -406,13 +499,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         break;
       }
       if (Date.now() - stopped > o.convergeTimeoutMs) break;
-      if (round % 10 === 9) o.log(`audit: not converged after ${((Date.now() - stopped) / 1000).toFixed(0)} s: ${waiting.map((c) => `${c.name}: ${c.inflight.map((m) => `${m} ${c.figures[m]}`).join(', ')}`).join('; ')}`);
+      if (round % 10 === 9)
+        o.log(
+          `audit: not converged after ${((Date.now() - stopped) / 1000).toFixed(0)} s: ${waiting.map((c) => `${c.name}: ${c.inflight.map((m) => `${m} ${c.figures[m]}`).join(', ')}`).join('; ')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     const ok = convergedMs !== undefined && checks.every((c) => c.must.every((m) => (c.figures[m] ?? 0) === 0));
     const lines = reportLines(checks, loadStats, loadMs, convergedMs, o, faultLog);
     const slowest = [...settledAt].filter((e): e is [string, number] => e[1] !== undefined && e[1] >= 1_000).sort((a, b) => b[1] - a[1]);
-    if (slowest.length > 0) lines.push(`settled after the load: ${slowest.map(([name, ms]) => `${name.replace(/ \(.*\)$/, '')} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
+    if (slowest.length > 0)
+      lines.push(`settled after the load: ${slowest.map(([name, ms]) => `${name.replace(/ \(.*\)$/, '')} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
     return { ok, checks, convergedMs, loadMs, stats: loadStats, faults: faultLog, lines };
   } finally {
     gw.close();
@@ -490,20 +587,34 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
     }
     if (found.length === 0) pay.fail('lost', `key ${p.key}: payment ${p.id} answered 200 but is not in ledger.payments`);
     else if (found[0]!.id !== p.id) pay.fail('wrong', `key ${p.key}: answered payment ${p.id}, ledger holds ${found[0]!.id}`);
-    else if (Number(found[0]!.amount) !== p.amount || found[0]!.recipient !== p.recipient) pay.fail('wrong', `payment ${p.id}: ledger ${found[0]!.amount} ${found[0]!.recipient}, acknowledged ${p.amount} ${p.recipient}`);
+    else if (Number(found[0]!.amount) !== p.amount || found[0]!.recipient !== p.recipient)
+      pay.fail('wrong', `payment ${p.id}: ledger ${found[0]!.amount} ${found[0]!.recipient}, acknowledged ${p.amount} ${p.recipient}`);
   }
   for (const key of a.unansweredKeys) {
     known.add(key);
     if ((byKey.get(key)?.length ?? 0) > 1) pay.fail('doubled', `unanswered key ${key}: ${byKey.get(key)!.length} payments`);
   }
-  for (const [key, found] of byKey) if (!known.has(key)) pay.fail('phantom', `payment ${found.map((f) => f.id).join(', ')} (key ${key}) was never acknowledged`);
+  for (const [key, found] of byKey)
+    if (!known.has(key)) pay.fail('phantom', `payment ${found.map((f) => f.id).join(', ')} (key ${key}) was never acknowledged`);
   for (const r of rows) if (r.pcp === null) pay.fail('wrong', `payment ${r.id} has no payout row`);
   pay.figures.acknowledged = a.payments.length;
   pay.figures['deleted later'] = a.payments.filter((p) => p.deleted).length;
   checks.push(pay);
 
   // ---- account totals: the account row = Σ live payments = Σ journal postings = the acknowledged model
-  const accounts = await q<{ case_id: string; total: string; count: number; lifecycle: string; close_code: string | null; remainder: string; live_sum: string; live_count: number; journal: string; journal_payouts: string; payouts: string }>(
+  const accounts = await q<{
+    case_id: string;
+    total: string;
+    count: number;
+    lifecycle: string;
+    close_code: string | null;
+    remainder: string;
+    live_sum: string;
+    live_count: number;
+    journal: string;
+    journal_payouts: string;
+    payouts: string;
+  }>(
     `SELECT a.case_id, a.total_payments::text AS total, a.payment_count AS count, a.lifecycle, a.close_code,
             (a.gross_amount + a.total_fees - a.total_payments)::text AS remainder,
             (SELECT coalesce(sum(amount), 0) FROM ledger.payments p WHERE p.case_id = a.case_id)::text AS live_sum,
@@ -521,14 +632,20 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
     const model = c.live.reduce((s, p) => s + p.amount, 0);
     if (!r) acc.fail('off', `case ${c.id}: no ledger account`);
     else if (r.total !== r.live_sum || r.total !== r.journal || r.count !== r.live_count || r.journal_payouts !== r.payouts || Number(r.total) !== model)
-      acc.fail('off', `case ${c.id}: account ${r.total} (${r.count} payments), Σ live ${r.live_sum} (${r.live_count}), Σ journal ${r.journal}, payouts ${r.payouts} vs journal ${r.journal_payouts}, acknowledged ${model}`);
-    else if (r.lifecycle === 'Closed' && r.close_code === 'Paid' && Number(r.remainder) > 0) acc.fail('off', `case ${c.id}: closed as Paid with remainder ${r.remainder}`);
+      acc.fail(
+        'off',
+        `case ${c.id}: account ${r.total} (${r.count} payments), Σ live ${r.live_sum} (${r.live_count}), Σ journal ${r.journal}, payouts ${r.payouts} vs journal ${r.journal_payouts}, acknowledged ${model}`,
+      );
+    else if (r.lifecycle === 'Closed' && r.close_code === 'Paid' && Number(r.remainder) > 0)
+      acc.fail('off', `case ${c.id}: closed as Paid with remainder ${r.remainder}`);
   }
   acc.figures.accounts = a.cases.length;
   checks.push(acc);
 
   // ---- lifecycle: case-lifecycle's view = the ledger's = the API's = what the answers said
-  const mirror = await q<{ id: string; lifecycle: string; close_code: string | null }>(`SELECT id, lifecycle, close_code FROM cases.cases WHERE id = ANY($1)`, [caseIds]);
+  const mirror = await q<{ id: string; lifecycle: string; close_code: string | null }>(`SELECT id, lifecycle, close_code FROM cases.cases WHERE id = ANY($1)`, [
+    caseIds,
+  ]);
   const mirrorOf = new Map(mirror.map((r) => [r.id, r]));
   const life = check('lifecycle (case-lifecycle = ledger = API = answers)', ['mismatched'], ['mismatched']);
   let dbAgrees = true;
@@ -546,8 +663,16 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
     for (const c of a.cases) {
       const res = await a.gw.send('GET', `/cases/${c.id}`, a.partners[c.partnerIdx]!.apiKey);
       const l = accountOf.get(c.id)!;
-      if (res?.status !== 200 || res.json.lifecycle !== l.lifecycle || (res.json.closeCode ?? null) !== (l.close_code ?? null) || toCents(res.json.totalPayments) !== Number(l.total))
-        life.fail('mismatched', `GET /cases/${c.id}: ${res?.status} lifecycle ${String(res?.json.lifecycle)}/${String(res?.json.closeCode)} totalPayments ${String(res?.json.totalPayments)}; ledger ${l.lifecycle}/${l.close_code} ${l.total}`);
+      if (
+        res?.status !== 200 ||
+        res.json.lifecycle !== l.lifecycle ||
+        (res.json.closeCode ?? null) !== (l.close_code ?? null) ||
+        toCents(res.json.totalPayments) !== Number(l.total)
+      )
+        life.fail(
+          'mismatched',
+          `GET /cases/${c.id}: ${res?.status} lifecycle ${String(res?.json.lifecycle)}/${String(res?.json.closeCode)} totalPayments ${String(res?.json.totalPayments)}; ledger ${l.lifecycle}/${l.close_code} ${l.total}`,
+        );
     }
   }
   life.figures.cases = a.cases.length;
@@ -563,13 +688,19 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
   for (const schema of ['ledger', 'cases', 'followup']) {
     const [exists] = await q<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [`${schema}.dead_letters`]);
     if (!exists?.t) continue;
-    const parked = await q<{ topic: string; key: string; error: string }>(`SELECT topic, key, error FROM ${schema}.dead_letters WHERE resolved_at IS NULL AND first_failed_at >= $1`, [a.startedAt]);
+    const parked = await q<{ topic: string; key: string; error: string }>(
+      `SELECT topic, key, error FROM ${schema}.dead_letters WHERE resolved_at IS NULL AND first_failed_at >= $1`,
+      [a.startedAt],
+    );
     for (const d of parked) box.fail('dead letters', `${schema}: ${d.topic} key ${d.key}: ${d.error.slice(0, 200)}`);
   }
   checks.push(box);
 
   // ---- the public event log: one payment.created per payment
-  const events = await q<{ pid: string; n: number }>(`SELECT data->'payment'->>'id' AS pid, count(*)::int AS n FROM cases.case_events WHERE case_id = ANY($1) AND type = 'payment.created' GROUP BY 1`, [caseIds]);
+  const events = await q<{ pid: string; n: number }>(
+    `SELECT data->'payment'->>'id' AS pid, count(*)::int AS n FROM cases.case_events WHERE case_id = ANY($1) AND type = 'payment.created' GROUP BY 1`,
+    [caseIds],
+  );
   const eventsOf = new Map(events.map((e) => [e.pid, e.n]));
   const pub = check('public events (payment.created in cases.case_events)', ['lost', 'doubled'], ['lost']);
   for (const p of a.payments) {
@@ -580,7 +711,11 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
   checks.push(pub);
 
   // ---- webhooks at the receiver: one payment.created per payment (by webhook-id), correctly signed
-  const hooks = check('webhooks (payment.created at the receiver, by webhook-id)', ['lost', 'doubled', 'bad signature', 'undelivered'], ['lost', 'undelivered']);
+  const hooks = check(
+    'webhooks (payment.created at the receiver, by webhook-id)',
+    ['lost', 'doubled', 'bad signature', 'undelivered'],
+    ['lost', 'undelivered'],
+  );
   const ids = new Map<string, Set<string>>();
   let redelivered = 0;
   const secretOf = new Map(a.partners.map((p) => [p.path, p.secret]));
@@ -589,7 +724,9 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
     const secret = secretOf.get(w.path);
     if (!secret) continue;
     const id = w.headers['webhook-id'] ?? '';
-    const expected = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64')).update(`${id}.${w.headers['webhook-timestamp'] ?? ''}.${w.body}`).digest('base64');
+    const expected = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+      .update(`${id}.${w.headers['webhook-timestamp'] ?? ''}.${w.body}`)
+      .digest('base64');
     if (!(w.headers['webhook-signature'] ?? '').split(' ').includes(`v1,${expected}`)) hooks.fail('bad signature', `webhook-id ${id} on ${w.path}`);
     let env: { event?: string; data?: { payment?: { id?: string } } } = {};
     try {
@@ -608,16 +745,27 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
     if (n === 0) hooks.fail('lost', `payment ${p.id}`);
     if (n > 1) hooks.fail('doubled', `payment ${p.id}: webhook-ids ${[...ids.get(p.id)!].join(', ')}`);
   }
-  const [pending] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM cases.webhook_deliveries WHERE partner_id = ANY($1) AND status <> 'Delivered'`, [partnerIds]);
+  const [pending] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM cases.webhook_deliveries WHERE partner_id = ANY($1) AND status <> 'Delivered'`, [
+    partnerIds,
+  ]);
   hooks.figures.undelivered = pending?.n ?? 0;
   hooks.figures['redelivered (same webhook-id)'] = redelivered;
   checks.push(hooks);
 
   // ---- follow-up: one InvoiceClient task and one invoice e-mail per owed commission; one ChaseClient
   // task and one chase e-mail per escalation; the open task matches the payment's state
-  const tasks = await q<{ payment_id: string; type: string; status: string; amount_owed: string; due_at: Date }>(`SELECT payment_id, type, status, amount_owed::text, due_at FROM followup.tasks WHERE partner_id = ANY($1)`, [partnerIds]);
-  const followups = await q<{ payment_id: string; stage: string; escalated: boolean }>(`SELECT payment_id, stage, escalated FROM followup.followups WHERE partner_id = ANY($1)`, [partnerIds]);
-  const emails = await q<{ step_id: string; sent: boolean; attempts: number }>(`SELECT step_id, sent_at IS NOT NULL AS sent, attempts FROM followup.emails WHERE partner_id = ANY($1)`, [partnerIds]);
+  const tasks = await q<{ payment_id: string; type: string; status: string; amount_owed: string; due_at: Date }>(
+    `SELECT payment_id, type, status, amount_owed::text, due_at FROM followup.tasks WHERE partner_id = ANY($1)`,
+    [partnerIds],
+  );
+  const followups = await q<{ payment_id: string; stage: string; escalated: boolean }>(
+    `SELECT payment_id, stage, escalated FROM followup.followups WHERE partner_id = ANY($1)`,
+    [partnerIds],
+  );
+  const emails = await q<{ step_id: string; sent: boolean; attempts: number }>(
+    `SELECT step_id, sent_at IS NOT NULL AS sent, attempts FROM followup.emails WHERE partner_id = ANY($1)`,
+    [partnerIds],
+  );
   const tasksOf = new Map<string, typeof tasks>();
   for (const t of tasks) tasksOf.set(t.payment_id, [...(tasksOf.get(t.payment_id) ?? []), t]);
   const pcpOf = new Map(rows.map((r) => [r.id, r.pcp]));
@@ -639,7 +787,8 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
     if (p.deleted || p.settled) {
       if (open.length > 0) fu.fail('wrong state', `payment ${p.id} (${p.deleted ? 'deleted' : 'settled'}) still has an Open ${open[0]!.type} task`);
     } else if (open.length !== 1) fu.fail('wrong state', `payment ${p.id}: ${open.length} Open tasks (${ts.map((t) => `${t.type}:${t.status}`).join(', ')})`);
-    else if (open[0]!.amount_owed !== pcpOf.get(p.id)) fu.fail('wrong state', `payment ${p.id}: task amountOwed ${open[0]!.amount_owed}, ledger commission ${pcpOf.get(p.id)}`);
+    else if (open[0]!.amount_owed !== pcpOf.get(p.id))
+      fu.fail('wrong state', `payment ${p.id}: task amountOwed ${open[0]!.amount_owed}, ledger commission ${pcpOf.get(p.id)}`);
     else if (open[0]!.type === 'InvoiceClient' && open[0]!.due_at.getTime() < now + 60_000) {
       // with a short FOLLOW_UP_CHASE_AFTER every unpaid commission escalates soon: wait for it, and flag a late timer
       pendingEscalations += 1;
@@ -650,7 +799,11 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
   fu.figures['owed commissions'] = owed.length;
   checks.push(fu);
 
-  const chase = check('chase (ChaseClient task + chase e-mail per escalation)', ['lost', 'doubled', 'pending escalations', 'overdue timers (10 s past due)'], ['lost', 'pending escalations', 'overdue timers (10 s past due)']);
+  const chase = check(
+    'chase (ChaseClient task + chase e-mail per escalation)',
+    ['lost', 'doubled', 'pending escalations', 'overdue timers (10 s past due)'],
+    ['lost', 'pending escalations', 'overdue timers (10 s past due)'],
+  );
   chase.figures['pending escalations'] = pendingEscalations;
   chase.figures['overdue timers (10 s past due)'] = overdue;
   const escalated = followups.filter((f) => f.escalated);
@@ -689,16 +842,31 @@ async function audit(a: AuditInput): Promise<ChaosCheck[]> {
   return checks;
 }
 
-function reportLines(checks: ChaosCheck[], s: LoadStats, loadMs: number, convergedMs: number | undefined, o: ChaosOptions, faults: ChaosReport['faults']): string[] {
+function reportLines(
+  checks: ChaosCheck[],
+  s: LoadStats,
+  loadMs: number,
+  convergedMs: number | undefined,
+  o: ChaosOptions,
+  faults: ChaosReport['faults'],
+): string[] {
   const lines = [
     `load: ${s.recorded} payments (${s.owed} with commission owed), ${s.edits} edits, ${s.deletes} deletes, ${s.settlements} settlements, ${s.closes} closes, over ${o.cases} cases of ${o.partners} partners in ${(loadMs / 1000).toFixed(1)} s`,
     `requests: ${s.requests} in ${s.attempts} attempts; ${s.retried} requests needed retries (retries after a 5xx ${s.retriedAfter5xx}, after a network error or timeout ${s.retriedAfterNetwork}, after 409 IdempotencyKeyInUse ${s.retriedAfterInUse}); ${s.replayed} answered with Idempotency-Replayed`,
     `faults: ${faults.map((f) => `${f.fault === 'kafka' ? 'Kafka restarted' : `${f.fault} killed`} at ${f.atPercent} % (back in ${(f.tookMs / 1000).toFixed(1)} s)`).join(', ') || 'none'}`,
   ];
   for (const c of checks) {
-    lines.push(`${c.name}: ${Object.entries(c.figures).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    lines.push(
+      `${c.name}: ${Object.entries(c.figures)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     for (const e of c.examples) lines.push(`    ${e}`);
   }
-  lines.push(convergedMs === undefined ? `NOT converged within ${o.convergeTimeoutMs / 1000} s after the load stopped` : `converged ${(convergedMs / 1000).toFixed(1)} s after the load stopped (goal ≤ 30 s)`);
+  lines.push(
+    convergedMs === undefined
+      ? `NOT converged within ${o.convergeTimeoutMs / 1000} s after the load stopped`
+      : `converged ${(convergedMs / 1000).toFixed(1)} s after the load stopped (goal ≤ 30 s)`,
+  );
   return lines;
 }

@@ -46,7 +46,10 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Runn
   };
   try {
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the embedded default was not ready after ${READY_TIMEOUT_MS} ms:\n${recent.join('\n')}`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`the embedded default was not ready after ${READY_TIMEOUT_MS} ms:\n${recent.join('\n')}`)),
+        READY_TIMEOUT_MS,
+      );
       readline.createInterface({ input: child.stdout }).on('line', (line) => {
         options.output?.write(`${line}\n`);
         if (!line.startsWith('{"ready"')) return;

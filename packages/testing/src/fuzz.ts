@@ -104,14 +104,23 @@ interface Operation {
 }
 
 interface OpenApiDoc {
-  paths: Record<string, Record<string, { operationId?: string; parameters?: Param[]; requestBody?: { content?: Record<string, { schema?: Schema }> }; security?: Record<string, unknown>[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { operationId?: string; parameters?: Param[]; requestBody?: { content?: Record<string, { schema?: Schema }> }; security?: Record<string, unknown>[] }
+    >
+  >;
   components?: Record<string, Record<string, unknown>>;
 }
 
 function operationsOf(doc: OpenApiDoc): Operation[] {
   const deref = <T>(node: T & { $ref?: string }): T => {
     if (!node?.$ref) return node;
-    const target = node.$ref.replace(/^#\//, '').split('/').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], doc) as T & { $ref?: string };
+    const target = node.$ref
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], doc) as T & { $ref?: string };
     return deref(target);
   };
   const resolve = (s: Schema | undefined): Schema | undefined => {
@@ -188,7 +197,14 @@ interface Entry {
   readonly adminProbe?: boolean;
 }
 
-const HINTS: Record<string, unknown> = { paymentRecipient: 'CollectionPartner', closeCode: 'Other', to: 'Active', status: 'Paid', currentEngagementPhase: 'Pre-legal', type: 'Person' };
+const HINTS: Record<string, unknown> = {
+  paymentRecipient: 'CollectionPartner',
+  closeCode: 'Other',
+  to: 'Active',
+  status: 'Paid',
+  currentEngagementPhase: 'Pre-legal',
+  type: 'Person',
+};
 
 function validValue(s: Schema, name: string, fx: Fixtures, webhookUrl: string): unknown {
   if (s.const !== undefined) return s.const;
@@ -275,7 +291,14 @@ function baseDraft(op: Operation, fx: Fixtures, who: Who, rng: Rng, n: number, s
   if (op.idempotent) headers['Idempotency-Key'] = `fuzz-${seed}-${n}`;
   const query = op.query.filter((q) => q.required).map((q) => `${q.name}=${encodeURIComponent(String(validValue(q.schema, q.name, fx, webhookUrl)))}`);
   const body = op.body ? { json: validValue(op.body, '', fx, webhookUrl) } : undefined;
-  return { method: op.method, path: resolvePath(op, fx, who, rng), query, headers, body, key: op.auth === 'operator' ? 'admin' : op.auth === 'partner' ? 'self' : 'none' };
+  return {
+    method: op.method,
+    path: resolvePath(op, fx, who, rng),
+    query,
+    headers,
+    body,
+    key: op.auth === 'operator' ? 'admin' : op.auth === 'partner' ? 'self' : 'none',
+  };
 }
 
 // ---------------------------------------------------------------- the hostile values
@@ -529,25 +552,34 @@ function catalogue(ops: Operation[], o: FuzzOptions): Entry[][] {
 
   // hostile headers on every operation
   const headers: Entry[] = [];
-  for (const op of ops) for (const [label, make, key] of HEADERS) headers.push(entry('headers', label, op, (d, fx) => {
-    Object.assign(d.headers, make(fx));
-    if (key) d.key = key;
-  }));
+  for (const op of ops)
+    for (const [label, make, key] of HEADERS)
+      headers.push(
+        entry('headers', label, op, (d, fx) => {
+          Object.assign(d.headers, make(fx));
+          if (key) d.key = key;
+        }),
+      );
   cats.push(headers);
 
   // Idempotency-Key edge cases
   const idem: Entry[] = [];
   for (const op of ops.filter((x) => x.idempotent)) {
-    for (const [label, make] of IDEMPOTENCY_KEYS) idem.push(entry('idempotency-key', label, op, (d, _fx, _rng, n) => void (d.headers['Idempotency-Key'] = make(n))));
-    idem.push(entry('idempotency-key', 'same key, another body', op, (d, _fx, _rng, n) => {
-      d.headers['Idempotency-Key'] = `fuzz-${o.seed}-reused`;
-      d.body = { json: { ...(d.body && 'json' in d.body ? (d.body.json as object) : {}), fuzzRequest: n } };
-    }));
+    for (const [label, make] of IDEMPOTENCY_KEYS)
+      idem.push(entry('idempotency-key', label, op, (d, _fx, _rng, n) => void (d.headers['Idempotency-Key'] = make(n))));
+    idem.push(
+      entry('idempotency-key', 'same key, another body', op, (d, _fx, _rng, n) => {
+        d.headers['Idempotency-Key'] = `fuzz-${o.seed}-reused`;
+        d.body = { json: { ...(d.body && 'json' in d.body ? (d.body.json as object) : {}), fuzzRequest: n } };
+      }),
+    );
     idem.push(entry('idempotency-key', 'key of another path', op, (d) => void (d.headers['Idempotency-Key'] = `fuzz-${o.seed}-shared-across-paths`)));
-    idem.push(entry('idempotency-key', 'deep JSON with a key', op, (d, _fx, _rng, n) => {
-      d.headers['Idempotency-Key'] = `fuzz-${o.seed}-deep-${n}`;
-      d.body = { raw: `{"a":${deep(10_000, '[', ']')}}` };
-    }));
+    idem.push(
+      entry('idempotency-key', 'deep JSON with a key', op, (d, _fx, _rng, n) => {
+        d.headers['Idempotency-Key'] = `fuzz-${o.seed}-deep-${n}`;
+        d.body = { raw: `{"a":${deep(10_000, '[', ']')}}` };
+      }),
+    );
   }
   cats.push(idem);
 
@@ -567,7 +599,8 @@ function catalogue(ops: Operation[], o: FuzzOptions): Entry[][] {
     ['50k keys', () => `{${Array.from({ length: 50_000 }, (_, i) => `"k${i}":1`).join(',')}}`],
   ];
   for (const op of withBody) for (const [label, make] of bigBodies) big.push(entry('big bodies', label, op, (d) => void (d.body = { raw: make() })));
-  for (const op of ops.filter((x) => !x.body)) big.push(entry('big bodies', 'a body where none is documented (depth 10,000)', op, (d) => void (d.body = { raw: deep(10_000, '[', ']') })));
+  for (const op of ops.filter((x) => !x.body))
+    big.push(entry('big bodies', 'a body where none is documented (depth 10,000)', op, (d) => void (d.body = { raw: deep(10_000, '[', ']') })));
   cats.push(big);
 
   const malformed: Entry[] = [];
@@ -582,27 +615,41 @@ function catalogue(ops: Operation[], o: FuzzOptions): Entry[][] {
   for (const op of withBody) {
     const fields = fieldsOf(op.body!);
     for (const f of fields) {
-      for (const [label, value] of WRONG_VALUES) types.push(entry('wrong types', `${f.path} = ${label}`, op, (d) => setPath((d.body as { json: Record<string, unknown> }).json, f.path, value)));
-      missing.push(entry('missing fields', `without ${f.path}`, op, (d) => setPath((d.body as { json: Record<string, unknown> }).json, f.path, undefined, true)));
+      for (const [label, value] of WRONG_VALUES)
+        types.push(entry('wrong types', `${f.path} = ${label}`, op, (d) => setPath((d.body as { json: Record<string, unknown> }).json, f.path, value)));
+      missing.push(
+        entry('missing fields', `without ${f.path}`, op, (d) => setPath((d.body as { json: Record<string, unknown> }).json, f.path, undefined, true)),
+      );
       const isString = f.schema.type === 'string' || f.schema.enum !== undefined;
       if (isString) {
-        for (const [label, value] of UNICODE) unicode.push(entry('unicode', `${f.path}: ${label}`, op, (d) => setPath((d.body as { json: Record<string, unknown> }).json, f.path, value)));
-        unicode.push(entry('unicode', `${f.path}: raw invalid UTF-8`, op, (d) => {
-          const json = (d.body as { json: Record<string, unknown> }).json;
-          setPath(json, f.path, '@@RAW@@');
-          const [a, b] = JSON.stringify(json).split('"@@RAW@@"');
-          d.body = { raw: Buffer.concat([Buffer.from(`${a}"`), Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xed, 0xa0, 0x80, 0xf8, 0x88, 0x80, 0x80, 0x80]), Buffer.from(`"${b ?? ''}`)]) };
-        }));
+        for (const [label, value] of UNICODE)
+          unicode.push(entry('unicode', `${f.path}: ${label}`, op, (d) => setPath((d.body as { json: Record<string, unknown> }).json, f.path, value)));
+        unicode.push(
+          entry('unicode', `${f.path}: raw invalid UTF-8`, op, (d) => {
+            const json = (d.body as { json: Record<string, unknown> }).json;
+            setPath(json, f.path, '@@RAW@@');
+            const [a, b] = JSON.stringify(json).split('"@@RAW@@"');
+            d.body = {
+              raw: Buffer.concat([
+                Buffer.from(`${a}"`),
+                Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xed, 0xa0, 0x80, 0xf8, 0x88, 0x80, 0x80, 0x80]),
+                Buffer.from(`"${b ?? ''}`),
+              ]),
+            };
+          }),
+        );
       }
       if (!f.path.includes('.')) {
         const upper = f.path.charAt(0).toUpperCase() + f.path.slice(1);
         const dup = (label: string, text: (v: string) => string) =>
-          keys.push(entry('duplicate keys', `${f.path}: ${label}`, op, (d) => {
-            const json = (d.body as { json: Record<string, unknown> }).json;
-            const v = JSON.stringify(json[f.path] ?? 'x');
-            const rest = JSON.stringify(Object.fromEntries(Object.entries(json).filter(([k]) => k !== f.path))).slice(1, -1);
-            d.body = { raw: `{${text(v)}${rest ? `,${rest}` : ''}}` };
-          }));
+          keys.push(
+            entry('duplicate keys', `${f.path}: ${label}`, op, (d) => {
+              const json = (d.body as { json: Record<string, unknown> }).json;
+              const v = JSON.stringify(json[f.path] ?? 'x');
+              const rest = JSON.stringify(Object.fromEntries(Object.entries(json).filter(([k]) => k !== f.path))).slice(1, -1);
+              d.body = { raw: `{${text(v)}${rest ? `,${rest}` : ''}}` };
+            }),
+          );
         dup('twice, same value', (v) => `"${f.path}":${v},"${f.path}":${v}`);
         dup('twice, second a string', (v) => `"${f.path}":${v},"${f.path}":"other"`);
         dup('camel and Pascal case', (v) => `"${f.path}":${v},"${upper}":${v}`);
@@ -611,18 +658,24 @@ function catalogue(ops: Operation[], o: FuzzOptions): Entry[][] {
         dup('with a NUL in the key', (v) => `"${f.path}\\u0000":${v}`);
       }
     }
-    keys.push(entry('duplicate keys', 'unknown extra field', op, (d) => setPath((d.body as { json: Record<string, unknown> }).json, 'zzUnknownField', { a: [1, 'b', null] })));
+    keys.push(
+      entry('duplicate keys', 'unknown extra field', op, (d) =>
+        setPath((d.body as { json: Record<string, unknown> }).json, 'zzUnknownField', { a: [1, 'b', null] }),
+      ),
+    );
   }
   cats.push(types, missing, unicode, keys);
 
   const contentTypes: Entry[] = [];
   for (const op of withBody) {
     for (const [label, type] of CONTENT_TYPES) {
-      contentTypes.push(entry('content-type', label, op, (d) => {
-        d.headers['content-type'] = type ?? '@@NONE@@';
-        if (label === 'utf-16 charset' && d.body && 'json' in d.body) d.body = { raw: Buffer.from(JSON.stringify(d.body.json), 'utf16le') };
-        if (label === 'form') d.body = { raw: 'date=2026-11-01&paymentAmount=1' };
-      }));
+      contentTypes.push(
+        entry('content-type', label, op, (d) => {
+          d.headers['content-type'] = type ?? '@@NONE@@';
+          if (label === 'utf-16 charset' && d.body && 'json' in d.body) d.body = { raw: Buffer.from(JSON.stringify(d.body.json), 'utf16le') };
+          if (label === 'form') d.body = { raw: 'date=2026-11-01&paymentAmount=1' };
+        }),
+      );
     }
   }
   cats.push(contentTypes);
@@ -634,7 +687,10 @@ function catalogue(ops: Operation[], o: FuzzOptions): Entry[][] {
     if (op.body) {
       variants.push(['with {}', (d) => void (d.body = { json: {} })]);
       variants.push(['with malformed JSON', (d) => void (d.body = { raw: '{"a":' })]);
-      variants.push(['with a wrong type', (d) => void (d.body = { json: { ...(d.body && 'json' in d.body ? (d.body.json as object) : {}), [fieldsOf(op.body!)[0]?.path ?? 'a']: [] } })]);
+      variants.push([
+        'with a wrong type',
+        (d) => void (d.body = { json: { ...(d.body && 'json' in d.body ? (d.body.json as object) : {}), [fieldsOf(op.body!)[0]?.path ?? 'a']: [] } }),
+      ]);
       variants.push(['with depth 10,000', (d) => void (d.body = { raw: deep(10_000, '[', ']') })]);
     }
     if (op.query.length > 0) variants.push(['with a bad query value', (d) => void d.query.push(`${op.query[0]!.name}=maybe`)]);
@@ -665,14 +721,16 @@ function catalogue(ops: Operation[], o: FuzzOptions): Entry[][] {
   const badIds: Entry[] = [];
   for (const op of withIds) {
     for (const name of op.pathParams) {
-      for (const [label, value] of BAD_IDS) badIds.push(entry('malformed ids', `${name} = ${label}`, op, (d, fx, rng) => void (d.path = resolvePath(op, fx, 'self', rng, { [name]: value }))));
+      for (const [label, value] of BAD_IDS)
+        badIds.push(entry('malformed ids', `${name} = ${label}`, op, (d, fx, rng) => void (d.path = resolvePath(op, fx, 'self', rng, { [name]: value }))));
     }
   }
   cats.push(badIds);
 
   const paths: Entry[] = [];
   for (const op of ops.filter((x) => x.auth !== 'operator')) {
-    for (const [label] of spellings(op.template).slice(1)) paths.push(entry('path spellings', label, op, (d) => void (d.path = spellings(d.path).find(([s]) => s === label)![1])));
+    for (const [label] of spellings(op.template).slice(1))
+      paths.push(entry('path spellings', label, op, (d) => void (d.path = spellings(d.path).find(([s]) => s === label)![1])));
   }
   cats.push(paths);
 
@@ -680,7 +738,14 @@ function catalogue(ops: Operation[], o: FuzzOptions): Entry[][] {
   for (const op of ops) {
     for (const q of op.query) {
       for (const [label, value] of QUERY_VALUES) query.push(entry('query', `${q.name} = ${label}`, op, (d) => void d.query.push(`${q.name}=${value}`)));
-      query.push(entry('query', `${q.name} twice`, op, (d, fx) => void d.query.push(`${q.name}=${encodeURIComponent(String(validValue(q.schema, q.name, fx, o.webhookUrl)))}`, `${q.name}=x`)));
+      query.push(
+        entry(
+          'query',
+          `${q.name} twice`,
+          op,
+          (d, fx) => void d.query.push(`${q.name}=${encodeURIComponent(String(validValue(q.schema, q.name, fx, o.webhookUrl)))}`, `${q.name}=x`),
+        ),
+      );
       query.push(entry('query', `${q.name} in other case`, op, (d) => void d.query.push(`${q.name.toUpperCase()}=x`)));
     }
     query.push(entry('query', 'unknown parameter', op, (d) => void d.query.push('zz=1')));
@@ -730,17 +795,31 @@ function apiSnapshot(get: (path: string, key: string) => Promise<{ status: numbe
   return async () => {
     const f = fx();
     const out: Snapshot = {};
-    for (const [who, p] of [['self', f.self], ['other', f.other]] as const) {
-      const list = (await get('/cases?includeTestCases=true&PageSize=100', p.apiKey)).json as { page?: { totalResults?: number }; cases?: { id: string; totalPayments: number; grossAmount: number; totalAddedFees: number }[] };
+    for (const [who, p] of [
+      ['self', f.self],
+      ['other', f.other],
+    ] as const) {
+      const list = (await get('/cases?includeTestCases=true&PageSize=100', p.apiKey)).json as {
+        page?: { totalResults?: number };
+        cases?: { id: string; totalPayments: number; grossAmount: number; totalAddedFees: number }[];
+      };
       out[`${who} cases`] = JSON.stringify([list.page?.totalResults, (list.cases ?? []).map((c) => [c.id, c.totalPayments, c.grossAmount, c.totalAddedFees])]);
       for (const caseId of [p.caseId, p.testCaseId]) {
         const payments = (await get(`/cases/${caseId}/payments`, p.apiKey)).json;
-        out[`${who} payments of ${caseId}`] = JSON.stringify(Array.isArray(payments) ? payments.map((x: Record<string, unknown>) => [x.id, x.paymentAmount, x.paymentRecipient, x.commissionPaymentStatus, x.date]) : payments);
+        out[`${who} payments of ${caseId}`] = JSON.stringify(
+          Array.isArray(payments)
+            ? payments.map((x: Record<string, unknown>) => [x.id, x.paymentAmount, x.paymentRecipient, x.commissionPaymentStatus, x.date])
+            : payments,
+        );
         const audit = (await get(`/cases/${caseId}/audit`, p.apiKey)).json;
         out[`${who} audit of ${caseId}`] = String(Array.isArray(audit) ? audit.length : JSON.stringify(audit));
       }
       const hooks = (await get('/webhooks', p.apiKey)).json;
-      out[`${who} webhooks`] = JSON.stringify(Array.isArray(hooks) ? hooks.map((h: Record<string, unknown>) => [h.id, h.url, h.events, h.isActive, h.isTestMode, h.updatedUtc, h.disabledReason]) : hooks);
+      out[`${who} webhooks`] = JSON.stringify(
+        Array.isArray(hooks)
+          ? hooks.map((h: Record<string, unknown>) => [h.id, h.url, h.events, h.isActive, h.isTestMode, h.updatedUtc, h.disabledReason])
+          : hooks,
+      );
     }
     return out;
   };
@@ -764,11 +843,18 @@ function errorBodyProblem(status: number, method: string, text: string): string 
     return 'not JSON';
   }
   if (status === 401 || status === 403) {
-    return typeof body.type === 'string' && typeof body.title === 'string' && body.status === status && typeof body.detail === 'string' ? undefined : 'not an RFC 9457 {type,title,status,detail} body';
+    return typeof body.type === 'string' && typeof body.title === 'string' && body.status === status && typeof body.detail === 'string'
+      ? undefined
+      : 'not an RFC 9457 {type,title,status,detail} body';
   }
   if (status === 429) return body.error === 'rate_limit_exceeded' && typeof body.retryAfter === 'number' ? undefined : 'not the §1 rate-limit body';
   const list = body.businessErrors;
-  const ok = Array.isArray(list) && list.length > 0 && list.every((e: Record<string, unknown>) => typeof e?.type === 'string' && typeof e?.message === 'string') && typeof body.error === 'string' && typeof body.message === 'string';
+  const ok =
+    Array.isArray(list) &&
+    list.length > 0 &&
+    list.every((e: Record<string, unknown>) => typeof e?.type === 'string' && typeof e?.message === 'string') &&
+    typeof body.error === 'string' &&
+    typeof body.message === 'string';
   if (!ok) return 'not the §1 error body {businessErrors:[{type,message,field}],error,message}';
   if (status >= 500 && typeof body.errorId !== 'string') return 'a 5xx without errorId';
   return undefined;
@@ -791,7 +877,13 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   let extra = 0;
   const call = async (method: string, path: string, key: string | undefined, body?: unknown): Promise<{ status: number; json: unknown; text: string }> => {
     extra += 1;
-    const out = await rawRequest(o.baseUrl, { method, path, timeoutMs: 30_000, headers: { ...(key ? { XApiKey: key } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const out = await rawRequest(o.baseUrl, {
+      method,
+      path,
+      timeoutMs: 30_000,
+      headers: { ...(key ? { XApiKey: key } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     if (out.kind !== 'answer') throw new Error(`${method} ${path}: ${out.kind === 'error' ? out.error : 'timed out'}`);
     let json: unknown;
     try {
@@ -811,11 +903,26 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const doc = (await expectStatus(200, 'GET', '/openapi.json', undefined)) as unknown as OpenApiDoc;
   const ops = operationsOf(doc);
   const tag = `fuzz-${o.seed}`;
-  const newPartner = async (name: string) => expectStatus(201, 'POST', '/admin/partners', o.adminKey, { companyName: `${name} ${Date.now()}`, officeEmail: `${name.toLowerCase()}@example.test` });
-  const makeCase = async (partnerId: string) => (await expectStatus(201, 'POST', '/admin/cases', o.adminKey, { partnerId, currency: 'EUR', grossAmount: 1_000_000, successFee: 20 })).id as string;
-  const makeTestCase = async (key: string) => (await expectStatus(200, 'POST', '/managed-cases', key, { isTest: true, currencyCode: 'EUR', amountToRecover: 1000, date: '2026-11-01', creditorCompanyName: 'Fuzz Creditor', debtor: { type: 'Person', name: 'Fuzz Debtor' }, tag })).id as string;
-  const makePayment = async (key: string, caseId: string, body: Record<string, unknown>) => (await expectStatus(200, 'POST', `/cases/${caseId}/payments`, key, { date: '2026-11-01', paymentAmount: 10, ...body })).paymentId as string;
-  const makeWebhook = async (key: string) => (await expectStatus(201, 'POST', '/webhooks', key, { url: o.webhookUrl, events: ['payment.created', 'case.updated'] })).id as string;
+  const newPartner = async (name: string) =>
+    expectStatus(201, 'POST', '/admin/partners', o.adminKey, { companyName: `${name} ${Date.now()}`, officeEmail: `${name.toLowerCase()}@example.test` });
+  const makeCase = async (partnerId: string) =>
+    (await expectStatus(201, 'POST', '/admin/cases', o.adminKey, { partnerId, currency: 'EUR', grossAmount: 1_000_000, successFee: 20 })).id as string;
+  const makeTestCase = async (key: string) =>
+    (
+      await expectStatus(200, 'POST', '/managed-cases', key, {
+        isTest: true,
+        currencyCode: 'EUR',
+        amountToRecover: 1000,
+        date: '2026-11-01',
+        creditorCompanyName: 'Fuzz Creditor',
+        debtor: { type: 'Person', name: 'Fuzz Debtor' },
+        tag,
+      })
+    ).id as string;
+  const makePayment = async (key: string, caseId: string, body: Record<string, unknown>) =>
+    (await expectStatus(200, 'POST', `/cases/${caseId}/payments`, key, { date: '2026-11-01', paymentAmount: 10, ...body })).paymentId as string;
+  const makeWebhook = async (key: string) =>
+    (await expectStatus(201, 'POST', '/webhooks', key, { url: o.webhookUrl, events: ['payment.created', 'case.updated'] })).id as string;
   const partnerFx = async (name: string): Promise<PartnerFx> => {
     const p = await newPartner(name);
     const key = p.apiKey as string;
@@ -832,7 +939,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       eventId: undefined,
     };
   };
-  const fx: Fixtures = { self: await partnerFx('FuzzSelf'), other: await partnerFx('FuzzOther'), bystander: { id: (await newPartner('FuzzBystander')).id as string } };
+  const fx: Fixtures = {
+    self: await partnerFx('FuzzSelf'),
+    other: await partnerFx('FuzzOther'),
+    bystander: { id: (await newPartner('FuzzBystander')).id as string },
+  };
   // event ids for /webhooks/events/{id}/replay come from the delivery log, filled asynchronously
   for (let i = 0; i < 50 && (!fx.self.eventId || !fx.other.eventId); i++) {
     for (const p of [fx.self, fx.other]) {
@@ -854,7 +965,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       const payments = (await call('GET', `/cases/${p.caseId}/payments`, p.apiKey)).json;
       const live = new Set(Array.isArray(payments) ? payments.map((x: { id: string }) => x.id) : []);
       if (!live.has(p.paymentId)) p.paymentId = await makePayment(p.apiKey, p.caseId, { paymentRecipient: 'CollectionPartner' });
-      if (!live.has(p.unpaidPaymentId)) p.unpaidPaymentId = await makePayment(p.apiKey, p.caseId, { paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' });
+      if (!live.has(p.unpaidPaymentId))
+        p.unpaidPaymentId = await makePayment(p.apiKey, p.caseId, { paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' });
       if ((await call('GET', `/cases/${p.testCaseId}`, p.apiKey)).status !== 200) p.testCaseId = await makeTestCase(p.apiKey);
       if ((await call('GET', `/webhooks/${p.webhookId}`, p.apiKey)).status !== 200) p.webhookId = await makeWebhook(p.apiKey);
     }
@@ -863,10 +975,13 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const pool = o.databaseUrl ? new pg.Pool({ connectionString: o.databaseUrl, max: 2 }) : undefined;
   const snapshot = pool
     ? dbSnapshot(pool, () => fx)
-    : apiSnapshot(async (path, key) => {
-        const r = await call('GET', path, key);
-        return { status: r.status, json: r.json };
-      }, () => fx);
+    : apiSnapshot(
+        async (path, key) => {
+          const r = await call('GET', path, key);
+          return { status: r.status, json: r.json };
+        },
+        () => fx,
+      );
 
   // ---- the sequence: the catalogue's categories in turn (each shuffled by the seed), then random picks
   const rng = new Rng(o.seed);
@@ -885,7 +1000,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
 
   const statuses: Record<string, number> = {};
   const findings: FuzzFinding[] = [];
-  const roles = (): Record<string, string> => ({ [o.adminKey]: '<operator key>', [fx.self.apiKey]: '<partner key>', [fx.other.apiKey]: "<another partner's key>" });
+  const roles = (): Record<string, string> => ({
+    [o.adminKey]: '<operator key>',
+    [fx.self.apiKey]: '<partner key>',
+    [fx.other.apiKey]: "<another partner's key>",
+  });
   const counts = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
   let sent = 0;
   let skipped = 0;
@@ -893,7 +1012,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const only = o.only && o.only.length > 0 ? new Set(o.only) : undefined;
   const total = only ? Math.max(...only) + 1 : o.requests;
   const catalogueSize = cats.reduce((s, c) => s + c.length, 0);
-  o.log(`${o.mode}: ${ops.length} operations in /openapi.json, ${catalogueSize} catalogue entries in ${cats.length} categories; sending ${only ? `only ${[...only].join(', ')}` : total} (seed ${o.seed})`);
+  o.log(
+    `${o.mode}: ${ops.length} operations in /openapi.json, ${catalogueSize} catalogue entries in ${cats.length} categories; sending ${only ? `only ${[...only].join(', ')}` : total} (seed ${o.seed})`,
+  );
 
   let n = 0;
   while (n < total && Date.now() - started < o.timeLimitMs) {
@@ -906,7 +1027,13 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       n += 1;
       if (only && !only.has(first)) continue;
       const { headers, body } = wire(draft, fx, o.adminKey);
-      const out = await rawRequest(o.baseUrl, { method: draft.method, path: draft.path + (draft.query.length ? `?${draft.query.join('&')}` : ''), headers, timeoutMs: o.requestTimeoutMs, ...(body ? { body } : {}) });
+      const out = await rawRequest(o.baseUrl, {
+        method: draft.method,
+        path: draft.path + (draft.query.length ? `?${draft.query.join('&')}` : ''),
+        headers,
+        timeoutMs: o.requestTimeoutMs,
+        ...(body ? { body } : {}),
+      });
       if (out.kind === 'error' && out.error.startsWith('not sendable')) {
         skipped += 1;
         continue;
@@ -918,14 +1045,27 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       const fullPath = draft.path + (draft.query.length ? `?${draft.query.join('&')}` : '');
       const finding = (kind: FindingKind, detail: string) => {
         counts[kind] += 1;
-        findings.push({ kind, n: first, category: e.category, label: `${e.op.id}: ${e.label}${requests.length > 1 ? ` (${who})` : ''}`, method: draft.method, path: fullPath, status, request: describeRequest(headers, body, roles()), answer: out.kind === 'answer' ? excerpt(out.text, 200) : out.kind === 'error' ? out.error : `no answer in ${o.requestTimeoutMs} ms`, detail });
+        findings.push({
+          kind,
+          n: first,
+          category: e.category,
+          label: `${e.op.id}: ${e.label}${requests.length > 1 ? ` (${who})` : ''}`,
+          method: draft.method,
+          path: fullPath,
+          status,
+          request: describeRequest(headers, body, roles()),
+          answer: out.kind === 'answer' ? excerpt(out.text, 200) : out.kind === 'error' ? out.error : `no answer in ${o.requestTimeoutMs} ms`,
+          detail,
+        });
       };
-      if (out.kind !== 'answer') finding('hang', out.kind === 'timeout' ? `no answer within ${o.requestTimeoutMs} ms` : `connection failed without an answer: ${out.error}`);
+      if (out.kind !== 'answer')
+        finding('hang', out.kind === 'timeout' ? `no answer within ${o.requestTimeoutMs} ms` : `connection failed without an answer: ${out.error}`);
       else {
         if (out.status >= 500) finding('5xx', `answered ${out.status}`);
         const problem = errorBodyProblem(out.status, draft.method, out.text);
         if (problem) finding('error body', `${out.status}: ${problem}`);
-        if (e.adminProbe && out.status >= 200 && out.status < 300) finding('admin bypass', `${draft.key === 'none' ? 'no key' : 'a partner key'} reached ${e.op.method} ${e.op.template} with ${out.status}`);
+        if (e.adminProbe && out.status >= 200 && out.status < 300)
+          finding('admin bypass', `${draft.key === 'none' ? 'no key' : 'a partner key'} reached ${e.op.method} ${e.op.template} with ${out.status}`);
       }
       // a write that did not answer 2xx must leave everything as it was
       if (!['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PROPFIND'].includes(draft.method)) {
@@ -993,7 +1133,14 @@ function wire(d: Draft, fx: Fixtures, adminKey: string): { headers: Record<strin
   if (d.key === 'self') headers.XApiKey = fx.self.apiKey;
   if (d.key === 'other') headers.XApiKey = fx.other.apiKey;
   if (d.key === 'admin') headers.XApiKey = adminKey;
-  const body = d.body === undefined ? undefined : 'raw' in d.body ? (Buffer.isBuffer(d.body.raw) ? d.body.raw : Buffer.from(d.body.raw, 'utf8')) : Buffer.from(JSON.stringify(d.body.json) ?? '', 'utf8');
+  const body =
+    d.body === undefined
+      ? undefined
+      : 'raw' in d.body
+        ? Buffer.isBuffer(d.body.raw)
+          ? d.body.raw
+          : Buffer.from(d.body.raw, 'utf8')
+        : Buffer.from(JSON.stringify(d.body.json) ?? '', 'utf8');
   if (body !== undefined) headers['content-type'] = 'application/json';
   for (const [k, v] of Object.entries(d.headers)) {
     if (k === 'content-type') {

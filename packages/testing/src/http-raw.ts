@@ -37,7 +37,9 @@ export function rawRequest(baseUrl: string, r: RawRequest): Promise<RawOutcome> 
       req = http.request({ host: url.hostname, port: url.port, method: r.method, path: r.path, headers, agent: r.agent ?? false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => finish({ kind: 'answer', status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }));
+        res.on('end', () =>
+          finish({ kind: 'answer', status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }),
+        );
         res.on('error', (e) => finish({ kind: 'error', error: e.message, ms: Date.now() - started }));
       });
     } catch (e) {

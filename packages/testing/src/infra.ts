@@ -58,7 +58,9 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
 /** A KRaft broker from the jars; `port` fixes its address (e.g. one a process already points at, to start it late). */
 export async function startLocalKafka(log: (line: string) => void = () => undefined, options: { port?: number } = {}): Promise<LocalKafka> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS tool shared with the shell scripts
-  const tool = require(path.join(repoRoot, 'tools/kafka/local-kafka.js')) as { startLocalKafka(o: { log?: (l: string) => void; port?: number }): Promise<LocalKafka> };
+  const tool = require(path.join(repoRoot, 'tools/kafka/local-kafka.js')) as {
+    startLocalKafka(o: { log?: (l: string) => void; port?: number }): Promise<LocalKafka>;
+  };
   return tool.startLocalKafka({ log, ...options });
 }
 
@@ -67,7 +69,10 @@ export async function provisionInfra(log: (line: string) => void = () => undefin
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const { KafkaContainer } = await import('@testcontainers/kafka');
     log('container runtime found: starting PostgreSQL and Kafka with Testcontainers');
-    const [postgres, kafka] = await Promise.all([new PostgreSqlContainer('postgres:16-alpine').start(), new KafkaContainer('confluentinc/cp-kafka:7.6.1').withKraft().start()]);
+    const [postgres, kafka] = await Promise.all([
+      new PostgreSqlContainer('postgres:16-alpine').start(),
+      new KafkaContainer('confluentinc/cp-kafka:7.6.1').withKraft().start(),
+    ]);
     return {
       mode: 'testcontainers',
       databaseUrl: postgres.getConnectionUri(),

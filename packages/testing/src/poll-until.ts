@@ -1,5 +1,8 @@
 /** Polls `probe` until it returns a value that is not undefined/false, or fails after `timeoutMs`. */
-export async function pollUntil<T>(probe: () => Promise<T | undefined | false>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined | false>,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let last: unknown;
   for (;;) {

@@ -28,7 +28,10 @@ export interface RunningStack {
   /** Starts the service again on its port; `env`, when given, replaces its `serviceEnv` from now on. */
   restart(service: ServiceName, env?: Record<string, string>): Promise<void>;
   /** Starts one more process of `service` (a second replica on its own port); stopped with the stack. */
-  spawnReplica(service: Exclude<ServiceName, 'gateway'>, env?: Record<string, string>): Promise<{ readonly exited: Promise<number | null>; kill(signal?: NodeJS.Signals): Promise<void> }>;
+  spawnReplica(
+    service: Exclude<ServiceName, 'gateway'>,
+    env?: Record<string, string>,
+  ): Promise<{ readonly exited: Promise<number | null>; kill(signal?: NodeJS.Signals): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -38,15 +41,26 @@ export interface RunningStack {
  */
 const READY_TIMEOUT_MS = 150_000;
 
-function startProcess(service: ServiceName, env: Record<string, string>, output?: NodeJS.WritableStream): Promise<{ child: ChildProcess; ready: Record<string, number> }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'services', service, 'dist/main.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(
+  service: ServiceName,
+  env: Record<string, string>,
+  output?: NodeJS.WritableStream,
+): Promise<{ child: ChildProcess; ready: Record<string, number> }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'services', service, 'dist/main.js')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
     const stderr: string[] = [];
     const recent: string[] = [];
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${service} was not ready after ${READY_TIMEOUT_MS} ms; its last output:\n${recent.join('\n').slice(-3000)}\n${stderr.join('').slice(-1000)}`));
+      reject(
+        new Error(
+          `${service} was not ready after ${READY_TIMEOUT_MS} ms; its last output:\n${recent.join('\n').slice(-3000)}\n${stderr.join('').slice(-1000)}`,
+        ),
+      );
     }, READY_TIMEOUT_MS);
     child.stderr!.on('data', (d: Buffer) => {
       stderr.push(d.toString());
@@ -93,7 +107,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       case 'follow-up':
         return { ...common, GRPC_PORT: String(ports['follow-up'] ?? 0) };
       case 'gateway':
-        return { ...common, PORT: String(ports.gateway ?? options.port ?? 0), HOST: '127.0.0.1', LEDGER_GRPC_ADDRESS: grpc('ledger'), CASE_LIFECYCLE_GRPC_ADDRESS: grpc('case-lifecycle'), FOLLOW_UP_GRPC_ADDRESS: grpc('follow-up') };
+        return {
+          ...common,
+          PORT: String(ports.gateway ?? options.port ?? 0),
+          HOST: '127.0.0.1',
+          LEDGER_GRPC_ADDRESS: grpc('ledger'),
+          CASE_LIFECYCLE_GRPC_ADDRESS: grpc('case-lifecycle'),
+          FOLLOW_UP_GRPC_ADDRESS: grpc('follow-up'),
+        };
     }
   };
   const launch = async (service: ServiceName) => {

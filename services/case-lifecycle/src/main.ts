@@ -1,5 +1,17 @@
 // Composition root of the case-lifecycle process.
-import { announceListening, announceReady, createLogger, deadLetterPolicyFrom, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
+import {
+  announceListening,
+  announceReady,
+  createLogger,
+  deadLetterPolicyFrom,
+  startMetricsServer,
+  distributedInfra,
+  env,
+  onShutdownSignal,
+  parseConfig,
+  serviceEnvSchema,
+  initTracing,
+} from '@pp/platform';
 import { z } from 'zod';
 import { startCaseLifecycle } from './service';
 
@@ -19,8 +31,18 @@ async function main(): Promise<void> {
   const metricsServer = await startMetricsServer(infra.metrics, config.GRPC_HOST, config.METRICS_PORT);
   // `{"listening":…}` once gRPC is bound (NOT_SERVING while PostgreSQL, Kafka, the topics and the
   // consumer groups are waited for), `{"ready":…}` once the service serves.
-  const service = await startCaseLifecycle({ ...infra, logger, grpcHost: config.GRPC_HOST, grpcPort: config.GRPC_PORT, ledgerAddress: config.LEDGER_GRPC_ADDRESS,
-    webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
+  const service = await startCaseLifecycle({
+    ...infra,
+    logger,
+    grpcHost: config.GRPC_HOST,
+    grpcPort: config.GRPC_PORT,
+    ledgerAddress: config.LEDGER_GRPC_ADDRESS,
+    webhooks: {
+      retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
+      disableAfter: config.WEBHOOK_DISABLE_AFTER,
+      allowInsecure: config.WEBHOOK_ALLOW_INSECURE,
+      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    },
     deadLetterPolicy: deadLetterPolicyFrom(config),
     onListening: (grpcPort) => announceListening('case-lifecycle', { grpcPort, metricsPort: metricsServer.port }),
   });

@@ -3,7 +3,21 @@
 // groups are there.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TOPIC_PARTITIONS, TOPICS, envelopeHandler } from '@pp/events';
-import { createGrpcClient, DeadLetters, deadLetterRpcHandlers, OutboxRelay, ping, awaitDependencies, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import {
+  createGrpcClient,
+  DeadLetters,
+  deadLetterRpcHandlers,
+  OutboxRelay,
+  ping,
+  awaitDependencies,
+  startGrpcServer,
+  UnitOfWork,
+  type Db,
+  type DeadLetterPolicy,
+  type Logger,
+  type MessageBus,
+  type Metrics,
+} from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
 import { remainderBackfill } from './app/backfill-remainders';
@@ -57,7 +71,14 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
     },
     metrics: deps.metrics,
   };
-  const deadLetters = new DeadLetters({ db: deps.db, schema: SCHEMA, logger: deps.logger, metrics: deps.metrics, policy: deps.deadLetterPolicy, clock: ctx.clock });
+  const deadLetters = new DeadLetters({
+    db: deps.db,
+    schema: SCHEMA,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    policy: deps.deadLetterPolicy,
+    clock: ctx.clock,
+  });
   const retries = retryPoller(ctx, deps.logger, deps.pollMs ?? 200);
   const backfill = remainderBackfill(ctx, deps.logger, 5_000);
   const post = httpPoster(ctx);

@@ -20,7 +20,11 @@ const dbName = `pp_read_idx_cases_${randomBytes(3).toString('hex')}`;
 let db: Db;
 
 // The seed's ids are md5('case-' || n)::uuid etc., so a test names them without reading back.
-const uuidOf = (s: string) => createHash('md5').update(s).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+const uuidOf = (s: string) =>
+  createHash('md5')
+    .update(s)
+    .digest('hex')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
 
 beforeAll(async () => {
   db = createDb({ kind: 'pg', url: await createDatabase(inject('databaseUrl'), dbName), poolMax: 2 });
@@ -77,18 +81,33 @@ describe('cases-schema reads that do not grow with the data (issue 12)', () => {
       expect(page, JSON.stringify(sent)).toBeDefined();
       const plan = await explainPlan(db, page!);
       const found = nodes(plan);
-      expect(found.filter((n) => n['Node Type'].includes('Sort') || n['Node Type'] === 'Seq Scan'), shape(plan)).toEqual([]);
-      expect(found.some((n) => n['Index Name'] === 'cases_partner_created'), shape(plan)).toBe(true);
+      expect(
+        found.filter((n) => n['Node Type'].includes('Sort') || n['Node Type'] === 'Seq Scan'),
+        shape(plan),
+      ).toEqual([]);
+      expect(
+        found.some((n) => n['Index Name'] === 'cases_partner_created'),
+        shape(plan),
+      ).toBe(true);
     }
   });
 
   it("cascades a subscription's delete to its deliveries through the subscription_id index", async () => {
     const id = uuidOf('subscription-7');
     // What the FK's ON DELETE CASCADE runs for each deleted subscription (PostgreSQL's ri_triggers.c builds this text).
-    const plan = await explainPlan(db, { sql: `DELETE FROM ONLY ${SCHEMA}.webhook_deliveries WHERE $1 OPERATOR(pg_catalog.=) subscription_id`, bindings: [id] });
+    const plan = await explainPlan(db, {
+      sql: `DELETE FROM ONLY ${SCHEMA}.webhook_deliveries WHERE $1 OPERATOR(pg_catalog.=) subscription_id`,
+      bindings: [id],
+    });
     const found = nodes(plan);
-    expect(found.filter((n) => n['Node Type'] === 'Seq Scan'), shape(plan)).toEqual([]);
-    expect(found.some((n) => n['Index Name'] === 'webhook_deliveries_subscription'), shape(plan)).toBe(true);
+    expect(
+      found.filter((n) => n['Node Type'] === 'Seq Scan'),
+      shape(plan),
+    ).toEqual([]);
+    expect(
+      found.some((n) => n['Index Name'] === 'webhook_deliveries_subscription'),
+      shape(plan),
+    ).toBe(true);
 
     const deliveries = () => db.withSchema(SCHEMA).table('webhook_deliveries');
     expect(await deliveries().where('subscription_id', id).count<{ count: string }[]>({ count: '*' })).toEqual([{ count: String(DELIVERIES / SUBSCRIPTIONS) }]);

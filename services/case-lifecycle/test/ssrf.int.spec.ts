@@ -31,7 +31,10 @@ describe('webhook destinations with the allow flags off', () => {
     ['a name resolving to loopback', 'https://localhost/hook', /public/],
   ])('refuses %s', async (_what, url, message) => {
     const partner = await api.newPartner(`Ssrf ${Math.random().toString(36).slice(2, 8)}`);
-    const res = await api.call<{ businessErrors: { type: string; field: string; message: string }[] }>('POST', '/webhooks', { key: partner.apiKey, body: { url, events: ['payment.created'] } });
+    const res = await api.call<{ businessErrors: { type: string; field: string; message: string }[] }>('POST', '/webhooks', {
+      key: partner.apiKey,
+      body: { url, events: ['payment.created'] },
+    });
     expect(res.status).toBe(400);
     expect(res.body.businessErrors[0]).toMatchObject({ type: 'ValidationError', field: 'url' });
     expect(res.body.businessErrors[0]!.message).toMatch(message);
@@ -40,7 +43,10 @@ describe('webhook destinations with the allow flags off', () => {
 
   it('refuses a private destination on update too, and accepts a public https one', async () => {
     const partner = await api.newPartner('Ssrf Update');
-    const created = await api.expect<{ id: string }>(201, 'POST', '/webhooks', { key: partner.apiKey, body: { url: 'https://93.184.216.34/hook', events: ['payment.created'] } });
+    const created = await api.expect<{ id: string }>(201, 'POST', '/webhooks', {
+      key: partner.apiKey,
+      body: { url: 'https://93.184.216.34/hook', events: ['payment.created'] },
+    });
     const res = await api.call('PUT', `/webhooks/${created.id}`, { key: partner.apiKey, body: { url: 'https://10.0.0.1/hook' } });
     expect(res.status).toBe(400);
     expect((await api.expect<{ url: string }>(200, 'GET', `/webhooks/${created.id}`, { key: partner.apiKey })).url).toBe('https://93.184.216.34/hook');

@@ -15,7 +15,13 @@ beforeAll(async () => {
   stack = await startStack({
     databaseUrl: inject('databaseUrl'),
     kafkaBrokers: inject('kafkaBrokers'),
-    env: { ADMIN_API_KEY: ADMIN, WEBHOOK_ALLOW_INSECURE: 'true', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s,1s,1s,1s,1s,1s,1s', RATE_LIMIT_PER_MINUTE: '100000' },
+    env: {
+      ADMIN_API_KEY: ADMIN,
+      WEBHOOK_ALLOW_INSECURE: 'true',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s,1s,1s,1s,1s,1s,1s',
+      RATE_LIMIT_PER_MINUTE: '100000',
+    },
   });
   api = new Api(stack.gatewayUrl, ADMIN);
 });
@@ -29,7 +35,11 @@ async function subscribe(key: string, path: string) {
   return api.expect<{ id: string; secret: string }>(201, 'POST', '/webhooks', { key, body: { url: receiver.url(path), events: ['payment.created'] } });
 }
 
-const pay = (key: string, caseId: string, amount = 1) => api.expect<{ paymentId: string }>(200, 'POST', `/cases/${caseId}/payments`, { key, body: { date: '2026-11-01', paymentAmount: amount, paymentRecipient: 'Platform' } });
+const pay = (key: string, caseId: string, amount = 1) =>
+  api.expect<{ paymentId: string }>(200, 'POST', `/cases/${caseId}/payments`, {
+    key,
+    body: { date: '2026-11-01', paymentAmount: amount, paymentRecipient: 'Platform' },
+  });
 
 describe('webhook delivery under faults', () => {
   it('a delivery worker killed mid-delivery: the event is delivered after the restart, with the same webhook-id', async () => {
@@ -46,13 +56,19 @@ describe('webhook delivery under faults', () => {
     await stack.kill('case-lifecycle', 'SIGKILL');
     release!();
     await stack.restart('case-lifecycle');
-    const got = await pollUntil(async () => receiver.at('/killed').length >= 2 && receiver.at('/killed'), { timeoutMs: 40_000, what: 'redelivery after the crash' });
+    const got = await pollUntil(async () => receiver.at('/killed').length >= 2 && receiver.at('/killed'), {
+      timeoutMs: 40_000,
+      what: 'redelivery after the crash',
+    });
     expect(new Set(got.map((r) => r.headers['webhook-id'])).size).toBe(1);
     expect(got.every((r) => r.json.data.payment?.id === paymentId)).toBe(true);
-    const log = await pollUntil(async () => {
-      const l = await api.expect<{ deliveredAt: string | null }[]>(200, 'GET', `/webhooks/events?caseId=${c.id}`, { key: partner.apiKey });
-      return l[0]?.deliveredAt ? l : undefined;
-    }, { what: 'delivered in the log' });
+    const log = await pollUntil(
+      async () => {
+        const l = await api.expect<{ deliveredAt: string | null }[]>(200, 'GET', `/webhooks/events?caseId=${c.id}`, { key: partner.apiKey });
+        return l[0]?.deliveredAt ? l : undefined;
+      },
+      { what: 'delivered in the log' },
+    );
     expect(log).toHaveLength(1);
   });
 
@@ -84,7 +100,11 @@ describe('webhook delivery under faults', () => {
         }
         return paid.every((p) => seen.has(p)) && seen;
       },
-      { timeoutMs: 180_000, intervalMs: 250, what: `all 1,000 events at the receiver (${new Set(receiver.at('/burst').map((r) => r.json.data.payment?.id)).size} so far)` },
+      {
+        timeoutMs: 180_000,
+        intervalMs: 250,
+        what: `all 1,000 events at the receiver (${new Set(receiver.at('/burst').map((r) => r.json.data.payment?.id)).size} so far)`,
+      },
     );
     console.log(`all 1,000 webhooks received ${Date.now() - started} ms after the first payment`);
     expect(byPayment.size).toBe(1000);
@@ -98,21 +118,32 @@ describe('webhook delivery under faults', () => {
     await pay(partner.apiKey, a.id, 3);
     const db = createDb({ kind: 'pg', url: inject('databaseUrl'), poolMax: 1 });
     try {
-      const copies = () => db.withSchema('cases').table('cases').where('partner_id', partner.id).orderBy('id').select<{ id: string; remainder: string | null }[]>('id', 'remainder');
+      const copies = () =>
+        db
+          .withSchema('cases')
+          .table('cases')
+          .where('partner_id', partner.id)
+          .orderBy('id')
+          .select<{ id: string; remainder: string | null }[]>('id', 'remainder');
       const expected = async () =>
         (await Promise.all([a, b].map((c) => api.expect<{ id: string; remainder: number }>(200, 'GET', `/cases/${c.id}`, { key: partner.apiKey }))))
           .map((c) => ({ id: c.id, remainder: c.remainder }))
           .sort((x, y) => x.id.localeCompare(y.id));
       const want = await expected();
-      await pollUntil(async () => JSON.stringify((await copies()).map((r) => ({ id: r.id, remainder: Number(r.remainder) }))) === JSON.stringify(want), { what: 'the copies from the events' });
+      await pollUntil(async () => JSON.stringify((await copies()).map((r) => ({ id: r.id, remainder: Number(r.remainder) }))) === JSON.stringify(want), {
+        what: 'the copies from the events',
+      });
       // as a database from before the column was filled
       await db.withSchema('cases').table('cases').where('partner_id', partner.id).update({ remainder: null, remainder_at: null });
       await stack.kill('case-lifecycle', 'SIGTERM');
       await stack.restart('case-lifecycle');
-      const filled = await pollUntil(async () => {
-        const rows = await copies();
-        return rows.every((r) => r.remainder !== null) && rows;
-      }, { timeoutMs: 30_000, what: 'the backfill' });
+      const filled = await pollUntil(
+        async () => {
+          const rows = await copies();
+          return rows.every((r) => r.remainder !== null) && rows;
+        },
+        { timeoutMs: 30_000, what: 'the backfill' },
+      );
       expect(filled.map((r) => ({ id: r.id, remainder: Number(r.remainder) }))).toEqual(want);
       const listed = await api.expect<{ cases: { id: string }[] }>(200, 'GET', '/cases?Sort=remainder', { key: partner.apiKey });
       expect(listed.cases.map((c) => c.id)).toEqual([...want].sort((x, y) => x.remainder - y.remainder).map((c) => c.id));

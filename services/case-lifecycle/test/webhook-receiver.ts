@@ -7,7 +7,14 @@ export interface Received {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: string;
-  readonly json: { id: string; specVersion: string; event: string; timestamp: string; classification: string; data: Record<string, unknown> & { sequence: number; caseId: string; payment?: { id: string } } };
+  readonly json: {
+    id: string;
+    specVersion: string;
+    event: string;
+    timestamp: string;
+    classification: string;
+    data: Record<string, unknown> & { sequence: number; caseId: string; payment?: { id: string } };
+  };
 }
 
 export class WebhookReceiver {

@@ -7,7 +7,21 @@ import { startCaseLifecycle } from '@pp/case-lifecycle';
 import { fileTransport, smtpTransport, startFollowUp } from '@pp/follow-up';
 import { gatewayEnvSchema, startGateway } from '@pp/gateway';
 import { startLedger } from '@pp/ledger';
-import { announceReady, ConfigError, consumerRetryEnv, deadLetterPolicyFrom, createDb, createLogger, EmbeddedBus, KafkaBus, Metrics, onShutdownSignal, parseConfig, type MessageBus, initTracing } from '@pp/platform';
+import {
+  announceReady,
+  ConfigError,
+  consumerRetryEnv,
+  deadLetterPolicyFrom,
+  createDb,
+  createLogger,
+  EmbeddedBus,
+  KafkaBus,
+  Metrics,
+  onShutdownSignal,
+  parseConfig,
+  type MessageBus,
+  initTracing,
+} from '@pp/platform';
 import * as path from 'node:path';
 
 async function main(): Promise<void> {
@@ -16,9 +30,13 @@ async function main(): Promise<void> {
   const logger = createLogger('embedded', config.LOG_LEVEL);
   const tracing = initTracing('embedded', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const started = Date.now();
-  const db = config.DATABASE_URL ? createDb({ kind: 'pg', url: config.DATABASE_URL }) : createDb({ kind: 'pglite', dataDir: path.resolve(config.DATA_DIR, 'pg') });
+  const db = config.DATABASE_URL
+    ? createDb({ kind: 'pg', url: config.DATABASE_URL })
+    : createDb({ kind: 'pglite', dataDir: path.resolve(config.DATA_DIR, 'pg') });
   const metrics = new Metrics('embedded');
-  const bus: MessageBus = config.KAFKA_BROKERS ? new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: 'embedded', logger, metrics }) : new EmbeddedBus(db, logger, undefined, undefined, metrics);
+  const bus: MessageBus = config.KAFKA_BROKERS
+    ? new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: 'embedded', logger, metrics })
+    : new EmbeddedBus(db, logger, undefined, undefined, metrics);
   const loopback = '127.0.0.1';
   const ledger = await startLedger({ db, bus, logger: logger.child({ service: 'ledger' }), grpcHost: loopback, grpcPort: 0, metrics });
   const ledgerAddress = `${loopback}:${ledger.grpcPort}`;
@@ -32,7 +50,12 @@ async function main(): Promise<void> {
     inProcessCalls: true,
     metrics,
     deadLetterPolicy,
-    webhooks: { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE, disableAfter: config.WEBHOOK_DISABLE_AFTER, allowInsecure: config.WEBHOOK_ALLOW_INSECURE, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
+    webhooks: {
+      retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
+      disableAfter: config.WEBHOOK_DISABLE_AFTER,
+      allowInsecure: config.WEBHOOK_ALLOW_INSECURE,
+      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    },
   });
   const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.resolve(config.DATA_DIR, 'mail'));
   const followUp = await startFollowUp({
@@ -67,11 +90,16 @@ async function main(): Promise<void> {
     await db.destroy();
     await tracing.shutdown();
   });
-  logger.info({ port: gateway.port, ms: Date.now() - started, database: config.DATABASE_URL ? 'postgres' : 'pglite', bus: bus.kind }, `listening on http://localhost:${gateway.port}`);
+  logger.info(
+    { port: gateway.port, ms: Date.now() - started, database: config.DATABASE_URL ? 'postgres' : 'pglite', bus: bus.kind },
+    `listening on http://localhost:${gateway.port}`,
+  );
   announceReady('embedded', { port: gateway.port });
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : `failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? error.message : `failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}\n`,
+  );
   process.exit(1);
 });

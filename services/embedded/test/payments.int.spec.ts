@@ -26,7 +26,11 @@ afterAll(async () => {
 });
 
 const signed = (secret: string, h: Record<string, string>, body: string) =>
-  (h['webhook-signature'] ?? '').split(' ').includes(`v1,${createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64')).update(`${h['webhook-id']}.${h['webhook-timestamp']}.${body}`).digest('base64')}`);
+  (h['webhook-signature'] ?? '').split(' ').includes(
+    `v1,${createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+      .update(`${h['webhook-id']}.${h['webhook-timestamp']}.${body}`)
+      .digest('base64')}`,
+  );
 
 describe('the payment path on the embedded default', () => {
   it('records concurrent payments exactly once, with their balance, webhooks, follow-up tasks and e-mails', async () => {
@@ -38,9 +42,13 @@ describe('the payment path on the embedded default', () => {
     const payments = Array.from({ length: 40 }, (_, i) => ({
       caseId: cases[i % 4]!.id,
       idempotencyKey: `embedded-${i}`,
-      body: i % 4 === 0 ? { date: '2026-11-01', paymentAmount: 10 + i, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' } : { date: '2026-11-01', paymentAmount: 10 + i, paymentRecipient: 'CollectionPartner' },
+      body:
+        i % 4 === 0
+          ? { date: '2026-11-01', paymentAmount: 10 + i, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' }
+          : { date: '2026-11-01', paymentAmount: 10 + i, paymentRecipient: 'CollectionPartner' },
     }));
-    const send = (p: (typeof payments)[number]) => api.call<{ paymentId: string }>('POST', `/cases/${p.caseId}/payments`, { key, body: p.body, headers: { 'Idempotency-Key': p.idempotencyKey } });
+    const send = (p: (typeof payments)[number]) =>
+      api.call<{ paymentId: string }>('POST', `/cases/${p.caseId}/payments`, { key, body: p.body, headers: { 'Idempotency-Key': p.idempotencyKey } });
     const first = await Promise.all(payments.map(send));
     expect(first.map((r) => r.status)).toEqual(payments.map(() => 200));
     // a retry of each answers the same payment and says it is a replay
@@ -64,10 +72,13 @@ describe('the payment path on the embedded default', () => {
 
     // one follow-up task per owed commission, and its e-mail to the creditor
     const owed = payments.filter((p) => p.body.paymentRecipient === 'Creditor');
-    await pollUntil(async () => (await Promise.all(cases.map((c) => api.expect<unknown[]>(200, 'GET', `/tasks?caseId=${c.id}`, { key })))).flat().length === owed.length, {
-      timeoutMs: 30_000,
-      what: `${owed.length} follow-up tasks`,
-    });
+    await pollUntil(
+      async () => (await Promise.all(cases.map((c) => api.expect<unknown[]>(200, 'GET', `/tasks?caseId=${c.id}`, { key })))).flat().length === owed.length,
+      {
+        timeoutMs: 30_000,
+        what: `${owed.length} follow-up tasks`,
+      },
+    );
     await pollUntil(async () => mail.received.length >= owed.length, { timeoutMs: 30_000, what: `${owed.length} e-mails` });
 
     // a correction and a delete keep the balance right
@@ -84,7 +95,17 @@ describe('the payment path on the embedded default', () => {
 
 describe('hostile input on the embedded default', () => {
   it('no 5xx, hang, partial write, admin bypass, off-contract error body or foreign-id leak', async () => {
-    const report = await runFuzz({ baseUrl: embedded.url, adminKey: ADMIN, mode: 'embedded', seed: 2, requests: 300, timeLimitMs: 90_000, requestTimeoutMs: 10_000, webhookUrl: hooks.url('/fuzz'), log: () => undefined });
+    const report = await runFuzz({
+      baseUrl: embedded.url,
+      adminKey: ADMIN,
+      mode: 'embedded',
+      seed: 2,
+      requests: 300,
+      timeLimitMs: 90_000,
+      requestTimeoutMs: 10_000,
+      webhookUrl: hooks.url('/fuzz'),
+      log: () => undefined,
+    });
     console.log(report.lines.join('\n'));
     expect(report.sent).toBeGreaterThan(0);
     expect(report.findings.map((f) => `[${f.kind}] #${f.n} ${f.method} ${f.path.slice(0, 200)} → ${f.status}: ${f.detail}`)).toEqual([]);

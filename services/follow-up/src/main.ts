@@ -1,6 +1,18 @@
 // Composition root of the follow-up process.
 import * as path from 'node:path';
-import { announceListening, announceReady, createLogger, deadLetterPolicyFrom, startMetricsServer, distributedInfra, env, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
+import {
+  announceListening,
+  announceReady,
+  createLogger,
+  deadLetterPolicyFrom,
+  startMetricsServer,
+  distributedInfra,
+  env,
+  onShutdownSignal,
+  parseConfig,
+  serviceEnvSchema,
+  initTracing,
+} from '@pp/platform';
 import { z } from 'zod';
 import { fileTransport, smtpTransport } from './infra/mail-transport';
 import { parseFollowUpFault, startFollowUp } from './service';

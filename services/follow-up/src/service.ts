@@ -3,7 +3,20 @@
 // binds first and reports NOT_SERVING until PostgreSQL, the topics and both consumer groups are there.
 import { randomUUID } from 'node:crypto';
 import { TOPIC_PARTITIONS, TOPICS, envelopeHandler } from '@pp/events';
-import { DeadLetters, deadLetterRpcHandlers, OutboxRelay, ping, awaitDependencies, startGrpcServer, UnitOfWork, type Db, type DeadLetterPolicy, type Logger, type MessageBus, type Metrics } from '@pp/platform';
+import {
+  DeadLetters,
+  deadLetterRpcHandlers,
+  OutboxRelay,
+  ping,
+  awaitDependencies,
+  startGrpcServer,
+  UnitOfWork,
+  type Db,
+  type DeadLetterPolicy,
+  type Logger,
+  type MessageBus,
+  type Metrics,
+} from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyPaymentEvent } from './app/apply-payment-event';
 import type { FollowUpContext } from './app/context';
@@ -54,7 +67,12 @@ export async function startFollowUp(deps: FollowUpDeps) {
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
   const clock = deps.clock ?? (() => new Date());
   const pollMs = deps.pollMs ?? 250;
-  const sender = new MailSender({ db: deps.db, clock }, deps.mail, deps.logger, { pollMs: Math.max(pollMs, 500), maxBackoffMs: deps.maxMailBackoffMs ?? 15_000, from: deps.mailFrom ?? 'Partner Payments <no-reply@partner-payments.local>', metrics: deps.metrics });
+  const sender = new MailSender({ db: deps.db, clock }, deps.mail, deps.logger, {
+    pollMs: Math.max(pollMs, 500),
+    maxBackoffMs: deps.maxMailBackoffMs ?? 15_000,
+    from: deps.mailFrom ?? 'Partner Payments <no-reply@partner-payments.local>',
+    metrics: deps.metrics,
+  });
   const ctx: FollowUpContext = {
     db: deps.db,
     uow: new UnitOfWork(deps.db, SCHEMA, relay),

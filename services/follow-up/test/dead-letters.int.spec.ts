@@ -64,11 +64,25 @@ describe('dead letters', () => {
       { topic: TOPICS.reminderSchedule, key: paymentId, value: JSON.stringify(nextTimer) },
     ]);
 
-    const parked = await pollUntil(async () => (await deadLetters('?service=follow-up')).find((d) => d.value === poison), { timeoutMs: 30_000, what: 'the poison timer message parked' });
-    expect(parked).toMatchObject({ service: 'follow-up', groupId: 'follow-up-timers', topic: TOPICS.reminderSchedule, key: paymentId, attempts: MAX_ATTEMPTS, status: 'Parked', resolvedAt: null });
+    const parked = await pollUntil(async () => (await deadLetters('?service=follow-up')).find((d) => d.value === poison), {
+      timeoutMs: 30_000,
+      what: 'the poison timer message parked',
+    });
+    expect(parked).toMatchObject({
+      service: 'follow-up',
+      groupId: 'follow-up-timers',
+      topic: TOPICS.reminderSchedule,
+      key: paymentId,
+      attempts: MAX_ATTEMPTS,
+      status: 'Parked',
+      resolvedAt: null,
+    });
     expect(parked.error).toMatch(/malformed timer message: not JSON/);
     // The message behind it on the same partition was handled (its inbox row is the proof: the payment has no follow-up, so nothing else changes).
-    await pollUntil(async () => (await db.withSchema('followup').table('inbox').where({ consumer: 'follow-up-timers', event_id: nextTimer.timerId })).length === 1, { timeoutMs: 30_000, what: 'the next timer message handled' });
+    await pollUntil(
+      async () => (await db.withSchema('followup').table('inbox').where({ consumer: 'follow-up-timers', event_id: nextTimer.timerId })).length === 1,
+      { timeoutMs: 30_000, what: 'the next timer message handled' },
+    );
 
     // The operator retries it: the handler fails again, the row stays parked with one more attempt.
     const retried = await api.expect<DeadLetter>(200, 'POST', `/admin/dead-letters/${parked.id}/retry`, { key: ADMIN });
@@ -87,13 +101,31 @@ describe('dead letters', () => {
     const partner = await api.newPartner(`DeadLetters ${randomUUID().slice(0, 8)}`);
     const c = await api.newCase(partner.id);
     // A well-formed envelope of a known type whose payload lacks the payment: the handler throws.
-    const poison = JSON.stringify({ id: randomUUID(), type: 'payment.recorded', version: 1, occurredAt: new Date().toISOString(), producer: 'ledger', key: c.id, payload: { caseId: c.id, partnerId: partner.id } });
+    const poison = JSON.stringify({
+      id: randomUUID(),
+      type: 'payment.recorded',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      producer: 'ledger',
+      key: c.id,
+      payload: { caseId: c.id, partnerId: partner.id },
+    });
     await bus.publish([{ topic: TOPICS.paymentEvents, key: c.id, value: poison }]);
     // The next event of the same case (same key, same partition): a real payment with its commission unpaid.
-    const { paymentId } = await api.expect<{ paymentId: string }>(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-10', paymentAmount: 100, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' } });
-    await pollUntil(async () => (await api.expect<{ paymentId: string }[]>(200, 'GET', `/tasks?caseId=${c.id}`, { key: partner.apiKey })).some((t) => t.paymentId === paymentId), { timeoutMs: 30_000, what: 'the follow-up task of the payment after the poison' });
+    const { paymentId } = await api.expect<{ paymentId: string }>(200, 'POST', `/cases/${c.id}/payments`, {
+      key: partner.apiKey,
+      body: { date: '2026-11-10', paymentAmount: 100, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' },
+    });
+    await pollUntil(
+      async () =>
+        (await api.expect<{ paymentId: string }[]>(200, 'GET', `/tasks?caseId=${c.id}`, { key: partner.apiKey })).some((t) => t.paymentId === paymentId),
+      { timeoutMs: 30_000, what: 'the follow-up task of the payment after the poison' },
+    );
 
-    const parked = await pollUntil(async () => (await deadLetters('?service=follow-up&status=Parked')).find((d) => d.value === poison), { timeoutMs: 30_000, what: 'the poison payment event parked' });
+    const parked = await pollUntil(async () => (await deadLetters('?service=follow-up&status=Parked')).find((d) => d.value === poison), {
+      timeoutMs: 30_000,
+      what: 'the poison payment event parked',
+    });
     expect(parked).toMatchObject({ groupId: 'follow-up', topic: TOPICS.paymentEvents, key: c.id, attempts: MAX_ATTEMPTS, status: 'Parked' });
     expect(parked.error).toMatch(/^TypeError: /);
     // Without `service`, the list holds every service's dead letters, each saying whose it is, newest first.
@@ -106,7 +138,11 @@ describe('dead letters', () => {
   });
 
   it('answers 404 for an unknown dead letter, 400 for a bad query, and keeps the routes the operator’s', async () => {
-    const unknown = await api.call<{ businessErrors: { type: string }[]; error: string; message: string }>('POST', `/admin/dead-letters/${randomUUID()}/retry`, { key: ADMIN });
+    const unknown = await api.call<{ businessErrors: { type: string }[]; error: string; message: string }>(
+      'POST',
+      `/admin/dead-letters/${randomUUID()}/retry`,
+      { key: ADMIN },
+    );
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ error: 'NotFound', businessErrors: [{ type: 'NotFound' }] });
     expect((await api.call('POST', '/admin/dead-letters/not-a-uuid/retry', { key: ADMIN })).status).toBe(404);

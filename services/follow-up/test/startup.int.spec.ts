@@ -51,7 +51,10 @@ function freePort(): Promise<number> {
 
 /** The follow-up process from its build, its stdout lines (markers and JSON logs) kept for the test. */
 function startFollowUpProcess(env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, [path.resolve(__dirname, '../dist/main.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [path.resolve(__dirname, '../dist/main.js')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: Line[] = [];
   const stderr: string[] = [];
   readline.createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -67,9 +70,19 @@ function startFollowUpProcess(env: Record<string, string>) {
   const died = exited.then((code) => Promise.reject(new Error(`follow-up exited with ${code}: ${stderr.join('').slice(-2000)}`)));
   died.catch(() => undefined);
   // On a timeout the error carries the process's last log lines (the connection-refused noise left out).
-  const tail = () => lines.filter((l) => !/ECONNREFUSED/.test(JSON.stringify(l))).slice(-30).map((l) => JSON.stringify(l).slice(0, 400)).join('\n');
+  const tail = () =>
+    lines
+      .filter((l) => !/ECONNREFUSED/.test(JSON.stringify(l)))
+      .slice(-30)
+      .map((l) => JSON.stringify(l).slice(0, 400))
+      .join('\n');
   const untilLine = (predicate: (l: Line) => boolean, what: string, timeoutMs: number) =>
-    Promise.race([pollUntil(async () => lines.find(predicate), { timeoutMs, intervalMs: 100, what }).catch((error: unknown) => Promise.reject(new Error(`${String(error)}\nlast log lines of follow-up:\n${tail()}`))), died]);
+    Promise.race([
+      pollUntil(async () => lines.find(predicate), { timeoutMs, intervalMs: 100, what }).catch((error: unknown) =>
+        Promise.reject(new Error(`${String(error)}\nlast log lines of follow-up:\n${tail()}`)),
+      ),
+      died,
+    ]);
   return {
     untilLine,
     child,
@@ -99,7 +112,19 @@ function paymentRecorded(partnerId: string, caseId: string, paymentId: string) {
       notifyEmail: 'partner@example.test',
       remainder: '50000',
       createFollowUp: true,
-      payment: { id: paymentId, date: '2026-11-10', amount: '10000', recipient: 'Creditor', commissionStatus: 'Unpaid', payoutCreditor: '8000', payoutCollectionPartner: '2000', platformFee: '800', invoiceId: null, createdAt: now, updatedAt: now },
+      payment: {
+        id: paymentId,
+        date: '2026-11-10',
+        amount: '10000',
+        recipient: 'Creditor',
+        commissionStatus: 'Unpaid',
+        payoutCreditor: '8000',
+        payoutCollectionPartner: '2000',
+        platformFee: '800',
+        invoiceId: null,
+        createdAt: now,
+        updatedAt: now,
+      },
     },
     { id: randomUUID(), occurredAt: new Date(), producer: 'ledger' },
   );
@@ -140,18 +165,28 @@ describe('a service whose dependencies are late', () => {
       const grpcPort = Number(listening.grpcPort);
       expect(await health(grpcPort)).toMatch(NOT_SERVING);
       expect(await health(grpcPort, 'liveness')).toMatch(SERVING);
-      const client: GrpcClient<FollowUpDefinition> = createGrpcClient(protos().followUp.followup.v1.FollowUp.service, `127.0.0.1:${grpcPort}`, { deadlineMs: 5_000 });
+      const client: GrpcClient<FollowUpDefinition> = createGrpcClient(protos().followUp.followup.v1.FollowUp.service, `127.0.0.1:${grpcPort}`, {
+        deadlineMs: 5_000,
+      });
       cleanups.push(async () => client.close());
       await expect(client.ListTasks({ partnerId: randomUUID(), caseId: '', status: '' })).rejects.toMatchObject({ type: 'ServiceUnavailable' });
 
       // It retries the database with backoff, logging each failed attempt, and does not exit.
-      await proc.untilLine((l) => typeof l.msg === 'string' && l.msg.startsWith('waiting for PostgreSQL (follow-up migrations): attempt 2 failed'), 'logged database retries', 30_000);
+      await proc.untilLine(
+        (l) => typeof l.msg === 'string' && l.msg.startsWith('waiting for PostgreSQL (follow-up migrations): attempt 2 failed'),
+        'logged database retries',
+        30_000,
+      );
       expect(proc.alive()).toBe(true);
 
       // 2. The database comes: it migrates, then waits for Kafka; still not ready, still alive.
       await createDatabase(adminUrl.toString(), dbName);
       cleanups.push(() => dropDatabase(adminUrl.toString(), dbName));
-      await proc.untilLine((l) => typeof l.msg === 'string' && l.msg.startsWith('PostgreSQL (follow-up migrations): ready after'), 'the migrations after the database came', 60_000);
+      await proc.untilLine(
+        (l) => typeof l.msg === 'string' && l.msg.startsWith('PostgreSQL (follow-up migrations): ready after'),
+        'the migrations after the database came',
+        60_000,
+      );
       expect(proc.lines.some((l) => l.ready !== undefined)).toBe(false);
       expect(await health(grpcPort)).toMatch(NOT_SERVING);
       expect(proc.alive()).toBe(true);
@@ -171,8 +206,16 @@ describe('a service whose dependencies are late', () => {
       const consumed = async (paymentId: string) => {
         const event = paymentRecorded(partnerId, caseId, paymentId);
         // the publisher's own producer may need a new connection after a broker restart: publish until accepted
-        await pollUntil(async () => bus.publish([{ topic: TOPICS.paymentEvents, key: caseId, value: JSON.stringify(event), headers: { 'event-id': event.id } }]).then(() => true), { timeoutMs: 60_000, intervalMs: 500, what: 'the event published' });
-        await pollUntil(async () => (await client.ListTasks({ partnerId, caseId: '', status: '' })).tasks.some((t) => t.paymentId === paymentId && t.type === 'InvoiceClient'), { timeoutMs: 60_000, intervalMs: 200, what: `the task of payment ${paymentId}` });
+        await pollUntil(
+          async () =>
+            bus.publish([{ topic: TOPICS.paymentEvents, key: caseId, value: JSON.stringify(event), headers: { 'event-id': event.id } }]).then(() => true),
+          { timeoutMs: 60_000, intervalMs: 500, what: 'the event published' },
+        );
+        await pollUntil(
+          async () =>
+            (await client.ListTasks({ partnerId, caseId: '', status: '' })).tasks.some((t) => t.paymentId === paymentId && t.type === 'InvoiceClient'),
+          { timeoutMs: 60_000, intervalMs: 200, what: `the task of payment ${paymentId}` },
+        );
       };
       await consumed(randomUUID());
 

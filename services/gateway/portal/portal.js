@@ -130,7 +130,15 @@ function table(caption, headers, rows, opts = {}) {
     'table',
     { class: opts.class },
     h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, headers.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : undefined }, c.label ?? c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        headers.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : undefined }, c.label ?? c)),
+      ),
+    ),
     h('tbody', {}, rows),
   );
   // A wide table scrolls inside its own region, which the keyboard can reach.
@@ -237,7 +245,15 @@ function page(title, ...content) {
 
 function signInView(message) {
   const error = h('p', { id: 'sign-in-error', class: 'error', role: 'alert' }, message ?? '');
-  const input = h('input', { id: 'api-key', name: 'apiKey', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'api-key-hint sign-in-error' });
+  const input = h('input', {
+    id: 'api-key',
+    name: 'apiKey',
+    type: 'password',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    required: true,
+    'aria-describedby': 'api-key-hint sign-in-error',
+  });
   const button = h('button', { type: 'submit' }, 'Sign in');
   const form = h(
     'form',
@@ -338,7 +354,9 @@ async function casesView(params) {
   return page(
     'Cases',
     filters,
-    rows.length > 0 ? table(caption, ['Reference', 'Lifecycle', 'Close code', { label: 'Remainder', num: true }, 'Currency'], rows) : h('p', { class: 'empty' }, 'No cases match these filters.'),
+    rows.length > 0
+      ? table(caption, ['Reference', 'Lifecycle', 'Close code', { label: 'Remainder', num: true }, 'Currency'], rows)
+      : h('p', { class: 'empty' }, 'No cases match these filters.'),
     pager,
   );
 }
@@ -442,14 +460,7 @@ async function caseView(id) {
   );
 
   const auditRows = audit.map((e) =>
-    h(
-      'tr',
-      {},
-      h('th', { scope: 'row' }, stamp(e.at)),
-      cell(words(e.type)),
-      cell(e.actor || '—'),
-      cell(auditChanges(e, c.currency)),
-    ),
+    h('tr', {}, h('th', { scope: 'row' }, stamp(e.at)), cell(words(e.type)), cell(e.actor || '—'), cell(auditChanges(e, c.currency))),
   );
 
   // the timeline (SPEC §10): the API's sentences, oldest first
@@ -473,7 +484,17 @@ async function caseView(id) {
       paymentRows.length > 0
         ? table(
             `Payments of case ${c.reference}, newest first`,
-            ['Date', { label: 'Amount', num: true }, 'Recipient', { label: 'Creditor payout', num: true }, { label: 'Your commission', num: true }, { label: 'Platform fee', num: true }, 'Commission', 'Invoicing', 'Action'],
+            [
+              'Date',
+              { label: 'Amount', num: true },
+              'Recipient',
+              { label: 'Creditor payout', num: true },
+              { label: 'Your commission', num: true },
+              { label: 'Platform fee', num: true },
+              'Commission',
+              'Invoicing',
+              'Action',
+            ],
             paymentRows,
           )
         : h('p', { class: 'empty' }, 'No payments recorded.'),
@@ -483,16 +504,27 @@ async function caseView(id) {
       { 'aria-labelledby': 'case-tasks' },
       h('h2', { id: 'case-tasks' }, 'Follow-up tasks'),
       taskRows.length > 0
-        ? table(`Follow-up tasks of case ${c.reference}`, ['Task', 'Status', { label: 'Amount owed', num: true }, 'Due', 'Reminders', 'Created', 'Completed'], taskRows)
+        ? table(
+            `Follow-up tasks of case ${c.reference}`,
+            ['Task', 'Status', { label: 'Amount owed', num: true }, 'Due', 'Reminders', 'Created', 'Completed'],
+            taskRows,
+          )
         : h('p', { class: 'empty' }, 'No follow-up tasks.'),
     ),
     h(
       'section',
       { 'aria-labelledby': 'case-audit' },
       h('h2', { id: 'case-audit' }, 'Audit trail'),
-      auditRows.length > 0 ? table(`Audit trail of case ${c.reference}, oldest first`, ['When', 'Event', 'By', 'Changes'], auditRows) : h('p', { class: 'empty' }, 'Nothing recorded yet.'),
+      auditRows.length > 0
+        ? table(`Audit trail of case ${c.reference}, oldest first`, ['When', 'Event', 'By', 'Changes'], auditRows)
+        : h('p', { class: 'empty' }, 'Nothing recorded yet.'),
     ),
-    h('section', { 'aria-labelledby': 'case-timeline' }, h('h2', { id: 'case-timeline' }, 'Timeline'), h('ol', { class: 'plain timeline', 'aria-label': `Timeline of case ${c.reference}, oldest first` }, timelineItems)),
+    h(
+      'section',
+      { 'aria-labelledby': 'case-timeline' },
+      h('h2', { id: 'case-timeline' }, 'Timeline'),
+      h('ol', { class: 'plain timeline', 'aria-label': `Timeline of case ${c.reference}, oldest first` }, timelineItems),
+    ),
   );
 }
 
@@ -528,7 +560,9 @@ async function owedView() {
     totalList.replaceChildren(
       ...(totals.size === 0
         ? [h('div', {}, h('dt', {}, 'Total owed'), h('dd', {}, 'Nothing'))]
-        : [...totals].map(([currency, thousandths]) => h('div', {}, h('dt', {}, `Total owed in ${currency}`), h('dd', {}, money(thousandths / 1000, currency))))),
+        : [...totals].map(([currency, thousandths]) =>
+            h('div', {}, h('dt', {}, `Total owed in ${currency}`), h('dd', {}, money(thousandths / 1000, currency))),
+          )),
     );
   showTotals();
 
@@ -570,13 +604,21 @@ async function owedView() {
     );
   });
 
-  const intro = h('p', {}, 'Payments the debtor made to the creditor directly, where the creditor has not yet paid your commission. Mark a commission paid once the creditor has settled it: its follow-up stops.');
+  const intro = h(
+    'p',
+    {},
+    'Payments the debtor made to the creditor directly, where the creditor has not yet paid your commission. Mark a commission paid once the creditor has settled it: its follow-up stops.',
+  );
   if (rows.length === 0) return page('Amounts owed', intro, h('p', { class: 'empty' }, 'Nothing is owed to you. Every commission is paid.'));
   return page(
     'Amounts owed',
     intro,
     totalList,
-    table(`Unpaid commission on ${rows.length} ${rows.length === 1 ? 'payment' : 'payments'}, oldest first`, ['Case', 'Payment date', 'Age', { label: 'Amount owed', num: true }, 'Commission', 'Follow-up', 'Action'], rows),
+    table(
+      `Unpaid commission on ${rows.length} ${rows.length === 1 ? 'payment' : 'payments'}, oldest first`,
+      ['Case', 'Payment date', 'Age', { label: 'Amount owed', num: true }, 'Commission', 'Follow-up', 'Action'],
+      rows,
+    ),
   );
 }
 
@@ -634,10 +676,18 @@ async function tasksView(params) {
   );
   return page(
     'Tasks',
-    h('p', {}, 'Invoice the client for your commission, then chase the client if it stays unpaid. Tasks complete by themselves when you mark the commission paid.'),
+    h(
+      'p',
+      {},
+      'Invoice the client for your commission, then chase the client if it stays unpaid. Tasks complete by themselves when you mark the commission paid.',
+    ),
     filters,
     rows.length > 0
-      ? table(`${status ? `${status} tasks` : 'All tasks'}, soonest due first`, ['Task', 'Status', 'Case', { label: 'Amount owed', num: true }, 'Due', 'Reminders', 'Created'], rows)
+      ? table(
+          `${status ? `${status} tasks` : 'All tasks'}, soonest due first`,
+          ['Task', 'Status', 'Case', { label: 'Amount owed', num: true }, 'Due', 'Reminders', 'Created'],
+          rows,
+        )
       : h('p', { class: 'empty' }, status ? `No ${status.toLowerCase()} tasks.` : 'No tasks.'),
   );
 }

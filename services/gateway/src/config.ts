@@ -5,7 +5,10 @@ import { z } from 'zod';
 export const gatewayEnvSchema = z.object({
   PORT: env.port(3000),
   HOST: z.string().optional().default('0.0.0.0'),
-  ADMIN_API_KEY: z.string().optional().transform((v) => (v === '' ? undefined : v)),
+  ADMIN_API_KEY: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
   DATABASE_URL: env.url(['postgres:', 'postgresql:']),
   KAFKA_BROKERS: env.list(),
   DATA_DIR: z.string().optional().default('.data'),

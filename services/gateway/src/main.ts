@@ -7,7 +7,9 @@ async function main(): Promise<void> {
   const config = parseConfig(gatewayEnvSchema, process.env);
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const tracing = initTracing('gateway', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
-  const missing = ['DATABASE_URL', 'LEDGER_GRPC_ADDRESS', 'CASE_LIFECYCLE_GRPC_ADDRESS', 'FOLLOW_UP_GRPC_ADDRESS'].filter((k) => !config[k as keyof typeof config]);
+  const missing = ['DATABASE_URL', 'LEDGER_GRPC_ADDRESS', 'CASE_LIFECYCLE_GRPC_ADDRESS', 'FOLLOW_UP_GRPC_ADDRESS'].filter(
+    (k) => !config[k as keyof typeof config],
+  );
   if (missing.length > 0) throw new Error(`Invalid configuration: ${missing.join(', ')} required for the gateway process`);
   const db = createDb({ kind: 'pg', url: config.DATABASE_URL! });
   const gateway = await startGateway({

@@ -14,7 +14,11 @@ const webhooks = new WebhookSink();
 beforeAll(async () => {
   await mail.start();
   await webhooks.start();
-  stack = await startStack({ databaseUrl: inject('databaseUrl'), kafkaBrokers: inject('kafkaBrokers'), env: { ADMIN_API_KEY: ADMIN, ...chaosStackEnv({ smtpUrl: mail.url }) } });
+  stack = await startStack({
+    databaseUrl: inject('databaseUrl'),
+    kafkaBrokers: inject('kafkaBrokers'),
+    env: { ADMIN_API_KEY: ADMIN, ...chaosStackEnv({ smtpUrl: mail.url }) },
+  });
 });
 
 afterAll(async () => {
@@ -53,7 +57,9 @@ describe('chaos: kill -9 every service and restart Kafka under load', () => {
       log: (line) => console.log(`[chaos] ${line}`),
     });
     console.log(report.lines.join('\n'));
-    const defects = report.checks.flatMap((c) => c.must.filter((m) => (c.figures[m] ?? 0) > 0).map((m) => `${c.name}: ${m} ${c.figures[m]} ${c.examples.join(' | ')}`));
+    const defects = report.checks.flatMap((c) =>
+      c.must.filter((m) => (c.figures[m] ?? 0) > 0).map((m) => `${c.name}: ${m} ${c.figures[m]} ${c.examples.join(' | ')}`),
+    );
     expect(defects).toEqual([]);
     expect(report.faults.map((f) => f.fault)).toEqual(['gateway', 'ledger', 'case-lifecycle', 'follow-up', 'kafka']);
     expect(report.stats.recorded).toBe(120);

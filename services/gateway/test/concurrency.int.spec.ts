@@ -41,7 +41,9 @@ describe('one Idempotency-Key, many clients', () => {
     const partner = await newPartner(call, 'Racer');
     const c = await newCase(call, partner.id);
     const body = { date: '2026-11-03', paymentAmount: 12.34, paymentRecipient: 'CollectionPartner' };
-    const results = await Promise.all(Array.from({ length: 25 }, () => call('POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body, headers: { 'Idempotency-Key': 'race-key' } })));
+    const results = await Promise.all(
+      Array.from({ length: 25 }, () => call('POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body, headers: { 'Idempotency-Key': 'race-key' } })),
+    );
     for (const r of results) {
       expect([200, 409], r.text).toContain(r.status);
       if (r.status === 409) {
@@ -99,7 +101,13 @@ describe('a storm of concurrent corrections', () => {
       const date = `2026-10-${String(1 + rnd.int(28)).padStart(2, '0')}`;
       if (roll < 0.35) {
         const recipient = rnd.pick(['CollectionPartner', 'Creditor', 'Platform'] as const);
-        const body: Record<string, unknown> = { date, paymentAmount: amount, paymentRecipient: recipient, closeCase: rnd.next() < 0.7, createUnpaidCommissionFollowUp: false };
+        const body: Record<string, unknown> = {
+          date,
+          paymentAmount: amount,
+          paymentRecipient: recipient,
+          closeCase: rnd.next() < 0.7,
+          createUnpaidCommissionFollowUp: false,
+        };
         if (recipient === 'Creditor') body.commissionPaymentStatus = rnd.pick(['Paid', 'Unpaid']);
         if (rnd.next() < 0.3) {
           const partnerShare = Math.round(amount * 100 * rnd.next()) / 100;
@@ -110,7 +118,13 @@ describe('a storm of concurrent corrections', () => {
         ops.push({ kind: 'record', caseId: c.id, run: () => pay(call, partner.apiKey, c.id, body, headers) });
       } else if (roll < 0.65) {
         const paymentId = rnd.pick(known.get(c.id)!);
-        const body: Record<string, unknown> = { date, paymentAmount: amount, paymentRecipient: rnd.pick(['CollectionPartner', 'Creditor'] as const), commissionPaymentStatus: rnd.pick(['Paid', 'Unpaid']), reopenCaseIfNeeded: rnd.next() < 0.7 };
+        const body: Record<string, unknown> = {
+          date,
+          paymentAmount: amount,
+          paymentRecipient: rnd.pick(['CollectionPartner', 'Creditor'] as const),
+          commissionPaymentStatus: rnd.pick(['Paid', 'Unpaid']),
+          reopenCaseIfNeeded: rnd.next() < 0.7,
+        };
         ops.push({ kind: 'edit', caseId: c.id, run: () => call('PUT', `/cases/${c.id}/payments/${paymentId}`, { key: partner.apiKey, body }) });
       } else if (roll < 0.8) {
         const paymentId = rnd.pick(known.get(c.id)!);
@@ -137,7 +151,8 @@ describe('a storm of concurrent corrections', () => {
       const types = allowed[op.kind][res.status];
       if (types) expect(types, res.text).toContain(res.body?.error);
     }
-    const count = (caseId: string, kind: Op['kind'], status: number) => results.filter((r) => r.op.caseId === caseId && r.op.kind === kind && r.res.status === status).length;
+    const count = (caseId: string, kind: Op['kind'], status: number) =>
+      results.filter((r) => r.op.caseId === caseId && r.op.kind === kind && r.res.status === status).length;
     // a deleted payment can be deleted only once
     for (const [caseId, ids] of known) {
       expect(count(caseId, 'delete', 204)).toBeLessThanOrEqual(ids.length);
@@ -161,7 +176,9 @@ describe('a storm of concurrent corrections', () => {
 
       // one audit entry per successful write; closes and reopens alternate
       const typeCount = (t: string) => trail.filter((e) => e.type === t).length;
-      const recordsOk = results.filter((r) => r.op.caseId === c.id && r.op.kind === 'record' && r.res.status === 200 && r.res.headers.get('idempotency-replayed') !== 'true');
+      const recordsOk = results.filter(
+        (r) => r.op.caseId === c.id && r.op.kind === 'record' && r.res.status === 200 && r.res.headers.get('idempotency-replayed') !== 'true',
+      );
       expect(typeCount('PaymentRecorded')).toBe(recorded.get(c.id)! + recordsOk.length);
       expect(typeCount('PaymentUpdated')).toBe(count(c.id, 'edit', 200));
       expect(typeCount('PaymentDeleted')).toBe(count(c.id, 'delete', 204));
@@ -174,7 +191,11 @@ describe('a storm of concurrent corrections', () => {
       if (lifecycleEntries.length > 0) someClosed = true;
       if (lifecycleEntries.includes('CaseReopened')) someReopened = true;
       // the ledger's own books agree: account totals and the journal
-      const account = await db.withSchema('ledger').table('accounts').where({ case_id: c.id }).first<{ total_payments: string; payment_count: number; lifecycle: string; close_code: string | null }>();
+      const account = await db
+        .withSchema('ledger')
+        .table('accounts')
+        .where({ case_id: c.id })
+        .first<{ total_payments: string; payment_count: number; lifecycle: string; close_code: string | null }>();
       expect(Number(account!.total_payments)).toBe(sum);
       expect(account!.payment_count).toBe(payments.length);
       const [journal] = await db.withSchema('ledger').table('journal').where({ case_id: c.id }).sum<{ amount: string }[]>({ amount: 'amount' });
@@ -189,8 +210,16 @@ describe('a storm of concurrent corrections', () => {
     // Once the events are drained, case-lifecycle holds the ledger's view of every case.
     const ids = cases.map((c) => c.id);
     const mismatches = async () => {
-      const ledger = await db.withSchema('ledger').table('accounts').whereIn('case_id', ids).select<{ case_id: string; lifecycle: string; close_code: string | null }[]>('case_id', 'lifecycle', 'close_code');
-      const mirror = await db.withSchema('cases').table('cases').whereIn('id', ids).select<{ id: string; lifecycle: string; close_code: string | null; finished_at: Date | null }[]>('id', 'lifecycle', 'close_code', 'finished_at');
+      const ledger = await db
+        .withSchema('ledger')
+        .table('accounts')
+        .whereIn('case_id', ids)
+        .select<{ case_id: string; lifecycle: string; close_code: string | null }[]>('case_id', 'lifecycle', 'close_code');
+      const mirror = await db
+        .withSchema('cases')
+        .table('cases')
+        .whereIn('id', ids)
+        .select<{ id: string; lifecycle: string; close_code: string | null; finished_at: Date | null }[]>('id', 'lifecycle', 'close_code', 'finished_at');
       const byId = new Map(mirror.map((m) => [m.id, m]));
       return ledger.filter((a) => {
         const m = byId.get(a.case_id);
@@ -205,7 +234,10 @@ describe('a storm of concurrent corrections', () => {
       );
       return Number(pending.rows[0]?.n ?? 0) === 0;
     };
-    await pollUntil(async () => (await drained()) && (await mismatches()).length === 0, { timeoutMs: 30_000, what: 'case-lifecycle to converge on the ledger' }).catch(async (error: unknown) => {
+    await pollUntil(async () => (await drained()) && (await mismatches()).length === 0, {
+      timeoutMs: 30_000,
+      what: 'case-lifecycle to converge on the ledger',
+    }).catch(async (error: unknown) => {
       throw new Error(`${String(error)}; mismatches: ${JSON.stringify(await mismatches())}`);
     });
     // and the list endpoint's status filter (served by case-lifecycle) agrees with every case
@@ -216,7 +248,7 @@ describe('a storm of concurrent corrections', () => {
 });
 
 describe('a reopen racing the close that follows it', () => {
-  it('mirrors the ledger\'s final lifecycle into case-lifecycle whatever order the two mirrors arrive in', async () => {
+  it("mirrors the ledger's final lifecycle into case-lifecycle whatever order the two mirrors arrive in", async () => {
     const partner = await newPartner(call, 'Reclose');
     const cases: Json[] = [];
     const payments: string[] = [];
@@ -232,7 +264,10 @@ describe('a reopen racing the close that follows it', () => {
     const outcomes = await Promise.all(
       cases.map(async (c, i) => {
         const [edit, close] = await Promise.all([
-          call('PUT', `/cases/${c.id}/payments/${payments[i]}`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 40, paymentRecipient: 'CollectionPartner', reopenCaseIfNeeded: true } }),
+          call('PUT', `/cases/${c.id}/payments/${payments[i]}`, {
+            key: partner.apiKey,
+            body: { date: '2026-11-01', paymentAmount: 40, paymentRecipient: 'CollectionPartner', reopenCaseIfNeeded: true },
+          }),
           call('POST', `/cases/${c.id}/close`, { key: partner.apiKey, body: { closeCode: 'PartiallyPaid' } }),
         ]);
         return { edit, close };
@@ -244,14 +279,34 @@ describe('a reopen racing the close that follows it', () => {
     }
     // read-your-writes: both answers are in, so case-lifecycle already holds the ledger's lifecycle
     const ids = cases.map((c) => c.id);
-    const ledger = await db.withSchema('ledger').table('accounts').whereIn('case_id', ids).select<{ case_id: string; lifecycle: string; close_code: string | null }[]>('case_id', 'lifecycle', 'close_code');
-    const mirror = new Map((await db.withSchema('cases').table('cases').whereIn('id', ids).select<{ id: string; lifecycle: string; close_code: string | null }[]>('id', 'lifecycle', 'close_code')).map((m) => [m.id, m]));
+    const ledger = await db
+      .withSchema('ledger')
+      .table('accounts')
+      .whereIn('case_id', ids)
+      .select<{ case_id: string; lifecycle: string; close_code: string | null }[]>('case_id', 'lifecycle', 'close_code');
+    const mirror = new Map(
+      (
+        await db
+          .withSchema('cases')
+          .table('cases')
+          .whereIn('id', ids)
+          .select<{ id: string; lifecycle: string; close_code: string | null }[]>('id', 'lifecycle', 'close_code')
+      ).map((m) => [m.id, m]),
+    );
     for (const a of ledger) {
-      const expected = outcomes[ids.indexOf(a.case_id)]!.close.status === 200 ? { lifecycle: 'Closed', close_code: 'PartiallyPaid' } : { lifecycle: 'Active', close_code: null };
+      const expected =
+        outcomes[ids.indexOf(a.case_id)]!.close.status === 200
+          ? { lifecycle: 'Closed', close_code: 'PartiallyPaid' }
+          : { lifecycle: 'Active', close_code: null };
       expect({ lifecycle: a.lifecycle, close_code: a.close_code }).toEqual(expected);
       expect({ lifecycle: mirror.get(a.case_id)?.lifecycle, close_code: mirror.get(a.case_id)?.close_code }, a.case_id).toEqual(expected);
     }
     const closedListed = (await call('GET', '/cases?Statuses=Closed&PageSize=100', { key: partner.apiKey })).body.cases.map((c: Json) => c.id).sort();
-    expect(closedListed).toEqual(ledger.filter((a) => a.lifecycle === 'Closed').map((a) => a.case_id).sort());
+    expect(closedListed).toEqual(
+      ledger
+        .filter((a) => a.lifecycle === 'Closed')
+        .map((a) => a.case_id)
+        .sort(),
+    );
   });
 });

@@ -44,7 +44,11 @@ describe('ledger crash between commit and answer', () => {
 
     const first = await call('POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body, headers });
     expect(first.status, first.text).toBe(503);
-    expect(first.body).toMatchObject({ error: 'ServiceUnavailable', errorId: expect.any(String), businessErrors: [expect.objectContaining({ type: 'ServiceUnavailable' })] });
+    expect(first.body).toMatchObject({
+      error: 'ServiceUnavailable',
+      errorId: expect.any(String),
+      businessErrors: [expect.objectContaining({ type: 'ServiceUnavailable' })],
+    });
     expect(first.text).not.toMatch(/at .*\.js|ECONN|grpc|stack/i); // no internals leak
     // the errorId is in the gateway's log
     await pollUntil(async () => logs.join('').includes(first.body.errorId), { what: 'the errorId in the gateway log' });
@@ -89,28 +93,48 @@ describe('ledger crash between commit and answer', () => {
     expect(retry!.status, retry!.text).toBe(200);
     // the answer is the payment committed before the crash, so it says it is a replay
     expect(retry!.headers.get('idempotency-replayed')).toBe('true');
-    expect(retry!.body).toMatchObject({ paymentId: committed[0]!.id, caseReference: c.reference, paymentAmount: 100, caseClosed: true, closeCode: 'Paid', remainingAmount: 0, warnings: [] });
+    expect(retry!.body).toMatchObject({
+      paymentId: committed[0]!.id,
+      caseReference: c.reference,
+      paymentAmount: 100,
+      caseClosed: true,
+      closeCode: 'Paid',
+      remainingAmount: 0,
+      warnings: [],
+    });
 
     const listed = (await call('GET', `/cases/${c.id}/payments`, { key: partner.apiKey })).body as Json[];
     expect(listed.map((p) => p.id)).toEqual([committed[0]!.id]);
-    expect((await call('GET', `/cases/${c.id}`, { key: partner.apiKey })).body).toMatchObject({ totalPayments: 100, remainder: 0, lifecycle: 'Closed', closeCode: 'Paid' });
+    expect((await call('GET', `/cases/${c.id}`, { key: partner.apiKey })).body).toMatchObject({
+      totalPayments: 100,
+      remainder: 0,
+      lifecycle: 'Closed',
+      closeCode: 'Paid',
+    });
     expect(((await call('GET', `/cases/${c.id}/audit`, { key: partner.apiKey })).body as Json[]).map((e) => e.type)).toEqual(['PaymentRecorded', 'CaseClosed']);
     // now the answer is stored: a further retry is a verbatim replay
     const replay = await call('POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body, headers });
     expect(replay.headers.get('idempotency-replayed')).toBe('true');
     expect(replay.text).toBe(retry!.text);
     // the events committed with the payment were published after the restart: case-lifecycle closes the case
-    await pollUntil(async () => (await db.withSchema('cases').table('cases').where({ id: c.id }).first<{ lifecycle: string } | undefined>())?.lifecycle === 'Closed', {
-      timeoutMs: 20_000,
-      what: 'the close to reach case-lifecycle through the outbox',
-    });
+    await pollUntil(
+      async () => (await db.withSchema('cases').table('cases').where({ id: c.id }).first<{ lifecycle: string } | undefined>())?.lifecycle === 'Closed',
+      {
+        timeoutMs: 20_000,
+        what: 'the close to reach case-lifecycle through the outbox',
+      },
+    );
     expect(await db.withSchema('cases').table('case_events').where({ case_id: c.id, type: 'payment.created' })).toHaveLength(1);
   });
 
   it('without the fault, payments record normally after the restart', async () => {
     const partner = await newPartner(call, 'After crash');
     const c = await newCase(call, partner.id);
-    const res = await call('POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-04', paymentAmount: 10, paymentRecipient: 'CollectionPartner' }, headers: { 'Idempotency-Key': 'crash-key-2' } });
+    const res = await call('POST', `/cases/${c.id}/payments`, {
+      key: partner.apiKey,
+      body: { date: '2026-11-04', paymentAmount: 10, paymentRecipient: 'CollectionPartner' },
+      headers: { 'Idempotency-Key': 'crash-key-2' },
+    });
     expect(res.status, res.text).toBe(200);
     expect(((await call('GET', `/cases/${c.id}/payments`, { key: partner.apiKey })).body as Json[]).length).toBe(1);
   });

@@ -78,12 +78,20 @@ describe('observability', () => {
     const partner = await api.newPartner('Measured Agency');
     await api.expect(201, 'POST', '/webhooks', { key: partner.apiKey, body: { url: `http://127.0.0.1:${receiverPort}/hook`, events: ['payment.created'] } });
     const c = await api.newCase(partner.id);
-    await api.expect(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 10, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' } });
-    await pollUntil(async () => {
-      const log = await api.expect<{ deliveredAt: string | null }[]>(200, 'GET', `/webhooks/events?caseId=${c.id}`, { key: partner.apiKey });
-      return Boolean(log[0]?.deliveredAt);
-    }, { what: 'a delivered webhook' });
-    await pollUntil(async () => (await api.expect<unknown[]>(200, 'GET', `/tasks?caseId=${c.id}`, { key: partner.apiKey })).length === 1, { what: 'the follow-up task' });
+    await api.expect(200, 'POST', `/cases/${c.id}/payments`, {
+      key: partner.apiKey,
+      body: { date: '2026-11-01', paymentAmount: 10, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' },
+    });
+    await pollUntil(
+      async () => {
+        const log = await api.expect<{ deliveredAt: string | null }[]>(200, 'GET', `/webhooks/events?caseId=${c.id}`, { key: partner.apiKey });
+        return Boolean(log[0]?.deliveredAt);
+      },
+      { what: 'a delivered webhook' },
+    );
+    await pollUntil(async () => (await api.expect<unknown[]>(200, 'GET', `/tasks?caseId=${c.id}`, { key: partner.apiKey })).length === 1, {
+      what: 'the follow-up task',
+    });
     const scrape = async (service: ServiceName) => {
       const res = await fetch(`http://127.0.0.1:${stack.metricsPorts[service]}/metrics`);
       expect(res.status).toBe(200);

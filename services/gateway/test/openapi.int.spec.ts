@@ -43,7 +43,12 @@ function forAjv(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(forAjv);
   if (schema === null || typeof schema !== 'object') return schema;
   return Object.fromEntries(
-    Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/') ? `${COMPONENTS}#/$defs/${v.slice('#/components/schemas/'.length)}` : forAjv(v)]),
+    Object.entries(schema).map(([k, v]) => [
+      k,
+      k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')
+        ? `${COMPONENTS}#/$defs/${v.slice('#/components/schemas/'.length)}`
+        : forAjv(v),
+    ]),
   );
 }
 
@@ -63,7 +68,11 @@ function documented(method: string, template: string, res: Reply): Reply {
   const content = response!.content ?? {};
   if (Object.keys(content).length === 0) expect(res.text, `${method} ${template} → ${status} has no body`).toBe('');
   else if (content['application/json']) matches(content['application/json'].schema, res.body, `${method} ${template} → ${status}`);
-  else expect(Object.keys(content).some((type) => (res.headers.get('content-type') ?? '').startsWith(type)), `${method} ${template} → ${status} content type`).toBe(true);
+  else
+    expect(
+      Object.keys(content).some((type) => (res.headers.get('content-type') ?? '').startsWith(type)),
+      `${method} ${template} → ${status} content type`,
+    ).toBe(true);
   checked.add(`${method} ${template} ${status}`);
   if (status.startsWith('2')) succeeded.add(`${method} ${template}`);
   return res;
@@ -75,12 +84,17 @@ async function expectStatus(status: number, method: string, template: string, pa
   return documented(method, template, res).body;
 }
 
-
 beforeAll(async () => {
   stack = await startStack({
     databaseUrl: inject('databaseUrl'),
     kafkaBrokers: inject('kafkaBrokers'),
-    env: { ADMIN_API_KEY: ADMIN, WEBHOOK_ALLOW_INSECURE: 'true', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,1s', RATE_LIMIT_PER_MINUTE: '100000' },
+    env: {
+      ADMIN_API_KEY: ADMIN,
+      WEBHOOK_ALLOW_INSECURE: 'true',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_SCHEDULE: '0s,1s',
+      RATE_LIMIT_PER_MINUTE: '100000',
+    },
   });
   call = client(() => stack.gatewayUrl);
   const res = await call('GET', '/openapi.json');
@@ -110,7 +124,10 @@ describe('GET /openapi.json of the running gateway', () => {
     for (const p of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']) await expectStatus(200, 'GET', p, p);
 
     // operator (SPEC §2) and the key errors (SPEC §1)
-    const partner = await expectStatus(201, 'POST', '/admin/partners', '/admin/partners', { key: ADMIN, body: { companyName: 'OpenAPI Partner', officeEmail: 'openapi@example.test', preLegalRevenueShare: 0.35 } });
+    const partner = await expectStatus(201, 'POST', '/admin/partners', '/admin/partners', {
+      key: ADMIN,
+      body: { companyName: 'OpenAPI Partner', officeEmail: 'openapi@example.test', preLegalRevenueShare: 0.35 },
+    });
     const key = partner.apiKey as string;
     await expectStatus(401, 'POST', '/admin/partners', '/admin/partners', { body: {} });
     await expectStatus(403, 'POST', '/admin/partners', '/admin/partners', { key, body: {} });
@@ -129,7 +146,10 @@ describe('GET /openapi.json of the running gateway', () => {
       debtor: { type: 'Person', name: 'Debtor', id: '6f1c2a3b-1111-4222-8333-444455556666' },
     };
     const a = await expectStatus(201, 'POST', '/admin/cases', '/admin/cases', { key: ADMIN, body: full });
-    const b = await expectStatus(201, 'POST', '/admin/cases', '/admin/cases', { key: ADMIN, body: { partnerId: partner.id, currency: 'JPY', grossAmount: 5000, successFee: 10 } });
+    const b = await expectStatus(201, 'POST', '/admin/cases', '/admin/cases', {
+      key: ADMIN,
+      body: { partnerId: partner.id, currency: 'JPY', grossAmount: 5000, successFee: 10 },
+    });
 
     // cases (SPEC §3), partner (SPEC §8)
     await expectStatus(200, 'GET', '/me', '/me', { key });
@@ -159,15 +179,27 @@ describe('GET /openapi.json of the running gateway', () => {
       body: { date: '2026-11-01', paymentAmount: 100, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' },
       headers: { 'Idempotency-Key': 'openapi-payment' },
     });
-    await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfA, { key, body: { date: '2026-11-02', paymentAmount: 50.25, paymentRecipient: 'Platform', payoutCreditor: 40.25, payoutCollectionPartner: 10 } });
-    await expectStatus(400, 'POST', '/cases/{id}/payments', paymentsOfA, { key, body: { date: '2026-11-02', paymentAmount: 1.001, paymentRecipient: 'Platform' } });
+    await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfA, {
+      key,
+      body: { date: '2026-11-02', paymentAmount: 50.25, paymentRecipient: 'Platform', payoutCreditor: 40.25, payoutCollectionPartner: 10 },
+    });
+    await expectStatus(400, 'POST', '/cases/{id}/payments', paymentsOfA, {
+      key,
+      body: { date: '2026-11-02', paymentAmount: 1.001, paymentRecipient: 'Platform' },
+    });
     await expectStatus(404, 'POST', '/cases/{id}/payments', '/cases/not-a-uuid/payments', { key, body: {} });
     const list = await expectStatus(200, 'GET', '/cases/{id}/payments', `${paymentsOfA}?dateFrom=2026-01-01&minAmount=1`, { key });
     await expectStatus(400, 'GET', '/cases/{id}/payments', `${paymentsOfA}?minAmount=-1`, { key });
     const creditorPayment = (list as Json[]).find((p) => p.paymentRecipient === 'Creditor');
     const onePayment = `${paymentsOfA}/${creditorPayment.id}`;
-    await expectStatus(200, 'PUT', '/cases/{id}/payments/{paymentId}', onePayment, { key, body: { date: '2026-11-01', paymentAmount: 120, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' } });
-    await expectStatus(404, 'PUT', '/cases/{id}/payments/{paymentId}', `${paymentsOfA}/00000000-0000-4000-8000-000000000000`, { key, body: { date: '2026-11-01', paymentAmount: 1, paymentRecipient: 'Creditor' } });
+    await expectStatus(200, 'PUT', '/cases/{id}/payments/{paymentId}', onePayment, {
+      key,
+      body: { date: '2026-11-01', paymentAmount: 120, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' },
+    });
+    await expectStatus(404, 'PUT', '/cases/{id}/payments/{paymentId}', `${paymentsOfA}/00000000-0000-4000-8000-000000000000`, {
+      key,
+      body: { date: '2026-11-01', paymentAmount: 1, paymentRecipient: 'Creditor' },
+    });
 
     // follow-up (SPEC §5)
     await pollUntil(async () => ((await call('GET', `/tasks?caseId=${a.id}`, { key })).body as Json[]).length > 0, { what: 'a follow-up task' });
@@ -181,8 +213,14 @@ describe('GET /openapi.json of the running gateway', () => {
 
     // a delete, the invoicing run and the frozen payment
     const paymentsOfB = `/cases/${b.id}/payments`;
-    const onB = await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfB, { key, body: { date: '2026-11-01', paymentAmount: 300, paymentRecipient: 'CollectionPartner' } });
-    const another = await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfB, { key, body: { date: '2026-11-03', paymentAmount: 100, paymentRecipient: 'CollectionPartner' } });
+    const onB = await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfB, {
+      key,
+      body: { date: '2026-11-01', paymentAmount: 300, paymentRecipient: 'CollectionPartner' },
+    });
+    const another = await expectStatus(200, 'POST', '/cases/{id}/payments', paymentsOfB, {
+      key,
+      body: { date: '2026-11-03', paymentAmount: 100, paymentRecipient: 'CollectionPartner' },
+    });
     await expectStatus(204, 'DELETE', '/cases/{id}/payments/{paymentId}', `${paymentsOfB}/${another.paymentId}?reopenCaseIfNeeded=false`, { key });
     await expectStatus(404, 'DELETE', '/cases/{id}/payments/{paymentId}', `${paymentsOfB}/${another.paymentId}`, { key });
     await expectStatus(200, 'POST', '/admin/invoicing-runs', '/admin/invoicing-runs', { key: ADMIN, body: { partnerId: partner.id } });
@@ -196,7 +234,10 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(200, 'GET', '/cases/{id}/audit', `/cases/${a.id}/audit`, { key });
 
     // fees and the timeline (SPEC §10)
-    await expectStatus(200, 'PUT', '/cases/{id}/fees', `/cases/${b.id}/fees`, { key, body: { interestFees: 120, grossAmount: 6000, confirmPriceChange: false } });
+    await expectStatus(200, 'PUT', '/cases/{id}/fees', `/cases/${b.id}/fees`, {
+      key,
+      body: { interestFees: 120, grossAmount: 6000, confirmPriceChange: false },
+    });
     await expectStatus(400, 'PUT', '/cases/{id}/fees', `/cases/${b.id}/fees`, { key, body: { interestFees: 1.5 } });
     await expectStatus(400, 'PUT', '/cases/{id}/fees', `/cases/${a.id}/fees`, { key, body: { reminderFees: 1 } });
     await expectStatus(404, 'PUT', '/cases/{id}/fees', '/cases/00000000-0000-4000-8000-000000000000/fees', { key, body: {} });
@@ -209,9 +250,16 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(200, 'GET', '/webhooks', '/webhooks', { key });
     await expectStatus(200, 'GET', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key });
     await expectStatus(200, 'PUT', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key, body: { regenerateSecret: true, events: hook.events } });
-    await pollUntil(async () => new Set(((await call('GET', `/webhooks/events?caseId=${a.id}`, { key })).body as Json[]).map((e) => e.eventType)).size >= 3, { what: 'webhook deliveries' });
+    await pollUntil(async () => new Set(((await call('GET', `/webhooks/events?caseId=${a.id}`, { key })).body as Json[]).map((e) => e.eventType)).size >= 3, {
+      what: 'webhook deliveries',
+    });
     const deliveries = (await expectStatus(200, 'GET', '/webhooks/events', `/webhooks/events?caseId=${a.id}&since=2020-01-01`, { key })) as Json[];
-    for (const d of deliveries) matches(doc.webhooks[d.eventType as string]!.post.requestBody.content['application/json']!.schema, JSON.parse(d.payload as string), `webhook ${d.eventType}`);
+    for (const d of deliveries)
+      matches(
+        doc.webhooks[d.eventType as string]!.post.requestBody.content['application/json']!.schema,
+        JSON.parse(d.payload as string),
+        `webhook ${d.eventType}`,
+      );
     await expectStatus(400, 'GET', '/webhooks/events', '/webhooks/events?since=yesterday', { key });
     await expectStatus(200, 'POST', '/webhooks/events/{id}/replay', `/webhooks/events/${deliveries[0].id}/replay`, { key });
     await expectStatus(404, 'POST', '/webhooks/events/{id}/replay', '/webhooks/events/00000000-0000-4000-8000-000000000000/replay', { key });
@@ -219,7 +267,15 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(404, 'GET', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key });
 
     // test cases (SPEC §7)
-    const managed = { isTest: true, currencyCode: 'KWD', amountToRecover: 10.125, date: '2026-11-01', creditorCompanyName: 'Cred', debtor: { type: 'Company', name: 'Deb' }, tag: 'openapi-int' };
+    const managed = {
+      isTest: true,
+      currencyCode: 'KWD',
+      amountToRecover: 10.125,
+      date: '2026-11-01',
+      creditorCompanyName: 'Cred',
+      debtor: { type: 'Company', name: 'Deb' },
+      tag: 'openapi-int',
+    };
     const testHook = await expectStatus(201, 'POST', '/webhooks', '/webhooks', { key, body: { ...hook, isTestMode: true } });
     const t1 = await expectStatus(200, 'POST', '/managed-cases', '/managed-cases', { key, body: managed });
     await expectStatus(400, 'POST', '/managed-cases', '/managed-cases', { key, body: { ...managed, isTest: false } });
@@ -231,13 +287,28 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(400, 'GET', '/cases', '/cases?Sort=amount', { key });
     // payments on a managed test case (SPEC §10), on a case of their own (t1's events are fired below)
     const t2 = await expectStatus(200, 'POST', '/managed-cases', '/managed-cases', { key, body: managed });
-    const mp = await expectStatus(200, 'POST', '/managed-cases/{id}/payments', `/managed-cases/${t2.id}/payments`, { key, body: { date: '2026-11-02', paymentAmount: 1.5 } });
-    await expectStatus(400, 'POST', '/managed-cases/{id}/payments', `/managed-cases/${a.id}/payments`, { key, body: { date: '2026-11-02', paymentAmount: 1.5 } });
-    await expectStatus(404, 'POST', '/managed-cases/{id}/payments', '/managed-cases/00000000-0000-4000-8000-000000000000/payments', { key, body: { date: '2026-11-02', paymentAmount: 1.5 } });
+    const mp = await expectStatus(200, 'POST', '/managed-cases/{id}/payments', `/managed-cases/${t2.id}/payments`, {
+      key,
+      body: { date: '2026-11-02', paymentAmount: 1.5 },
+    });
+    await expectStatus(400, 'POST', '/managed-cases/{id}/payments', `/managed-cases/${a.id}/payments`, {
+      key,
+      body: { date: '2026-11-02', paymentAmount: 1.5 },
+    });
+    await expectStatus(404, 'POST', '/managed-cases/{id}/payments', '/managed-cases/00000000-0000-4000-8000-000000000000/payments', {
+      key,
+      body: { date: '2026-11-02', paymentAmount: 1.5 },
+    });
     await expectStatus(200, 'GET', '/managed-cases/{id}/payments', `/managed-cases/${t2.id}/payments`, { key });
     await expectStatus(400, 'GET', '/managed-cases/{id}/payments', `/managed-cases/${a.id}/payments`, { key });
-    await expectStatus(200, 'PUT', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/${mp.paymentId}`, { key, body: { date: '2026-11-02', paymentAmount: 2, paymentRecipient: 'CollectionPartner' } });
-    await expectStatus(404, 'PUT', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/00000000-0000-4000-8000-000000000000`, { key, body: { date: '2026-11-02', paymentAmount: 2, paymentRecipient: 'CollectionPartner' } });
+    await expectStatus(200, 'PUT', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/${mp.paymentId}`, {
+      key,
+      body: { date: '2026-11-02', paymentAmount: 2, paymentRecipient: 'CollectionPartner' },
+    });
+    await expectStatus(404, 'PUT', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/00000000-0000-4000-8000-000000000000`, {
+      key,
+      body: { date: '2026-11-02', paymentAmount: 2, paymentRecipient: 'CollectionPartner' },
+    });
     await expectStatus(204, 'DELETE', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/${mp.paymentId}`, { key });
     await expectStatus(404, 'DELETE', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/${mp.paymentId}`, { key });
     await expectStatus(200, 'POST', '/test/cases/{id}/advance', `/test/cases/${t1.id}/advance`, { key, body: { to: 'Closed:Paid', amount: 10.125 } });
@@ -246,7 +317,8 @@ describe('GET /openapi.json of the running gateway', () => {
     const fire = '/test/webhooks/fire';
     const unknownId = '00000000-0000-4000-8000-000000000000';
     await expectStatus(404, 'POST', '/test/cases/{id}/replay-last-event', `/test/cases/${unknownId}/replay-last-event`, { key });
-    for (const event of ['case.updated', 'case.closed', 'payment.created', 'payment.updated']) await expectStatus(200, 'POST', fire, fire, { key, body: { event, caseId: t1.id, subscriptionId: testHook.id } });
+    for (const event of ['case.updated', 'case.closed', 'payment.created', 'payment.updated'])
+      await expectStatus(200, 'POST', fire, fire, { key, body: { event, caseId: t1.id, subscriptionId: testHook.id } });
     await expectStatus(422, 'POST', fire, fire, { key, body: { event: 'payment.deleted', caseId: t1.id } });
     const [paidT1] = (await expectStatus(200, 'GET', '/cases/{id}/payments', `/cases/${t1.id}/payments`, { key })) as Json[];
     await expectStatus(204, 'DELETE', '/cases/{id}/payments/{paymentId}', `/cases/${t1.id}/payments/${paidT1.id}?reopenCaseIfNeeded=true`, { key });
@@ -257,7 +329,12 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(404, 'POST', fire, fire, { key, body: { event: 'case.updated', caseId: t1.id, subscriptionId: unknownId } });
     const fired = (await expectStatus(200, 'GET', '/webhooks/events', `/webhooks/events?caseId=${t1.id}`, { key })) as Json[];
     expect(new Set(fired.map((d) => d.eventType)).size).toBe(hook.events.length);
-    for (const d of fired) matches(doc.webhooks[d.eventType as string]!.post.requestBody.content['application/json']!.schema, JSON.parse(d.payload as string), `fired webhook ${d.eventType}`);
+    for (const d of fired)
+      matches(
+        doc.webhooks[d.eventType as string]!.post.requestBody.content['application/json']!.schema,
+        JSON.parse(d.payload as string),
+        `fired webhook ${d.eventType}`,
+      );
     await expectStatus(200, 'POST', '/test/cases/{id}/replay-last-event', `/test/cases/${t1.id}/replay-last-event`, { key });
     await expectStatus(400, 'POST', '/test/cases/{id}/replay-last-event', `/test/cases/${b.id}/replay-last-event`, { key });
     await expectStatus(204, 'DELETE', '/test/cases/{id}', `/test/cases/${t1.id}`, { key });
@@ -270,7 +347,10 @@ describe('GET /openapi.json of the running gateway', () => {
     const poison = `openapi poison ${Date.now()}`;
     const poisonBus = new KafkaBus({ brokers: inject('kafkaBrokers').split(','), clientId: 'openapi-int', logger: createLogger('openapi-int', 'silent') });
     await poisonBus.publish([{ topic: 'reminder-schedule', key: `openapi-${Date.now()}`, value: poison }]).finally(() => poisonBus.close());
-    const parked = await pollUntil(async () => ((await call('GET', '/admin/dead-letters?service=follow-up', { key: ADMIN })).body as Json[]).find((d) => d.value === poison), { timeoutMs: 30_000, what: 'a dead letter' });
+    const parked = await pollUntil(
+      async () => ((await call('GET', '/admin/dead-letters?service=follow-up', { key: ADMIN })).body as Json[]).find((d) => d.value === poison),
+      { timeoutMs: 30_000, what: 'a dead letter' },
+    );
     await expectStatus(200, 'GET', '/admin/dead-letters', '/admin/dead-letters?status=Parked&limit=5', { key: ADMIN });
     await expectStatus(400, 'GET', '/admin/dead-letters', '/admin/dead-letters?service=ledger', { key: ADMIN });
     await expectStatus(200, 'POST', '/admin/dead-letters/{id}/retry', `/admin/dead-letters/${parked.id}/retry`, { key: ADMIN });
@@ -304,13 +384,16 @@ describe('GET /docs', () => {
       expect(await page.locator('section[id^="hook-"]').count()).toBe(Object.keys(doc.webhooks).length);
       expect(await page.locator('section[id^="schema-"]').count()).toBe(Object.keys(doc.components.schemas).length);
       const record = await page.locator('#op-recordPayment').innerText();
-      for (const text of ['/cases/{id}/payments', 'Idempotency-Key', 'paymentAmount', 'commissionPaymentStatus is required', 'PaymentRecorded', '429']) expect(record).toContain(text);
+      for (const text of ['/cases/{id}/payments', 'Idempotency-Key', 'paymentAmount', 'commissionPaymentStatus is required', 'PaymentRecorded', '429'])
+        expect(record).toContain(text);
       // the filter narrows the list
       await page.fill('#filter', 'webhooks/events');
       expect(await page.locator('section.op:visible').count()).toBe(2);
       await page.fill('#filter', '');
       await page.addScriptTag({ content: AXE_SOURCE });
-      const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.help))`)) as string[];
+      const violations = (await page.evaluate(
+        `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.help))`,
+      )) as string[];
       expect(violations).toEqual([]);
       expect(problems).toEqual([]);
     } finally {
@@ -357,20 +440,45 @@ const JAVA_STEPS = [
 describe.skipIf(!JAVA_TOOLS)('a client generated from the original API document (issue 13)', () => {
   it("OpenAPI Generator's Java client (native, Jackson) drives the payment flow and reads every answer", { timeout: 660_000 }, async () => {
     // setup through the operator API, which the original's document does not have
-    const partner = (await call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Java Client Partner', officeEmail: 'java@example.test' } })).body as Json;
+    const partner = (await call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Java Client Partner', officeEmail: 'java@example.test' } }))
+      .body as Json;
     // DebtorIds (SPEC §10) may not be served yet: the driver filters by it only once the gateway declares it
     const debtorIdsServed = doc.paths['/cases']?.get?.parameters?.some((p) => p.name === 'DebtorIds') === true;
     const debtorId = randomUUID();
     const created = await call('POST', '/admin/cases', {
       key: ADMIN,
-      body: { partnerId: partner.id, currency: 'EUR', grossAmount: 1000, successFee: 20, date: '2024-04-01', dueDate: '2024-05-01', creditor: { companyName: 'Java Creditor', officeEmail: 'creditor@java.test' }, debtor: { type: 'Company', name: 'Java Debtor', id: debtorId } },
+      body: {
+        partnerId: partner.id,
+        currency: 'EUR',
+        grossAmount: 1000,
+        successFee: 20,
+        date: '2024-04-01',
+        dueDate: '2024-05-01',
+        creditor: { companyName: 'Java Creditor', officeEmail: 'creditor@java.test' },
+        debtor: { type: 'Company', name: 'Java Debtor', id: debtorId },
+      },
     });
     expect(created.status, created.text).toBe(201);
     const project = nodePath.resolve(__dirname, '../../../tools/java-client');
-    const args = ['-q', '-B', '-f', nodePath.join(project, 'pom.xml'), 'compile', 'exec:java', `-Dpp.baseUrl=${stack.gatewayUrl}`, `-Dpp.apiKey=${String(partner.apiKey)}`, `-Dpp.caseId=${String(created.body.id)}`, `-Dpp.debtorId=${debtorId}`, `-Dpp.debtorIdsServed=${debtorIdsServed}`, '-Dpp.webhookUrl=http://127.0.0.1:9/java-hook'];
+    const args = [
+      '-q',
+      '-B',
+      '-f',
+      nodePath.join(project, 'pom.xml'),
+      'compile',
+      'exec:java',
+      `-Dpp.baseUrl=${stack.gatewayUrl}`,
+      `-Dpp.apiKey=${String(partner.apiKey)}`,
+      `-Dpp.caseId=${String(created.body.id)}`,
+      `-Dpp.debtorId=${debtorId}`,
+      `-Dpp.debtorIdsServed=${debtorIdsServed}`,
+      '-Dpp.webhookUrl=http://127.0.0.1:9/java-hook',
+    ];
     // bounded: the first run on a machine downloads the generator and the client's dependencies from Maven Central
     const run = await new Promise<{ code: number | string | null; stdout: string; stderr: string }>((resolve) => {
-      execFile('mvn', args, { cwd: project, timeout: 600_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => resolve({ code: error ? (error.code ?? error.signal ?? 'failed') : 0, stdout, stderr }));
+      execFile('mvn', args, { cwd: project, timeout: 600_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+        resolve({ code: error ? (error.code ?? error.signal ?? 'failed') : 0, stdout, stderr }),
+      );
     });
     const output = `${run.stdout}\n${run.stderr}`.slice(-8000);
     expect(run.code, output).toBe(0);

@@ -37,8 +37,10 @@ const audit = (p: Partner, caseId: string) => get(p.apiKey, `/cases/${caseId}/au
 function shownAsTheApiShowsIt(entry: Json): void {
   for (const values of [entry.before, entry.after]) {
     if (values === null) continue;
-    for (const internal of ['amount', 'recipient', 'commissionStatus', 'invoiceId', 'createdAt', 'updatedAt']) expect(values, `${entry.type}: ${internal}`).not.toHaveProperty(internal);
-    for (const money of ['paymentAmount', 'payoutCreditor', 'payoutCollectionPartner', 'platformFee', 'remainder']) if (money in values) expect(typeof values[money], `${entry.type}: ${money}`).toBe('number');
+    for (const internal of ['amount', 'recipient', 'commissionStatus', 'invoiceId', 'createdAt', 'updatedAt'])
+      expect(values, `${entry.type}: ${internal}`).not.toHaveProperty(internal);
+    for (const money of ['paymentAmount', 'payoutCreditor', 'payoutCollectionPartner', 'platformFee', 'remainder'])
+      if (money in values) expect(typeof values[money], `${entry.type}: ${money}`).toBe('number');
     if ('date' in values) expect(values.date).toMatch(/^\d{4}-\d{2}-\d{2}T00:00:00Z$/);
   }
 }
@@ -51,7 +53,11 @@ function expectError(res: { status: number; body: Json; text: string }, status: 
 }
 
 async function caseRowInLifecycle(caseId: string) {
-  return db.withSchema('cases').table('cases').where({ id: caseId }).first<{ lifecycle: string; close_code: string | null; finished_at: Date | null } | undefined>();
+  return db
+    .withSchema('cases')
+    .table('cases')
+    .where({ id: caseId })
+    .first<{ lifecycle: string; close_code: string | null; finished_at: Date | null } | undefined>();
 }
 
 beforeAll(async () => {
@@ -68,7 +74,14 @@ describe('operator API: partners and cases (§2, §3)', () => {
   it('creates partners with default or given revenue shares, shows the key once and stores only its hash', async () => {
     const res = await call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Defaults GmbH', officeEmail: 'office@defaults.test' } });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id: expect.stringMatching(UUID), companyName: 'Defaults GmbH', officeEmail: 'office@defaults.test', preLegalRevenueShare: 0.4, legalRevenueShare: 0.2, apiKey: expect.any(String) });
+    expect(res.body).toEqual({
+      id: expect.stringMatching(UUID),
+      companyName: 'Defaults GmbH',
+      officeEmail: 'office@defaults.test',
+      preLegalRevenueShare: 0.4,
+      legalRevenueShare: 0.2,
+      apiKey: expect.any(String),
+    });
     const custom = await newPartner(call, 'Custom', { preLegalRevenueShare: 0.25, legalRevenueShare: 0.125 });
     expect(custom).toMatchObject({ preLegalRevenueShare: 0.25, legalRevenueShare: 0.125 });
     const stored = await db.withSchema('gateway').table('partners').where({ id: res.body.id }).first<Record<string, unknown>>();
@@ -76,7 +89,13 @@ describe('operator API: partners and cases (§2, §3)', () => {
     expect(JSON.stringify(stored)).not.toContain(res.body.apiKey);
     // GET /me: the profile, never the key (§8)
     const me = await get(res.body.apiKey, '/me');
-    expect(me).toEqual({ id: res.body.id, companyName: 'Defaults GmbH', officeEmail: 'office@defaults.test', preLegalRevenueShare: 0.4, legalRevenueShare: 0.2 });
+    expect(me).toEqual({
+      id: res.body.id,
+      companyName: 'Defaults GmbH',
+      officeEmail: 'office@defaults.test',
+      preLegalRevenueShare: 0.4,
+      legalRevenueShare: 0.2,
+    });
     expect((await get(custom.apiKey, '/me')).id).toBe(custom.id);
   });
 
@@ -123,11 +142,25 @@ describe('operator API: partners and cases (§2, §3)', () => {
     });
     expect(await getCase(partner, res.body.id)).toMatchObject({ id: res.body.id, reference: res.body.reference, remainder: 1018.25 });
     const minimal = await newCase(call, partner.id);
-    expect(minimal).toMatchObject({ interestFees: 0, reminderFees: 0, collectionFees: 0, totalAddedFees: 0, remainder: 1000, isTestCase: false, currentEngagementPhase: 'Pre-legal', creditorReference: null, creditor: null, debtor: null });
+    expect(minimal).toMatchObject({
+      interestFees: 0,
+      reminderFees: 0,
+      collectionFees: 0,
+      totalAddedFees: 0,
+      remainder: 1000,
+      isTestCase: false,
+      currentEngagementPhase: 'Pre-legal',
+      creditorReference: null,
+      creditor: null,
+      debtor: null,
+    });
     expect(minimal.reference).not.toBe(res.body.reference);
     const test = await newCase(call, partner.id, { isTestCase: true });
     expect(test).toMatchObject({ isTestCase: true, lifecycle: 'Active' });
-    const unknownPartner = await call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: '00000000-0000-4000-8000-000000000000', currency: 'EUR', grossAmount: 1, successFee: 20 } });
+    const unknownPartner = await call('POST', '/admin/cases', {
+      key: ADMIN,
+      body: { partnerId: '00000000-0000-4000-8000-000000000000', currency: 'EUR', grossAmount: 1, successFee: 20 },
+    });
     expect(unknownPartner.status).toBe(400);
   });
 
@@ -140,7 +173,10 @@ describe('operator API: partners and cases (§2, §3)', () => {
     const b = await pay(call, partner.apiKey, legal.id, { paymentAmount: 100 });
     expect(a.body).toMatchObject({ payoutCollectionPartner: 20, payoutCreditor: 80, platformFee: 8 });
     expect(b.body).toMatchObject({ payoutCollectionPartner: 20, payoutCreditor: 80, platformFee: 4 });
-    const badPhase = await call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: partner.id, currency: 'EUR', grossAmount: 1, successFee: 20, currentEngagementPhase: 'Court' } });
+    const badPhase = await call('POST', '/admin/cases', {
+      key: ADMIN,
+      body: { partnerId: partner.id, currency: 'EUR', grossAmount: 1, successFee: 20, currentEngagementPhase: 'Court' },
+    });
     expectError(badPhase, 400, 'ValidationError');
   });
 });
@@ -180,7 +216,10 @@ describe('invoicing runs (§2, §4.4)', () => {
     // invoiced payments are frozen: 422 PaymentInvoiced, and nothing changes (even with consent)
     const caseBefore = await getCase(a, aEur.id);
     const auditBefore = await audit(a, aEur.id);
-    const put = await call('PUT', `/cases/${aEur.id}/payments/${p1.paymentId}`, { key: a.apiKey, body: { date: '2026-11-01', paymentAmount: 1, paymentRecipient: 'CollectionPartner', reopenCaseIfNeeded: true } });
+    const put = await call('PUT', `/cases/${aEur.id}/payments/${p1.paymentId}`, {
+      key: a.apiKey,
+      body: { date: '2026-11-01', paymentAmount: 1, paymentRecipient: 'CollectionPartner', reopenCaseIfNeeded: true },
+    });
     expectError(put, 422, 'PaymentInvoiced');
     const del = await call('DELETE', `/cases/${aEur.id}/payments/${p2.paymentId}?reopenCaseIfNeeded=true`, { key: a.apiKey });
     expectError(del, 422, 'PaymentInvoiced');
@@ -242,7 +281,12 @@ describe('GET /cases (§1, §3)', () => {
 
     const withTests = await get(partner.apiKey, '/cases?includeTestCases=true&PageSize=100');
     expect(withTests.page.totalResults).toBe(14);
-    expect(withTests.cases.filter((c: Json) => c.isTestCase).map((c: Json) => c.id).sort()).toEqual(tests.map((t) => t.id).sort());
+    expect(
+      withTests.cases
+        .filter((c: Json) => c.isTestCase)
+        .map((c: Json) => c.id)
+        .sort(),
+    ).toEqual(tests.map((t) => t.id).sort());
     expect((await get(partner.apiKey, '/cases?includeTestCases=false')).page.totalResults).toBe(12);
     // test cases stay visible by id
     expect(await getCase(partner, tests[0].id)).toMatchObject({ id: tests[0].id, isTestCase: true });
@@ -281,7 +325,10 @@ describe('close a case (§3)', () => {
     }
     // the comment is optional and comes back as null
     const plain = await newCase(call, partner.id);
-    expect((await call('POST', `/cases/${plain.id}/close`, { key: partner.apiKey, body: { closeCode: 'Other' } })).body).toMatchObject({ comment: null, finalOutstandingAmount: 1000 });
+    expect((await call('POST', `/cases/${plain.id}/close`, { key: partner.apiKey, body: { closeCode: 'Other' } })).body).toMatchObject({
+      comment: null,
+      finalOutstandingAmount: 1000,
+    });
   });
 
   it('applies the Paid and PartiallyPaid rules, rejects unknown codes and long comments', async () => {
@@ -293,15 +340,28 @@ describe('close a case (§3)', () => {
     expectError(unknown, 400, 'ValidationError');
     expect(unknown.body.businessErrors[0].field).toBe('closeCode');
     expectError(await call('POST', `/cases/${empty.id}/close`, { key: partner.apiKey, body: {} }), 400, 'ValidationError');
-    expectError(await call('POST', `/cases/${empty.id}/close`, { key: partner.apiKey, body: { closeCode: 'Other', comment: 'x'.repeat(2001) } }), 400, 'ValidationError');
+    expectError(
+      await call('POST', `/cases/${empty.id}/close`, { key: partner.apiKey, body: { closeCode: 'Other', comment: 'x'.repeat(2001) } }),
+      400,
+      'ValidationError',
+    );
     expect((await getCase(partner, empty.id)).lifecycle).toBe('Active');
 
     const partial = await newCase(call, partner.id, { grossAmount: 100 });
     await pay(call, partner.apiKey, partial.id, { paymentAmount: 40 });
     expectError(await call('POST', `/cases/${partial.id}/close`, { key: partner.apiKey, body: { closeCode: 'Paid' } }), 400, 'CloseCodeNotAllowed');
-    const partly = await call('POST', `/cases/${partial.id}/close`, { key: partner.apiKey, body: { closeCode: 'PartiallyPaid', comment: 'debtor will not pay more' } });
+    const partly = await call('POST', `/cases/${partial.id}/close`, {
+      key: partner.apiKey,
+      body: { closeCode: 'PartiallyPaid', comment: 'debtor will not pay more' },
+    });
     expect(partly.status).toBe(200);
-    expect(partly.body).toMatchObject({ closeCode: 'PartiallyPaid', finalOutstandingAmount: 60, totalPayments: 40, totalRecovered: 40, comment: 'debtor will not pay more' });
+    expect(partly.body).toMatchObject({
+      closeCode: 'PartiallyPaid',
+      finalOutstandingAmount: 60,
+      totalPayments: 40,
+      totalRecovered: 40,
+      comment: 'debtor will not pay more',
+    });
 
     const full = await newCase(call, partner.id, { grossAmount: 100 });
     await pay(call, partner.apiKey, full.id, { paymentAmount: 100 });
@@ -312,11 +372,17 @@ describe('close a case (§3)', () => {
 
     const over = await newCase(call, partner.id, { grossAmount: 100 });
     await pay(call, partner.apiKey, over.id, { paymentAmount: 120 });
-    expect((await call('POST', `/cases/${over.id}/close`, { key: partner.apiKey, body: { closeCode: 'Paid' } })).body).toMatchObject({ finalOutstandingAmount: -20 });
+    expect((await call('POST', `/cases/${over.id}/close`, { key: partner.apiKey, body: { closeCode: 'Paid' } })).body).toMatchObject({
+      finalOutstandingAmount: -20,
+    });
 
     // the lifecycle service mirrors the close (GET /cases?Statuses reads it)
     await pollUntil(async () => (await caseRowInLifecycle(full.id))?.close_code === 'Paid', { what: 'close mirrored in case-lifecycle' });
-    expectError(await call('POST', `/cases/${full.id}/close`, { key: (await newPartner(call, 'Stranger')).apiKey, body: { closeCode: 'Other' } }), 404, 'CaseNotFound');
+    expectError(
+      await call('POST', `/cases/${full.id}/close`, { key: (await newPartner(call, 'Stranger')).apiKey, body: { closeCode: 'Other' } }),
+      404,
+      'CaseNotFound',
+    );
   });
 });
 
@@ -343,20 +409,41 @@ describe('record a payment (§4.1)', () => {
       warnings: [],
     });
     // 25 % of 0.10 = 0.025 → 0.03; 50 % of 0.03 = 0.015 → 0.02
-    expect((await pay(call, partner.apiKey, c.id, { paymentAmount: 0.1 })).body).toMatchObject({ payoutCollectionPartner: 0.03, payoutCreditor: 0.07, platformFee: 0.02 });
+    expect((await pay(call, partner.apiKey, c.id, { paymentAmount: 0.1 })).body).toMatchObject({
+      payoutCollectionPartner: 0.03,
+      payoutCreditor: 0.07,
+      platformFee: 0.02,
+    });
     // 20.5 % of 0.99 = 0.20295 → 0.20
     const odd = await newCase(call, partner.id, { successFee: 20.5 });
-    expect((await pay(call, partner.apiKey, odd.id, { paymentAmount: 0.99 })).body).toMatchObject({ payoutCollectionPartner: 0.2, payoutCreditor: 0.79, platformFee: 0.1 });
+    expect((await pay(call, partner.apiKey, odd.id, { paymentAmount: 0.99 })).body).toMatchObject({
+      payoutCollectionPartner: 0.2,
+      payoutCreditor: 0.79,
+      platformFee: 0.1,
+    });
     // currencies without and with three decimals
     const jpy = await newCase(call, partner.id, { currency: 'JPY', grossAmount: 100000, successFee: 20 });
-    expect((await pay(call, partner.apiKey, jpy.id, { paymentAmount: 1001 })).body).toMatchObject({ payoutCollectionPartner: 200, payoutCreditor: 801, platformFee: 100, remainingAmount: 98999 });
+    expect((await pay(call, partner.apiKey, jpy.id, { paymentAmount: 1001 })).body).toMatchObject({
+      payoutCollectionPartner: 200,
+      payoutCreditor: 801,
+      platformFee: 100,
+      remainingAmount: 98999,
+    });
     expectError(await pay(call, partner.apiKey, jpy.id, { paymentAmount: 10.5 }), 400, 'ValidationError');
     const kwd = await newCase(call, partner.id, { currency: 'KWD', grossAmount: 10, successFee: 20 });
-    expect((await pay(call, partner.apiKey, kwd.id, { paymentAmount: 1.005 })).body).toMatchObject({ payoutCollectionPartner: 0.201, payoutCreditor: 0.804, platformFee: 0.101 });
+    expect((await pay(call, partner.apiKey, kwd.id, { paymentAmount: 1.005 })).body).toMatchObject({
+      payoutCollectionPartner: 0.201,
+      payoutCreditor: 0.804,
+      platformFee: 0.101,
+    });
     // the commission status: only a Creditor payment may leave it unpaid, and must say so
     expect((await pay(call, partner.apiKey, c.id, { commissionPaymentStatus: 'Unpaid' })).body.commissionPaymentStatus).toBe('Paid');
     expect((await pay(call, partner.apiKey, c.id, { paymentRecipient: 'Platform' })).body.commissionPaymentStatus).toBe('Paid');
-    const creditorUnpaid = await pay(call, partner.apiKey, c.id, { paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', createUnpaidCommissionFollowUp: false });
+    const creditorUnpaid = await pay(call, partner.apiKey, c.id, {
+      paymentRecipient: 'Creditor',
+      commissionPaymentStatus: 'Unpaid',
+      createUnpaidCommissionFollowUp: false,
+    });
     expect(creditorUnpaid.body).toMatchObject({ paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' });
     const missing = await pay(call, partner.apiKey, c.id, { paymentRecipient: 'Creditor' });
     expectError(missing, 400, 'ValidationError');
@@ -412,7 +499,13 @@ describe('record a payment (§4.1)', () => {
     expect((await getCase(partner, c.id)).lifecycle).toBe('Active');
     const settling = await pay(call, partner.apiKey, c.id, { paymentAmount: 55, closeCase: true });
     expect(settling.body).toMatchObject({ closeCase: true, caseClosed: true, closeCode: 'Paid', remainingAmount: -5 });
-    expect(await getCase(partner, c.id)).toMatchObject({ lifecycle: 'Closed', closeCode: 'Paid', remainder: -5, totalPayments: 115, dateFinished: expect.stringMatching(ISO) });
+    expect(await getCase(partner, c.id)).toMatchObject({
+      lifecycle: 'Closed',
+      closeCode: 'Paid',
+      remainder: -5,
+      totalPayments: 115,
+      dateFinished: expect.stringMatching(ISO),
+    });
     expectError(await pay(call, partner.apiKey, c.id, { paymentAmount: 1 }), 409, 'CaseClosed');
     const other = await newCase(call, partner.id, { grossAmount: 10 });
     await call('POST', `/cases/${other.id}/close`, { key: partner.apiKey, body: { closeCode: 'WithdrawnByClient' } });
@@ -444,7 +537,11 @@ describe('idempotency (§4.2)', () => {
     // same key and body on another case: a different path
     const otherPath = await call('POST', `/cases/${c2.id}/payments`, { key: partner.apiKey, body, headers: { 'Idempotency-Key': 'k-1' } });
     expectError(otherPath, 422, 'IdempotencyConflict');
-    expectError(await call('POST', `/cases/${c1.id}/payments`, { key: partner.apiKey, body: { ...body, paymentAmount: 11 }, headers: { 'Idempotency-Key': 'k-1' } }), 422, 'IdempotencyConflict');
+    expectError(
+      await call('POST', `/cases/${c1.id}/payments`, { key: partner.apiKey, body: { ...body, paymentAmount: 11 }, headers: { 'Idempotency-Key': 'k-1' } }),
+      422,
+      'IdempotencyConflict',
+    );
     expect(await listPayments(partner, c1.id)).toHaveLength(1);
     expect(await listPayments(partner, c2.id)).toHaveLength(0);
 
@@ -458,7 +555,11 @@ describe('idempotency (§4.2)', () => {
     expect(await listPayments(other, oc.id)).toHaveLength(1);
 
     // a 400 is not stored: fix the body and retry with the same key
-    const bad = await call('POST', `/cases/${c2.id}/payments`, { key: partner.apiKey, body: { ...body, paymentAmount: 'ten' }, headers: { 'Idempotency-Key': 'k-2' } });
+    const bad = await call('POST', `/cases/${c2.id}/payments`, {
+      key: partner.apiKey,
+      body: { ...body, paymentAmount: 'ten' },
+      headers: { 'Idempotency-Key': 'k-2' },
+    });
     expectError(bad, 400, 'ValidationError');
     const fixed = await call('POST', `/cases/${c2.id}/payments`, { key: partner.apiKey, body, headers: { 'Idempotency-Key': 'k-2' } });
     expect(fixed.status).toBe(200);
@@ -471,7 +572,11 @@ describe('idempotency (§4.2)', () => {
     expect(refusedAgain.status).toBe(409);
     expect(refusedAgain.headers.get('idempotency-replayed')).toBe('true');
     expect(refusedAgain.text).toBe(refused.text);
-    expectError(await call('POST', `/cases/${c1.id}/payments`, { key: partner.apiKey, body, headers: { 'Idempotency-Key': 'k'.repeat(256) } }), 400, 'ValidationError');
+    expectError(
+      await call('POST', `/cases/${c1.id}/payments`, { key: partner.apiKey, body, headers: { 'Idempotency-Key': 'k'.repeat(256) } }),
+      400,
+      'ValidationError',
+    );
     expect((await call('POST', `/cases/${c1.id}/payments`, { key: partner.apiKey, body, headers: { 'Idempotency-Key': 'k'.repeat(255) } })).status).toBe(200);
   });
 });
@@ -530,17 +635,68 @@ describe('correct a payment (§4.4)', () => {
     const partner = await newPartner(call, 'Corrector');
     const c = await newCase(call, partner.id, { grossAmount: 1000 });
     const p = (await pay(call, partner.apiKey, c.id, { paymentAmount: 300 })).body;
-    const put = await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 400, paymentRecipient: 'CollectionPartner' } });
+    const put = await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, {
+      key: partner.apiKey,
+      body: { date: '2026-11-02', paymentAmount: 400, paymentRecipient: 'CollectionPartner' },
+    });
     expect(put.status, put.text).toBe(200);
-    expect(put.body).toMatchObject({ id: p.paymentId, date: '2026-11-02T00:00:00Z', paymentAmount: 400, payoutCreditor: 320, payoutCollectionPartner: 80, platformFee: 32, invoice: { invoiceId: c.id, reference: c.reference, status: 'Active' }, invoiced: false });
+    expect(put.body).toMatchObject({
+      id: p.paymentId,
+      date: '2026-11-02T00:00:00Z',
+      paymentAmount: 400,
+      payoutCreditor: 320,
+      payoutCollectionPartner: 80,
+      platformFee: 32,
+      invoice: { invoiceId: c.id, reference: c.reference, status: 'Active' },
+      invoiced: false,
+    });
     expect(await getCase(partner, c.id)).toMatchObject({ totalPayments: 400, remainder: 600 });
     // explicit payouts are taken; a later PUT without them recomputes the default split
-    const explicit = await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 400, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', payoutCreditor: 300, payoutCollectionPartner: 100 } });
-    expect(explicit.body).toMatchObject({ paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', payoutCreditor: 300, payoutCollectionPartner: 100, platformFee: 40 });
-    const recomputed = await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 250, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Paid' } });
-    expect(recomputed.body).toMatchObject({ paymentAmount: 250, payoutCreditor: 200, payoutCollectionPartner: 50, platformFee: 20, commissionPaymentStatus: 'Paid' });
-    expectError(await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 250, paymentRecipient: 'Creditor', payoutCreditor: 100, payoutCollectionPartner: 100 } }), 400, 'ValidationError');
-    expectError(await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 250, paymentRecipient: 'Platform' } }), 400, 'ValidationError');
+    const explicit = await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, {
+      key: partner.apiKey,
+      body: {
+        date: '2026-11-02',
+        paymentAmount: 400,
+        paymentRecipient: 'Creditor',
+        commissionPaymentStatus: 'Unpaid',
+        payoutCreditor: 300,
+        payoutCollectionPartner: 100,
+      },
+    });
+    expect(explicit.body).toMatchObject({
+      paymentRecipient: 'Creditor',
+      commissionPaymentStatus: 'Unpaid',
+      payoutCreditor: 300,
+      payoutCollectionPartner: 100,
+      platformFee: 40,
+    });
+    const recomputed = await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, {
+      key: partner.apiKey,
+      body: { date: '2026-11-02', paymentAmount: 250, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Paid' },
+    });
+    expect(recomputed.body).toMatchObject({
+      paymentAmount: 250,
+      payoutCreditor: 200,
+      payoutCollectionPartner: 50,
+      platformFee: 20,
+      commissionPaymentStatus: 'Paid',
+    });
+    expectError(
+      await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, {
+        key: partner.apiKey,
+        body: { date: '2026-11-02', paymentAmount: 250, paymentRecipient: 'Creditor', payoutCreditor: 100, payoutCollectionPartner: 100 },
+      }),
+      400,
+      'ValidationError',
+    );
+    expectError(
+      await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, {
+        key: partner.apiKey,
+        body: { date: '2026-11-02', paymentAmount: 250, paymentRecipient: 'Platform' },
+      }),
+      400,
+      'ValidationError',
+    );
     const listed = await listPayments(partner, c.id);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ id: p.paymentId, paymentAmount: 250, payoutCreditor: 200 });
@@ -562,7 +718,11 @@ describe('correct a payment (§4.4)', () => {
     expect(await getCase(partner, c.id)).toMatchObject({ totalPayments: 0, remainder: 1000 });
     expectError(await call('DELETE', `/cases/${c.id}/payments/${p.paymentId}`, { key: partner.apiKey }), 404, 'PaymentNotFound');
     expectError(await call('PUT', `/cases/${c.id}/payments/${p.paymentId}`, { key: partner.apiKey, body }), 404, 'PaymentNotFound');
-    expectError(await call('POST', `/cases/${c.id}/payments/${p.paymentId}/commission`, { key: partner.apiKey, body: { status: 'Paid' } }), 404, 'PaymentNotFound');
+    expectError(
+      await call('POST', `/cases/${c.id}/payments/${p.paymentId}/commission`, { key: partner.apiKey, body: { status: 'Paid' } }),
+      404,
+      'PaymentNotFound',
+    );
 
     // the audit trail, in order, with the values before and after
     const trail = await audit(partner, c.id);
@@ -574,7 +734,16 @@ describe('correct a payment (§4.4)', () => {
     expect(trail.map((e) => e.at)).toEqual([...trail.map((e) => e.at)].sort());
     expect(trail[0].before).toBeNull();
     // the API's names and money (SPEC §10: 300 for 300.00), never the ledger's minor units
-    expect(trail[0].after).toMatchObject({ id: p.paymentId, paymentAmount: 300, payoutCreditor: 240, payoutCollectionPartner: 60, platformFee: 24, paymentRecipient: 'CollectionPartner', invoiced: false, platformInvoiceId: null });
+    expect(trail[0].after).toMatchObject({
+      id: p.paymentId,
+      paymentAmount: 300,
+      payoutCreditor: 240,
+      payoutCollectionPartner: 60,
+      platformFee: 24,
+      paymentRecipient: 'CollectionPartner',
+      invoiced: false,
+      platformInvoiceId: null,
+    });
     expect(trail[1].before).toMatchObject({ paymentAmount: 300 });
     expect(trail[1].after).toMatchObject({ paymentAmount: 400, date: '2026-11-02T00:00:00Z' });
     expect(trail[2].after).toMatchObject({ paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', payoutCollectionPartner: 100 });
@@ -589,7 +758,10 @@ describe('correct a payment (§4.4)', () => {
     const p = (await pay(call, partner.apiKey, c.id, { paymentAmount: 100, closeCase: true })).body;
     expect(p).toMatchObject({ caseClosed: true, closeCode: 'Paid' });
     const put = (amount: number, extra: Record<string, unknown> = {}, query = '') =>
-      call('PUT', `/cases/${c.id}/payments/${p.paymentId}${query}`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: amount, paymentRecipient: 'CollectionPartner', ...extra } });
+      call('PUT', `/cases/${c.id}/payments/${p.paymentId}${query}`, {
+        key: partner.apiKey,
+        body: { date: '2026-11-01', paymentAmount: amount, paymentRecipient: 'CollectionPartner', ...extra },
+      });
 
     // the remainder stays ≤ 0: no consent needed and the case stays closed as Paid
     expect((await put(120)).status).toBe(200);
@@ -617,21 +789,39 @@ describe('correct a payment (§4.4)', () => {
     expect((await get(partner.apiKey, '/cases?Statuses=Active')).cases.map((x: Json) => x.id)).toContain(c.id);
     expect(await caseRowInLifecycle(c.id)).toMatchObject({ lifecycle: 'Active', close_code: null, finished_at: null });
     await pollUntil(
-      async () => (await db.withSchema('cases').table('case_events').where({ case_id: c.id, type: 'case.updated' })).some((e: { data: Json }) => e.data.newLifecycle === 'Active' && e.data.oldLifecycle === 'Closed'),
+      async () =>
+        (await db.withSchema('cases').table('case_events').where({ case_id: c.id, type: 'case.updated' })).some(
+          (e: { data: Json }) => e.data.newLifecycle === 'Active' && e.data.oldLifecycle === 'Closed',
+        ),
       { what: 'case.updated Closed → Active' },
     );
 
     // settle again, then a delete with consent in the query
     const second = (await pay(call, partner.apiKey, c.id, { paymentAmount: 40, closeCase: true })).body;
     expect(second).toMatchObject({ caseClosed: true, closeCode: 'Paid', remainingAmount: 0 });
-    expectError(await call('DELETE', `/cases/${c.id}/payments/${second.paymentId}`, { key: partner.apiKey, body: { reopenCaseIfNeeded: true } }), 409, 'ReopenConsentRequired');
+    expectError(
+      await call('DELETE', `/cases/${c.id}/payments/${second.paymentId}`, { key: partner.apiKey, body: { reopenCaseIfNeeded: true } }),
+      409,
+      'ReopenConsentRequired',
+    );
     expect((await call('DELETE', `/cases/${c.id}/payments/${second.paymentId}?reopenCaseIfNeeded=true`, { key: partner.apiKey })).status).toBe(204);
     expect(await getCase(partner, c.id)).toMatchObject({ lifecycle: 'Active', closeCode: null, dateFinished: null, remainder: 40 });
     expect(await caseRowInLifecycle(c.id)).toMatchObject({ lifecycle: 'Active', close_code: null, finished_at: null });
     expectError(await call('DELETE', `/cases/${c.id}/payments/${second.paymentId}?reopenCaseIfNeeded=maybe`, { key: partner.apiKey }), 400, 'ValidationError');
 
     const trail = (await audit(partner, c.id)).map((e) => e.type);
-    expect(trail).toEqual(['PaymentRecorded', 'CaseClosed', 'PaymentUpdated', 'PaymentUpdated', 'PaymentUpdated', 'CaseReopened', 'PaymentRecorded', 'CaseClosed', 'PaymentDeleted', 'CaseReopened']);
+    expect(trail).toEqual([
+      'PaymentRecorded',
+      'CaseClosed',
+      'PaymentUpdated',
+      'PaymentUpdated',
+      'PaymentUpdated',
+      'CaseReopened',
+      'PaymentRecorded',
+      'CaseClosed',
+      'PaymentDeleted',
+      'CaseReopened',
+    ]);
     (await audit(partner, c.id)).forEach(shownAsTheApiShowsIt);
     const reopenEntry = (await audit(partner, c.id))[5];
     expect(reopenEntry.before).toMatchObject({ lifecycle: 'Closed', closeCode: 'Paid' });
@@ -644,11 +834,30 @@ describe('correct a payment (§4.4)', () => {
     const p1 = (await pay(call, partner.apiKey, c.id, { paymentAmount: 30 })).body;
     const p2 = (await pay(call, partner.apiKey, c.id, { paymentAmount: 20 })).body;
     expect((await call('POST', `/cases/${c.id}/close`, { key: partner.apiKey, body: { closeCode: 'PartiallyPaid' } })).status).toBe(200);
-    expect((await call('PUT', `/cases/${c.id}/payments/${p1.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 10, paymentRecipient: 'CollectionPartner' } })).status).toBe(200);
+    expect(
+      (
+        await call('PUT', `/cases/${c.id}/payments/${p1.paymentId}`, {
+          key: partner.apiKey,
+          body: { date: '2026-11-01', paymentAmount: 10, paymentRecipient: 'CollectionPartner' },
+        })
+      ).status,
+    ).toBe(200);
     expect((await call('DELETE', `/cases/${c.id}/payments/${p2.paymentId}`, { key: partner.apiKey })).status).toBe(204);
-    expect(await getCase(partner, c.id)).toMatchObject({ lifecycle: 'Closed', closeCode: 'PartiallyPaid', remainder: 90, dateFinished: expect.stringMatching(ISO) });
+    expect(await getCase(partner, c.id)).toMatchObject({
+      lifecycle: 'Closed',
+      closeCode: 'PartiallyPaid',
+      remainder: 90,
+      dateFinished: expect.stringMatching(ISO),
+    });
     // even a correction that settles the balance does not change the code
-    expect((await call('PUT', `/cases/${c.id}/payments/${p1.paymentId}`, { key: partner.apiKey, body: { date: '2026-11-01', paymentAmount: 150, paymentRecipient: 'CollectionPartner' } })).status).toBe(200);
+    expect(
+      (
+        await call('PUT', `/cases/${c.id}/payments/${p1.paymentId}`, {
+          key: partner.apiKey,
+          body: { date: '2026-11-01', paymentAmount: 150, paymentRecipient: 'CollectionPartner' },
+        })
+      ).status,
+    ).toBe(200);
     expect(await getCase(partner, c.id)).toMatchObject({ lifecycle: 'Closed', closeCode: 'PartiallyPaid', remainder: -50 });
     const untraceable = await newCase(call, partner.id, { grossAmount: 100 });
     const p3 = (await pay(call, partner.apiKey, untraceable.id, { paymentAmount: 100 })).body;
@@ -663,11 +872,19 @@ describe('commission settlement (§4.5)', () => {
   it('marks a Creditor payment commission paid once, refuses other recipients and unknown payments', async () => {
     const partner = await newPartner(call, 'Commission');
     const c = await newCase(call, partner.id);
-    const p = (await pay(call, partner.apiKey, c.id, { paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', createUnpaidCommissionFollowUp: false })).body;
+    const p = (
+      await pay(call, partner.apiKey, c.id, { paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', createUnpaidCommissionFollowUp: false })
+    ).body;
     const settle = () => call('POST', `/cases/${c.id}/payments/${p.paymentId}/commission`, { key: partner.apiKey, body: { status: 'Paid' } });
     const first = await settle();
     expect(first.status, first.text).toBe(200);
-    expect(first.body).toMatchObject({ id: p.paymentId, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Paid', paymentAmount: 100, invoice: { invoiceId: c.id } });
+    expect(first.body).toMatchObject({
+      id: p.paymentId,
+      paymentRecipient: 'Creditor',
+      commissionPaymentStatus: 'Paid',
+      paymentAmount: 100,
+      invoice: { invoiceId: c.id },
+    });
     const second = await settle();
     expect(second.status).toBe(200);
     expect(second.body.commissionPaymentStatus).toBe('Paid');
@@ -678,11 +895,27 @@ describe('commission settlement (§4.5)', () => {
     expect((await listPayments(partner, c.id))[0].commissionPaymentStatus).toBe('Paid');
 
     const direct = (await pay(call, partner.apiKey, c.id, { paymentRecipient: 'CollectionPartner' })).body;
-    expectError(await call('POST', `/cases/${c.id}/payments/${direct.paymentId}/commission`, { key: partner.apiKey, body: { status: 'Paid' } }), 400, 'ValidationError');
-    expectError(await call('POST', `/cases/${c.id}/payments/${p.paymentId}/commission`, { key: partner.apiKey, body: { status: 'Unpaid' } }), 400, 'ValidationError');
-    expectError(await call('POST', `/cases/${c.id}/payments/00000000-0000-4000-8000-000000000000/commission`, { key: partner.apiKey, body: { status: 'Paid' } }), 404, 'PaymentNotFound');
+    expectError(
+      await call('POST', `/cases/${c.id}/payments/${direct.paymentId}/commission`, { key: partner.apiKey, body: { status: 'Paid' } }),
+      400,
+      'ValidationError',
+    );
+    expectError(
+      await call('POST', `/cases/${c.id}/payments/${p.paymentId}/commission`, { key: partner.apiKey, body: { status: 'Unpaid' } }),
+      400,
+      'ValidationError',
+    );
+    expectError(
+      await call('POST', `/cases/${c.id}/payments/00000000-0000-4000-8000-000000000000/commission`, { key: partner.apiKey, body: { status: 'Paid' } }),
+      404,
+      'PaymentNotFound',
+    );
     const stranger = await newPartner(call, 'Stranger');
-    expectError(await call('POST', `/cases/${c.id}/payments/${p.paymentId}/commission`, { key: stranger.apiKey, body: { status: 'Paid' } }), 404, 'PaymentNotFound');
+    expectError(
+      await call('POST', `/cases/${c.id}/payments/${p.paymentId}/commission`, { key: stranger.apiKey, body: { status: 'Paid' } }),
+      404,
+      'PaymentNotFound',
+    );
     expect((await audit(partner, c.id)).filter((e) => e.type === 'CommissionSettled')).toHaveLength(1);
   });
 });
@@ -690,10 +923,29 @@ describe('commission settlement (§4.5)', () => {
 describe('test cases (§7)', () => {
   it('creates test cases only, advances them and deletes them with everything attached', async () => {
     const partner = await newPartner(call, 'Tester');
-    const body = { isTest: true, currencyCode: 'EUR', amountToRecover: 250, date: '2026-11-01', creditorCompanyName: 'Creditor Ltd', debtor: { type: 'Company', name: 'Debtor Inc' }, tag: 'suite-a' };
+    const body = {
+      isTest: true,
+      currencyCode: 'EUR',
+      amountToRecover: 250,
+      date: '2026-11-01',
+      creditorCompanyName: 'Creditor Ltd',
+      debtor: { type: 'Company', name: 'Debtor Inc' },
+      tag: 'suite-a',
+    };
     const created = await call('POST', '/managed-cases', { key: partner.apiKey, body });
     expect(created.status, created.text).toBe(200);
-    expect(created.body).toMatchObject({ id: expect.stringMatching(UUID), isTestCase: true, lifecycle: 'Active', closeCode: null, currency: 'EUR', grossAmount: 250, remainder: 250, preLegalSuccessFee: 20, creditor: { companyName: 'Creditor Ltd' }, debtor: { type: 'Company', name: 'Debtor Inc' } });
+    expect(created.body).toMatchObject({
+      id: expect.stringMatching(UUID),
+      isTestCase: true,
+      lifecycle: 'Active',
+      closeCode: null,
+      currency: 'EUR',
+      grossAmount: 250,
+      remainder: 250,
+      preLegalSuccessFee: 20,
+      creditor: { companyName: 'Creditor Ltd' },
+      debtor: { type: 'Company', name: 'Debtor Inc' },
+    });
     const t1 = created.body;
     expectError(await call('POST', '/managed-cases', { key: partner.apiKey, body: { ...body, isTest: false } }), 400, 'ValidationError');
     const { isTest: _omit, ...withoutFlag } = body;
@@ -701,7 +953,9 @@ describe('test cases (§7)', () => {
     const missingFlag = await call('POST', '/managed-cases', { key: partner.apiKey, body: withoutFlag });
     expectError(missingFlag, 400, 'ValidationError');
     expect(missingFlag.body.businessErrors.map((e: Json) => e.field)).toContain('isTest');
-    expect((await call('POST', '/managed-cases', { key: partner.apiKey, body: { ...body, successFee: 30, currencyCode: 'JPY', amountToRecover: 5000 } })).body).toMatchObject({ preLegalSuccessFee: 30, currency: 'JPY', grossAmount: 5000 });
+    expect(
+      (await call('POST', '/managed-cases', { key: partner.apiKey, body: { ...body, successFee: 30, currencyCode: 'JPY', amountToRecover: 5000 } })).body,
+    ).toMatchObject({ preLegalSuccessFee: 30, currency: 'JPY', grossAmount: 5000 });
     // hidden from the default list, visible by id
     expect((await get(partner.apiKey, '/cases')).page.totalResults).toBe(0);
     expect((await getCase(partner, t1.id)).isTestCase).toBe(true);
@@ -805,13 +1059,38 @@ describe('fees and the timeline (§10)', () => {
 
     const changed = await fees(partner, c.id, { interestFees: 12.5, confirmPriceChange: true, keepIntentionalRate: false });
     expect(changed.status, changed.text).toBe(200);
-    expect(changed.body).toEqual({ caseId: c.id, grossAmount: 100, interestFees: 12.5, reminderFees: 5, collectionFees: 0, totalAddedFees: 17.5, recalculatedSuccessFee: 20, remainder: 12.5 });
+    expect(changed.body).toEqual({
+      caseId: c.id,
+      grossAmount: 100,
+      interestFees: 12.5,
+      reminderFees: 5,
+      collectionFees: 0,
+      totalAddedFees: 17.5,
+      recalculatedSuccessFee: 20,
+      remainder: 12.5,
+    });
     // read-your-writes: the case shows it at once
-    expect(await getCase(partner, c.id)).toMatchObject({ grossAmount: 100, interestFees: 12.5, reminderFees: 5, collectionFees: 0, totalAddedFees: 17.5, totalPayments: 105, remainder: 12.5, lifecycle: 'Active' });
+    expect(await getCase(partner, c.id)).toMatchObject({
+      grossAmount: 100,
+      interestFees: 12.5,
+      reminderFees: 5,
+      collectionFees: 0,
+      totalAddedFees: 17.5,
+      totalPayments: 105,
+      remainder: 12.5,
+      lifecycle: 'Active',
+    });
     expectError(await call('POST', `/cases/${c.id}/close`, { key: partner.apiKey, body: { closeCode: 'Paid' } }), 400, 'CloseCodeNotAllowed');
 
     // omitted amounts are kept; the principal may change too; PascalCase names bind (§10)
-    expect((await fees(partner, c.id, { GrossAmount: 90, collectionFees: 2.5 })).body).toMatchObject({ grossAmount: 90, interestFees: 12.5, reminderFees: 5, collectionFees: 2.5, totalAddedFees: 20, remainder: 5 });
+    expect((await fees(partner, c.id, { GrossAmount: 90, collectionFees: 2.5 })).body).toMatchObject({
+      grossAmount: 90,
+      interestFees: 12.5,
+      reminderFees: 5,
+      collectionFees: 2.5,
+      totalAddedFees: 20,
+      remainder: 5,
+    });
     expect((await pay(call, partner.apiKey, c.id, { paymentAmount: 5 })).body).toMatchObject({ remainingAmount: 0 });
     const closed = await call('POST', `/cases/${c.id}/close`, { key: partner.apiKey, body: { closeCode: 'Paid' } });
     expect(closed.status, closed.text).toBe(200);
@@ -827,10 +1106,15 @@ describe('fees and the timeline (§10)', () => {
       before: { grossAmount: 100, interestFees: 0, reminderFees: 5, collectionFees: 0, totalAddedFees: 5, remainder: 0 },
       after: { grossAmount: 100, interestFees: 12.5, reminderFees: 5, collectionFees: 0, totalAddedFees: 17.5, remainder: 12.5 },
     });
-    expect(trail[2]).toMatchObject({ before: { grossAmount: 100, collectionFees: 0, remainder: 12.5 }, after: { grossAmount: 90, collectionFees: 2.5, totalAddedFees: 20, remainder: 5 } });
+    expect(trail[2]).toMatchObject({
+      before: { grossAmount: 100, collectionFees: 0, remainder: 12.5 },
+      after: { grossAmount: 90, collectionFees: 2.5, totalAddedFees: 20, remainder: 5 },
+    });
 
     // a fee change is no lifecycle change: the only case.updated of the case is its close
-    await pollUntil(async () => (await db.withSchema('cases').table('case_events').where({ case_id: c.id, type: 'case.closed' })).length === 1, { what: 'case.closed' });
+    await pollUntil(async () => (await db.withSchema('cases').table('case_events').where({ case_id: c.id, type: 'case.closed' })).length === 1, {
+      what: 'case.closed',
+    });
     const updates = await db.withSchema('cases').table('case_events').where({ case_id: c.id, type: 'case.updated' });
     expect(updates.map((e: { data: Json }) => [e.data.oldLifecycle, e.data.newLifecycle])).toEqual([['Active', 'Closed']]);
   });
@@ -881,8 +1165,22 @@ describe('fees and the timeline (§10)', () => {
     const partner = await newPartner(call, 'Timeline');
     const c = await newCase(call, partner.id, { grossAmount: 300, interestFees: 10.5, currentEngagementPhase: 'Legal' });
     const paymentOf = (id: string) => `/cases/${c.id}/payments/${id}`;
-    const p1 = (await pay(call, partner.apiKey, c.id, { paymentAmount: 200, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', createUnpaidCommissionFollowUp: false })).body;
-    expect((await call('PUT', paymentOf(p1.paymentId), { key: partner.apiKey, body: { date: '2026-11-02', paymentAmount: 250, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' } })).status).toBe(200);
+    const p1 = (
+      await pay(call, partner.apiKey, c.id, {
+        paymentAmount: 200,
+        paymentRecipient: 'Creditor',
+        commissionPaymentStatus: 'Unpaid',
+        createUnpaidCommissionFollowUp: false,
+      })
+    ).body;
+    expect(
+      (
+        await call('PUT', paymentOf(p1.paymentId), {
+          key: partner.apiKey,
+          body: { date: '2026-11-02', paymentAmount: 250, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' },
+        })
+      ).status,
+    ).toBe(200);
     expect((await call('POST', `${paymentOf(p1.paymentId)}/commission`, { key: partner.apiKey, body: { status: 'Paid' } })).status).toBe(200);
     expect((await fees(partner, c.id, { interestFees: 50 })).body).toMatchObject({ remainder: 100 });
     const p2 = (await pay(call, partner.apiKey, c.id, { paymentAmount: 100, closeCase: true })).body;
@@ -896,7 +1194,9 @@ describe('fees and the timeline (§10)', () => {
     expect(t.currentEngagementPhase).toBe('Legal');
     // every entry exactly once, in the trail's order, after the creation
     expect(t.items.map((i: Json) => i.type)).toEqual(['CaseCreated', ...trail.map((e) => e.type)]);
-    expect(new Set(trail.map((e) => e.type))).toEqual(new Set(['PaymentRecorded', 'PaymentUpdated', 'CommissionSettled', 'FeesUpdated', 'CaseClosed', 'CaseReopened', 'PaymentDeleted']));
+    expect(new Set(trail.map((e) => e.type))).toEqual(
+      new Set(['PaymentRecorded', 'PaymentUpdated', 'CommissionSettled', 'FeesUpdated', 'CaseClosed', 'CaseReopened', 'PaymentDeleted']),
+    );
     expect(t.items.slice(1).map((i: Json) => i.date)).toEqual(trail.map((e) => e.at));
     const dates = t.items.map((i: Json) => Date.parse(i.date));
     expect(dates).toEqual([...dates].sort((a, b) => a - b));

@@ -54,7 +54,6 @@ let yenUnpaid: string;
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 const tasksOf = (caseId: string) => api.expect<Task[]>(200, 'GET', `/tasks?caseId=${caseId}`, { key: partner.apiKey });
 
-
 async function screenshot(p: Page, name: string): Promise<void> {
   await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
@@ -96,25 +95,45 @@ beforeAll(async () => {
   api = new Api(stack.gatewayUrl, ADMIN);
 
   partner = await api.newPartner('Portal Recovery AB');
-  euro = await api.newCase(partner.id, { grossAmount: 1000, successFee: 20, creditor: { companyName: 'Acme GmbH' }, debtor: { type: 'Person', name: 'Jane Roe' } });
+  euro = await api.newCase(partner.id, {
+    grossAmount: 1000,
+    successFee: 20,
+    creditor: { companyName: 'Acme GmbH' },
+    debtor: { type: 'Person', name: 'Jane Roe' },
+  });
   yen = await api.newCase(partner.id, { currency: 'JPY', grossAmount: 50000, successFee: 20 });
   closed = await api.newCase(partner.id, { currency: 'KWD', grossAmount: 300.125, successFee: 20 });
   testCase = await api.newCase(partner.id, { isTestCase: true, grossAmount: 500 });
   const other = await api.newPartner('Someone Else Ltd');
   foreign = await api.newCase(other.id);
-  const pay = (c: Case, body: Record<string, unknown>) => api.expect<{ paymentId: string }>(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body });
+  const pay = (c: Case, body: Record<string, unknown>) =>
+    api.expect<{ paymentId: string }>(200, 'POST', `/cases/${c.id}/payments`, { key: partner.apiKey, body });
   euroUnpaid = (await pay(euro, { date: daysAgo(12), paymentAmount: 200, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' })).paymentId;
   await pay(euro, { date: daysAgo(3), paymentAmount: 100, paymentRecipient: 'CollectionPartner' });
   yenUnpaid = (await pay(yen, { date: daysAgo(30), paymentAmount: 10000, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' })).paymentId;
   await api.expect(200, 'POST', `/cases/${closed.id}/close`, { key: partner.apiKey, body: { closeCode: 'WithdrawnByClient' } });
   // the follow-up starts asynchronously (Kafka): wait for both tasks and both emails
-  await pollUntil(async () => (await api.expect<Task[]>(200, 'GET', '/tasks', { key: partner.apiKey })).length === 2, { timeoutMs: 20_000, what: 'two InvoiceClient tasks' });
-  await pollUntil(async () => (await api.expect<Mail[]>(200, 'GET', '/mail', { key: partner.apiKey })).filter((m) => m.sentAt).length === 2, { timeoutMs: 20_000, what: 'two sent emails' });
+  await pollUntil(async () => (await api.expect<Task[]>(200, 'GET', '/tasks', { key: partner.apiKey })).length === 2, {
+    timeoutMs: 20_000,
+    what: 'two InvoiceClient tasks',
+  });
+  await pollUntil(async () => (await api.expect<Mail[]>(200, 'GET', '/mail', { key: partner.apiKey })).filter((m) => m.sentAt).length === 2, {
+    timeoutMs: 20_000,
+    what: 'two sent emails',
+  });
 
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
     locale: 'en-US',
     viewport: { width: 1280, height: 900 },
     bypassCSP: true, // only so axe-core can be injected as an inline script; the Portal itself needs no exception
@@ -227,10 +246,17 @@ describe('the Partner Portal in Chromium', () => {
     expect(audit).toContain('Portal Recovery AB');
     // the fee change (SPEC §10): in the summary, the audit trail and the timeline
     const summary = await page.locator('main dl.summary').innerText();
-    expect(summary).toMatch(/Interest fees\s*€25\.00[\s\S]*Reminder fees\s*€5\.00[\s\S]*Collection fees\s*€0\.00[\s\S]*Added fees\s*€30\.00[\s\S]*Remainder\s*€730\.00/);
+    expect(summary).toMatch(
+      /Interest fees\s*€25\.00[\s\S]*Reminder fees\s*€5\.00[\s\S]*Collection fees\s*€0\.00[\s\S]*Added fees\s*€30\.00[\s\S]*Remainder\s*€730\.00/,
+    );
     expect(audit).toContain('Interest fees: €0.00 → €25.00');
     const timeline = page.getByRole('list', { name: /Timeline of case/ });
-    expect(await timeline.locator('li').evaluateAll((items) => items.map((i) => i.getAttribute('data-type')))).toEqual(['CaseCreated', 'PaymentRecorded', 'PaymentRecorded', 'FeesUpdated']);
+    expect(await timeline.locator('li').evaluateAll((items) => items.map((i) => i.getAttribute('data-type')))).toEqual([
+      'CaseCreated',
+      'PaymentRecorded',
+      'PaymentRecorded',
+      'FeesUpdated',
+    ]);
     const history = await timeline.innerText();
     expect(history).toMatch(/Case created[\s\S]*1000 EUR[\s\S]*Payment recorded[\s\S]*200 EUR[\s\S]*Fees updated[\s\S]*Interest fees 0 EUR → 25 EUR/);
     expect(history).toContain('Portal Recovery AB');
@@ -264,7 +290,12 @@ describe('the Partner Portal in Chromium', () => {
     await heading(page, `Case ${euro.reference}`);
     expect(await page.getByRole('table', { name: /Follow-up tasks/ }).innerText()).toMatch(/Invoice client[\s\S]*Completed/);
     expect(await page.getByRole('table', { name: /Audit trail/ }).innerText()).toContain('Commission settled');
-    expect(await page.getByRole('table', { name: /Payments of case/ }).getByRole('button').count()).toBe(0);
+    expect(
+      await page
+        .getByRole('table', { name: /Payments of case/ })
+        .getByRole('button')
+        .count(),
+    ).toBe(0);
   });
 
   it('lists the open tasks with their due dates', async () => {
@@ -336,7 +367,10 @@ describe('the Partner Portal in Chromium', () => {
       await kb.keyboard.press('Enter');
       await rowOf(kb, yen.reference).getByText('Commission marked paid').waitFor();
       expect(await kb.evaluate('document.activeElement.textContent')).toBe('Commission marked paid');
-      await pollUntil(async () => (await tasksOf(yen.id)).some((t) => t.paymentId === yenUnpaid && t.status === 'Completed'), { timeoutMs: 20_000, what: 'yen task Completed' });
+      await pollUntil(async () => (await tasksOf(yen.id)).some((t) => t.paymentId === yenUnpaid && t.status === 'Completed'), {
+        timeoutMs: 20_000,
+        what: 'yen task Completed',
+      });
 
       await tabTo(kb, '#sign-out', true);
       await kb.keyboard.press('Enter');

@@ -104,12 +104,19 @@ describe('per-key limit shared by two gateway replicas', () => {
     // a replica that found the window used up says so until it ends
     for (const g of ['a', 'b'] as const) {
       const statuses = replies.filter((r) => r.gateway === g).map((r) => r.reply.status);
-      expect(statuses.slice(statuses.indexOf(429)).every((s) => s === 429), statuses.join(',')).toBe(true);
+      expect(
+        statuses.slice(statuses.indexOf(429)).every((s) => s === 429),
+        statuses.join(','),
+      ).toBe(true);
     }
 
     // the shared count: the key's hash and window, never the key; the row's total is the limit
     const keyHash = createHash('sha256').update(partner.apiKey).digest('hex');
-    const rows = await db.withSchema('gateway').table('rate_limit_windows').where({ key_hash: keyHash }).select<{ key_hash: string; window_start: Date; granted: number }[]>();
+    const rows = await db
+      .withSchema('gateway')
+      .table('rate_limit_windows')
+      .where({ key_hash: keyHash })
+      .select<{ key_hash: string; window_start: Date; granted: number }[]>();
     expect(rows.map((r) => r.granted)).toContain(LIMIT);
     expect(JSON.stringify(await db.withSchema('gateway').table('rate_limit_windows').select())).not.toContain(partner.apiKey);
   });
@@ -132,7 +139,11 @@ describe('per-key limit shared by two gateway replicas', () => {
     const remaining = [missing, forbidden, invalid].map((r) => int(r, 'RateLimit-Remaining'));
     expect(remaining[1]).toBeLessThan(remaining[0]!);
     expect(remaining[2]).toBeLessThan(remaining[1]!);
-    for (const r of [await call('GET', '/healthz'), await call('GET', '/me', { key: `pk_${randomBytes(32).toString('base64url')}` }), await call('GET', '/me')]) {
+    for (const r of [
+      await call('GET', '/healthz'),
+      await call('GET', '/me', { key: `pk_${randomBytes(32).toString('base64url')}` }),
+      await call('GET', '/me'),
+    ]) {
       expect(header(r, 'RateLimit-Limit')).toBeNull();
     }
   });
@@ -205,7 +216,11 @@ describe('the lease statement, on PostgreSQL and on PGlite (the embedded default
     expect(allowed).toBeLessThanOrEqual(100);
     for (const r of replicas) while ((await r.take(keyHash)).allowed) allowed += 1;
     expect(allowed).toBe(100);
-    const row = await target.withSchema(SCHEMA).table('rate_limit_windows').where({ key_hash: keyHash }).first<{ granted: number; window_start: Date; window_limit: number }>();
+    const row = await target
+      .withSchema(SCHEMA)
+      .table('rate_limit_windows')
+      .where({ key_hash: keyHash })
+      .first<{ granted: number; window_start: Date; window_limit: number }>();
     expect(row).toMatchObject({ granted: 100, window_limit: 100 });
     expect(new Date(row!.window_start).getTime()).toBe(windowStart(now));
     // an exhausted window grants 0; a process with another limit has its own count

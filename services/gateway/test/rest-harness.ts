@@ -29,7 +29,11 @@ export function client(baseUrl: () => string) {
   return async function call(method: string, urlPath: string, opts: CallOptions = {}): Promise<Reply> {
     const res = await fetch(`${baseUrl()}${urlPath}`, {
       method,
-      headers: { ...(opts.key ? { XApiKey: opts.key } : {}), ...(opts.body !== undefined || opts.raw ? { 'content-type': 'application/json' } : {}), ...(opts.headers ?? {}) },
+      headers: {
+        ...(opts.key ? { XApiKey: opts.key } : {}),
+        ...(opts.body !== undefined || opts.raw ? { 'content-type': 'application/json' } : {}),
+        ...(opts.headers ?? {}),
+      },
       body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
     });
     const text = await res.text();
@@ -76,14 +80,22 @@ export async function newCase(call: Call, partnerId: string, over: Record<string
 
 /** Records a payment; `body` is merged over a plain CollectionPartner payment of 100. */
 export function pay(call: Call, key: string, caseId: string, body: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Reply> {
-  return call('POST', `/cases/${caseId}/payments`, { key, body: { date: '2026-11-01', paymentAmount: 100, paymentRecipient: 'CollectionPartner', ...body }, headers });
+  return call('POST', `/cases/${caseId}/payments`, {
+    key,
+    body: { date: '2026-11-01', paymentAmount: 100, paymentRecipient: 'CollectionPartner', ...body },
+    headers,
+  });
 }
 
 /**
  * Starts one more gateway process against a running stack's services and database, with its own
  * environment (e.g. a small RATE_LIMIT_PER_MINUTE). The stack's own gateway is untouched.
  */
-export async function startExtraGateway(stack: RunningStack, databaseUrl: string, env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startExtraGateway(
+  stack: RunningStack,
+  databaseUrl: string,
+  env: Record<string, string>,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const main = path.resolve(__dirname, '../dist/main.js');
   const child: ChildProcess = spawn(process.execPath, [main], {
     env: {

@@ -27,20 +27,29 @@ interface Raw {
 function raw(method: string, path: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<Raw> {
   const url = new URL(stack.gatewayUrl);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method, path, headers: { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let body: Json;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          body = text;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
-      });
-    });
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let body: Json;
+          try {
+            body = text ? JSON.parse(text) : undefined;
+          } catch {
+            body = text;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
+        });
+      },
+    );
     req.on('error', reject);
     req.setTimeout(20_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.end(opts.body);
@@ -50,7 +59,8 @@ function raw(method: string, path: string, opts: { headers?: Record<string, stri
 const count = async (schema: string, table: string) => Number((await db.withSchema(schema).table(table).count<{ n: string }[]>({ n: '*' }))[0]!.n);
 
 /** The §1 error body. */
-const errorShaped = (body: Json, type: string) => expect(body).toMatchObject({ error: type, message: expect.any(String), businessErrors: [expect.objectContaining({ type })] });
+const errorShaped = (body: Json, type: string) =>
+  expect(body).toMatchObject({ error: type, message: expect.any(String), businessErrors: [expect.objectContaining({ type })] });
 
 beforeAll(async () => {
   stack = await startStack({ databaseUrl: inject('databaseUrl'), kafkaBrokers: inject('kafkaBrokers'), env: { ADMIN_API_KEY: ADMIN } });
@@ -157,12 +167,17 @@ describe('deeply nested JSON', () => {
     ['/managed-cases', () => '/managed-cases'],
   ])('POST %s with an Idempotency-Key: 400 ValidationError, as JSON and as text/plain', async (_label, path) => {
     for (const contentType of ['application/json', 'text/plain']) {
-      const res = await raw('POST', path(), { headers: { XApiKey: owner.apiKey, 'Idempotency-Key': `deep-${contentType}`, 'content-type': contentType }, body: deep(10_000) });
+      const res = await raw('POST', path(), {
+        headers: { XApiKey: owner.apiKey, 'Idempotency-Key': `deep-${contentType}`, 'content-type': contentType },
+        body: deep(10_000),
+      });
       expect(res.status, res.text).toBe(400);
       errorShaped(res.body, 'ValidationError');
     }
     // nothing was stored for the key: the same key works for a valid request afterwards
-    expect(await db.withSchema('gateway').table('idempotency_keys').where({ partner_id: owner.id }).whereIn('key', ['deep-application/json', 'deep-text/plain'])).toEqual([]);
+    expect(
+      await db.withSchema('gateway').table('idempotency_keys').where({ partner_id: owner.id }).whereIn('key', ['deep-application/json', 'deep-text/plain']),
+    ).toEqual([]);
   });
 });
 
@@ -170,7 +185,13 @@ describe("another partner's case answers exactly like an unknown one", () => {
   const unknown = '00000000-0000-4000-8000-000000000000';
   const probes: [string, string, (id: string) => string, string | undefined, string][] = [
     ['record with {}', 'POST', (id) => `/cases/${id}/payments`, '{}', 'CaseNotFound'],
-    ['record with too many decimals', 'POST', (id) => `/cases/${id}/payments`, JSON.stringify({ date: '2026-11-01', paymentAmount: 1.5, paymentRecipient: 'CollectionPartner' }), 'CaseNotFound'],
+    [
+      'record with too many decimals',
+      'POST',
+      (id) => `/cases/${id}/payments`,
+      JSON.stringify({ date: '2026-11-01', paymentAmount: 1.5, paymentRecipient: 'CollectionPartner' }),
+      'CaseNotFound',
+    ],
     ['record with malformed JSON', 'POST', (id) => `/cases/${id}/payments`, '{"date":', 'CaseNotFound'],
     ['list with a bad filter', 'GET', (id) => `/cases/${id}/payments?minAmount=abc`, undefined, 'CaseNotFound'],
     ['correct with {}', 'PUT', (id) => `/cases/${id}/payments/${unknown}`, '{}', 'PaymentNotFound'],
@@ -192,7 +213,7 @@ describe("another partner's case answers exactly like an unknown one", () => {
     expect(foreign.text).not.toMatch(/JPY|decimals/);
   });
 
-  it("a webhook of another partner is a 404 whatever the body", async () => {
+  it('a webhook of another partner is a 404 whatever the body', async () => {
     const hook = await call('POST', '/webhooks', { key: owner.apiKey, body: { url: 'https://93.184.216.34/hook', events: ['payment.created'] } });
     expect(hook.status, hook.text).toBe(201);
     const foreign = await raw('PUT', `/webhooks/${hook.body.id}`, { headers: { XApiKey: intruder.apiKey }, body: '{"events":["nope"]}' });
@@ -205,7 +226,10 @@ describe("another partner's case answers exactly like an unknown one", () => {
 
 describe('oversize requests answer their status with the contract error body', () => {
   it('413 for a body over 1 MiB, 431 for huge headers, 414 for an over-long path segment', async () => {
-    const body = await raw('POST', `/cases/${foreignCase.id}/payments`, { headers: { XApiKey: owner.apiKey }, body: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }) });
+    const body = await raw('POST', `/cases/${foreignCase.id}/payments`, {
+      headers: { XApiKey: owner.apiKey },
+      body: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }),
+    });
     expect(body.status).toBe(413);
     errorShaped(body.body, 'ValidationError');
     const headers = await raw('GET', '/cases', { headers: { XApiKey: owner.apiKey, 'x-pad': 'x'.repeat(20_000) } });
@@ -226,11 +250,21 @@ describe('oversize requests answer their status with the contract error body', (
     const big = Buffer.from(JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }));
     const send = (headers: Record<string, string>) =>
       new Promise<string>((resolve) => {
-        const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/admin/partners', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(big.length), ...headers } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(String(res.statusCode)));
-          res.on('error', (e) => resolve(e.message));
-        });
+        const req = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'POST',
+            path: '/admin/partners',
+            agent: false,
+            headers: { 'content-type': 'application/json', 'content-length': String(big.length), ...headers },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(String(res.statusCode)));
+            res.on('error', (e) => resolve(e.message));
+          },
+        );
         req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
         req.end(big);
       });
@@ -250,7 +284,17 @@ describe('an Idempotency-Key whose request died', () => {
     const c = await newCase(call, owner.id);
     const path = `/cases/${c.id}/payments`;
     // a request that claimed the key and died: its lease has 3 s left and nobody renews it
-    await db.withSchema('gateway').table('idempotency_keys').insert({ partner_id: owner.id, key: 'dead-owner', request_hash: requestHash('POST', path, body), state: 'running', locked_until: new Date(Date.now() + 3_000), owner: '00000000-0000-4000-8000-000000000001' });
+    await db
+      .withSchema('gateway')
+      .table('idempotency_keys')
+      .insert({
+        partner_id: owner.id,
+        key: 'dead-owner',
+        request_hash: requestHash('POST', path, body),
+        state: 'running',
+        locked_until: new Date(Date.now() + 3_000),
+        owner: '00000000-0000-4000-8000-000000000001',
+      });
     const busy = await pay(call, owner.apiKey, c.id, body, { 'Idempotency-Key': 'dead-owner' });
     expect(busy.status, busy.text).toBe(409);
     errorShaped(busy.body, 'IdempotencyKeyInUse');
@@ -275,7 +319,11 @@ describe('an Idempotency-Key whose request died', () => {
     const first = await pay(call, owner.apiKey, c.id, body, { 'Idempotency-Key': 'gateway-died' });
     expect(first.status).toBe(200);
     // the gateway died after the ledger committed, before it stored the answer: its claim is left running and expired
-    await db.withSchema('gateway').table('idempotency_keys').where({ partner_id: owner.id, key: 'gateway-died' }).update({ state: 'running', status_code: null, response_body: null, locked_until: new Date(Date.now() - 1_000) });
+    await db
+      .withSchema('gateway')
+      .table('idempotency_keys')
+      .where({ partner_id: owner.id, key: 'gateway-died' })
+      .update({ state: 'running', status_code: null, response_body: null, locked_until: new Date(Date.now() - 1_000) });
     const retry = await pay(call, owner.apiKey, c.id, body, { 'Idempotency-Key': 'gateway-died' });
     expect(retry.status, retry.text).toBe(200);
     expect(retry.body.paymentId).toBe(first.body.paymentId);

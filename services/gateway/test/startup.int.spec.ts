@@ -24,7 +24,17 @@ describe('a gateway whose database is late', () => {
     databaseUrl.pathname = `/${dbName}`;
     const nowhere = '127.0.0.1:1'; // no service runs there: readiness stays 503, the database is what is checked
     const child = spawn(process.execPath, [path.resolve(__dirname, '../dist/main.js')], {
-      env: { ...process.env, DATABASE_URL: databaseUrl.toString(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ADMIN_API_KEY: ADMIN, LEDGER_GRPC_ADDRESS: nowhere, CASE_LIFECYCLE_GRPC_ADDRESS: nowhere, FOLLOW_UP_GRPC_ADDRESS: nowhere },
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl.toString(),
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        ADMIN_API_KEY: ADMIN,
+        LEDGER_GRPC_ADDRESS: nowhere,
+        CASE_LIFECYCLE_GRPC_ADDRESS: nowhere,
+        FOLLOW_UP_GRPC_ADDRESS: nowhere,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -53,22 +63,36 @@ describe('a gateway whose database is late', () => {
     const notReady = await get('/readyz');
     expect(notReady.status).toBe(503);
     expect(notReady.body).toMatchObject({ status: 'not-ready', checks: { database: false } });
-    const starting = await get('/admin/partners', { method: 'POST', headers: { XApiKey: ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ companyName: 'Early', officeEmail: 'early@example.test' }) });
+    const starting = await get('/admin/partners', {
+      method: 'POST',
+      headers: { XApiKey: ADMIN, 'content-type': 'application/json' },
+      body: JSON.stringify({ companyName: 'Early', officeEmail: 'early@example.test' }),
+    });
     expect(starting.status).toBe(503);
     expect(starting.retryAfter).toBe('5');
     expect(starting.body).toMatchObject({ error: 'ServiceUnavailable', businessErrors: [{ type: 'ServiceUnavailable' }] });
     expect((await get('/me', { headers: { XApiKey: 'any-key' } })).status).toBe(503);
-    await pollUntil(async () => lines.some((l) => typeof l.msg === 'string' && l.msg.startsWith('waiting for PostgreSQL (gateway migrations): attempt 2 failed')), { timeoutMs: 30_000, what: 'logged database retries' });
+    await pollUntil(
+      async () => lines.some((l) => typeof l.msg === 'string' && l.msg.startsWith('waiting for PostgreSQL (gateway migrations): attempt 2 failed')),
+      { timeoutMs: 30_000, what: 'logged database retries' },
+    );
     expect(alive()).toBe(true);
 
     // The database comes: migrated, ready, serving.
     await createDatabase(adminUrl.toString(), dbName);
     cleanups.push(() => dropDatabase(adminUrl.toString(), dbName));
-    const ready = await pollUntil(async () => lines.find((l) => l.ready === 'gateway') ?? (alive() ? undefined : Promise.reject(new Error('gateway exited'))), { timeoutMs: 60_000, what: 'the ready marker' });
+    const ready = await pollUntil(async () => lines.find((l) => l.ready === 'gateway') ?? (alive() ? undefined : Promise.reject(new Error('gateway exited'))), {
+      timeoutMs: 60_000,
+      what: 'the ready marker',
+    });
     expect(ready.port).toBe(listening.port);
     const readiness = await get('/readyz');
     expect(readiness.body).toMatchObject({ checks: { database: true, ledger: false } });
-    const created = await get('/admin/partners', { method: 'POST', headers: { XApiKey: ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ companyName: 'Late', officeEmail: 'late@example.test' }) });
+    const created = await get('/admin/partners', {
+      method: 'POST',
+      headers: { XApiKey: ADMIN, 'content-type': 'application/json' },
+      body: JSON.stringify({ companyName: 'Late', officeEmail: 'late@example.test' }),
+    });
     expect(created.status).toBe(201);
   });
 });

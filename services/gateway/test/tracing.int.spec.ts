@@ -56,7 +56,15 @@ beforeAll(async () => {
           const service = String(attributesOf(rs.resource.attributes)['service.name']);
           for (const ss of rs.scopeSpans) {
             for (const s of ss.spans) {
-              spans.push({ service, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId || undefined, name: s.name, kind: s.kind, attributes: attributesOf(s.attributes) });
+              spans.push({
+                service,
+                traceId: s.traceId,
+                spanId: s.spanId,
+                parentSpanId: s.parentSpanId || undefined,
+                name: s.name,
+                kind: s.kind,
+                attributes: attributesOf(s.attributes),
+              });
             }
           }
         }
@@ -69,7 +77,12 @@ beforeAll(async () => {
   stack = await startStack({
     databaseUrl: inject('databaseUrl'),
     kafkaBrokers: inject('kafkaBrokers'),
-    env: { ADMIN_API_KEY: ADMIN, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' },
+    env: {
+      ADMIN_API_KEY: ADMIN,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    },
   });
   api = new Api(stack.gatewayUrl, ADMIN);
 });
@@ -90,13 +103,20 @@ describe('tracing', () => {
       body: { date: '2026-11-01', paymentAmount: 100, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' },
     });
 
-    const root = await pollUntil(async () => spans.find((s) => s.service === 'gateway' && s.kind === SERVER && s.attributes['pp.request_id'] === requestId), { timeoutMs: 15_000, what: 'the HTTP server span' });
+    const root = await pollUntil(async () => spans.find((s) => s.service === 'gateway' && s.kind === SERVER && s.attributes['pp.request_id'] === requestId), {
+      timeoutMs: 15_000,
+      what: 'the HTTP server span',
+    });
     expect(root.name).toBe('POST /cases/:id/payments');
     expect(root.parentSpanId).toBeUndefined();
     expect(root.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/cases/:id/payments', 'http.response.status_code': 200 });
 
-    const consumerIn = (service: string) => spans.find((s) => s.traceId === root.traceId && s.service === service && s.kind === CONSUMER && s.name === 'process payment-events');
-    await pollUntil(async () => consumerIn('case-lifecycle') && consumerIn('follow-up'), { timeoutMs: 20_000, what: 'the consumer spans of case-lifecycle and follow-up in the same trace' });
+    const consumerIn = (service: string) =>
+      spans.find((s) => s.traceId === root.traceId && s.service === service && s.kind === CONSUMER && s.name === 'process payment-events');
+    await pollUntil(async () => consumerIn('case-lifecycle') && consumerIn('follow-up'), {
+      timeoutMs: 20_000,
+      what: 'the consumer spans of case-lifecycle and follow-up in the same trace',
+    });
     const trace = spans.filter((s) => s.traceId === root.traceId);
     expect(new Set(trace.map((s) => s.service))).toEqual(new Set(['gateway', 'ledger', 'case-lifecycle', 'follow-up']));
 
@@ -108,7 +128,9 @@ describe('tracing', () => {
         if (!parent) throw new Error(`span ${span.name} of ${span.service}: parent ${p} not exported`);
         chain.unshift(parent);
       }
-      return chain.map((s) => `${s.service} ${s.kind === SERVER ? 'server' : s.kind === CLIENT ? 'client' : s.kind === CONSUMER ? 'consumer' : s.kind} ${s.name}`);
+      return chain.map(
+        (s) => `${s.service} ${s.kind === SERVER ? 'server' : s.kind === CLIENT ? 'client' : s.kind === CONSUMER ? 'consumer' : s.kind} ${s.name}`,
+      );
     };
     for (const service of ['case-lifecycle', 'follow-up']) {
       const consumer = consumerIn(service)!;
@@ -118,12 +140,21 @@ describe('tracing', () => {
         'ledger server ledger.v1.Ledger/RecordPayment',
         `${service} consumer process payment-events`,
       ]);
-      expect(consumer.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.destination.name': 'payment-events', 'messaging.consumer.group.name': service });
+      expect(consumer.attributes).toMatchObject({
+        'messaging.system': 'kafka',
+        'messaging.destination.name': 'payment-events',
+        'messaging.consumer.group.name': service,
+      });
       // the request id still travels next to the trace context
       expect(consumer.attributes['pp.request_id']).toBe(requestId);
     }
     const ledgerServer = trace.find((s) => s.service === 'ledger' && s.kind === SERVER && s.name === 'ledger.v1.Ledger/RecordPayment')!;
-    expect(ledgerServer.attributes).toMatchObject({ 'rpc.system.name': 'grpc', 'rpc.method': 'ledger.v1.Ledger/RecordPayment', 'rpc.status_code': 'OK', 'pp.request_id': requestId });
+    expect(ledgerServer.attributes).toMatchObject({
+      'rpc.system.name': 'grpc',
+      'rpc.method': 'ledger.v1.Ledger/RecordPayment',
+      'rpc.status_code': 'OK',
+      'pp.request_id': requestId,
+    });
     expect([...contentTypes]).toEqual(['application/json']);
   });
 
@@ -132,7 +163,10 @@ describe('tracing', () => {
     const parent = '00f067aa0ba902b7';
     const partner = await api.newPartner('Traceparent Agency');
     await api.expect(200, 'GET', '/cases', { key: partner.apiKey, headers: { traceparent: `00-${traceId}-${parent}-01` } });
-    const span = await pollUntil(async () => spans.find((s) => s.traceId === traceId && s.service === 'gateway' && s.kind === SERVER), { timeoutMs: 15_000, what: 'the HTTP span of the traced GET' });
+    const span = await pollUntil(async () => spans.find((s) => s.traceId === traceId && s.service === 'gateway' && s.kind === SERVER), {
+      timeoutMs: 15_000,
+      what: 'the HTTP span of the traced GET',
+    });
     expect(span).toMatchObject({ name: 'GET /cases', parentSpanId: parent });
     const other = spans.filter((s) => s.service === 'gateway' && s.kind === SERVER && s.name === 'POST /admin/partners');
     expect(new Set(other.map((s) => s.traceId)).size).toBe(other.length);

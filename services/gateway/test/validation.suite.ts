@@ -155,11 +155,40 @@ const TYPES_NOT_NUMBER: Values = [
   ['an array', [10]],
 ];
 
-const requiredString = (max: number): Values => [['missing', MISSING], ['null', null], ['empty', ''], ['blank', '   '], ...TYPES_NOT_STRING, [`${max + 1} characters`, 'x'.repeat(max + 1)], ['10,000 characters', LONG], ['a NUL character', NUL]];
-const optionalString = (max: number): Values => [...TYPES_NOT_STRING, [`${max + 1} characters`, 'x'.repeat(max + 1)], ['10,000 characters', LONG], ['a NUL character', NUL]];
-const requiredEnum = (valid: string): Values => [['missing', MISSING], ['null', null], ['unknown value', 'Nope'], ['wrong case', valid.toLowerCase()], ['empty', ''], ['a number', 1], ['an array', [valid]], ['an object', { value: valid }], ['10,000 characters', LONG]];
+const requiredString = (max: number): Values => [
+  ['missing', MISSING],
+  ['null', null],
+  ['empty', ''],
+  ['blank', '   '],
+  ...TYPES_NOT_STRING,
+  [`${max + 1} characters`, 'x'.repeat(max + 1)],
+  ['10,000 characters', LONG],
+  ['a NUL character', NUL],
+];
+const optionalString = (max: number): Values => [
+  ...TYPES_NOT_STRING,
+  [`${max + 1} characters`, 'x'.repeat(max + 1)],
+  ['10,000 characters', LONG],
+  ['a NUL character', NUL],
+];
+const requiredEnum = (valid: string): Values => [
+  ['missing', MISSING],
+  ['null', null],
+  ['unknown value', 'Nope'],
+  ['wrong case', valid.toLowerCase()],
+  ['empty', ''],
+  ['a number', 1],
+  ['an array', [valid]],
+  ['an object', { value: valid }],
+  ['10,000 characters', LONG],
+];
 const optionalEnum = (valid: string): Values => requiredEnum(valid).slice(2);
-const BOOLEAN: Values = [['a string', 'true'], ['a number', 1], ['an object', {}], ['an array', [true]]];
+const BOOLEAN: Values = [
+  ['a string', 'true'],
+  ['a number', 1],
+  ['an object', {}],
+  ['an array', [true]],
+];
 const DATE: Values = [
   ['missing', MISSING],
   ['null', null],
@@ -179,7 +208,14 @@ const DATE: Values = [
   ['10,000 characters', LONG],
 ];
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const UUID_VALUES: Values = [['a number', 42], ['not a UUID', 'not-a-uuid'], ['a UUID with a bad character', '0000000g-0000-0000-0000-000000000000'], ['an object', {}], ['an array', []], ['10,000 characters', LONG]];
+const UUID_VALUES: Values = [
+  ['a number', 42],
+  ['not a UUID', 'not-a-uuid'],
+  ['a UUID with a bad character', '0000000g-0000-0000-0000-000000000000'],
+  ['an object', {}],
+  ['an array', []],
+  ['10,000 characters', LONG],
+];
 const TOO_MANY_DECIMALS = { EUR: 1.001, JPY: 1.5, KWD: 1.0001 } as const;
 type Currency = keyof typeof TOO_MANY_DECIMALS;
 
@@ -197,7 +233,12 @@ const requiredAmount = (currency: Currency): Values => [
   ['10,000 characters', LONG],
 ];
 /** An optional amount that may be zero. */
-const optionalAmount = (currency: Currency): Values => [...TYPES_NOT_NUMBER, ['negative', -0.01], [`too many decimals for ${currency}`, TOO_MANY_DECIMALS[currency]], ['above the maximum', 1e13]];
+const optionalAmount = (currency: Currency): Values => [
+  ...TYPES_NOT_NUMBER,
+  ['negative', -0.01],
+  [`too many decimals for ${currency}`, TOO_MANY_DECIMALS[currency]],
+  ['above the maximum', 1e13],
+];
 const decimalsOnly = (currency: Currency): Values => [[`too many decimals for ${currency}`, TOO_MANY_DECIMALS[currency]]];
 
 // ---- the endpoints
@@ -207,7 +248,14 @@ const RATE: Values = [...TYPES_NOT_NUMBER, ['negative', -0.1], ['above 1', 1.5],
 const adminPartners: Row[] = [
   ...bodyShapeRows('POST', () => '/admin/partners', partnerBase, { admin: true }),
   ...bodyRows('POST', () => '/admin/partners', partnerBase, 'companyName', requiredString(200), { admin: true }),
-  ...bodyRows('POST', () => '/admin/partners', partnerBase, 'officeEmail', [...requiredString(320), ['not an email', 'nobody'], ['two at signs', 'a@b@c.d'], ['spaces', 'a b@c.d']], { admin: true }),
+  ...bodyRows(
+    'POST',
+    () => '/admin/partners',
+    partnerBase,
+    'officeEmail',
+    [...requiredString(320), ['not an email', 'nobody'], ['two at signs', 'a@b@c.d'], ['spaces', 'a b@c.d']],
+    { admin: true },
+  ),
   ...bodyRows('POST', () => '/admin/partners', partnerBase, 'preLegalRevenueShare', RATE, { admin: true }),
   ...bodyRows('POST', () => '/admin/partners', partnerBase, 'legalRevenueShare', RATE, { admin: true }),
 ];
@@ -226,24 +274,46 @@ const caseBase = (currency: Currency) => (): Json => ({
   creditor: { companyName: 'Creditor Co', officeEmail: 'creditor@example.test' },
   debtor: { type: 'Person', name: 'Debtor' },
 });
-const adminCase = (field: string, values: Values, currency: Currency = 'EUR', expectField = field) => bodyRows('POST', () => '/admin/cases', caseBase(currency), field, values, { admin: true, expect: expectField });
+const adminCase = (field: string, values: Values, currency: Currency = 'EUR', expectField = field) =>
+  bodyRows('POST', () => '/admin/cases', caseBase(currency), field, values, { admin: true, expect: expectField });
 const SUCCESS_FEE: Values = [...TYPES_NOT_NUMBER, ['negative', -1], ['above 100', 100.5], ['5 decimals', 20.12345]];
 const adminCases: Row[] = [
   ...bodyShapeRows('POST', () => '/admin/cases', caseBase('EUR'), { admin: true }),
   ...adminCase('partnerId', [['missing', MISSING], ['null', null], ...UUID_VALUES, ['an unknown partner', '00000000-0000-4000-8000-000000000000']]),
-  ...adminCase('currency', [['missing', MISSING], ['null', null], ['unknown code', 'ABC'], ['lower case', 'eur'], ['two letters', 'EU'], ['empty', ''], ...TYPES_NOT_STRING, ['10,000 characters', LONG]]),
+  ...adminCase('currency', [
+    ['missing', MISSING],
+    ['null', null],
+    ['unknown code', 'ABC'],
+    ['lower case', 'eur'],
+    ['two letters', 'EU'],
+    ['empty', ''],
+    ...TYPES_NOT_STRING,
+    ['10,000 characters', LONG],
+  ]),
   ...adminCase('grossAmount', requiredAmount('EUR')),
   ...adminCase('grossAmount', decimalsOnly('JPY'), 'JPY'),
   ...adminCase('grossAmount', decimalsOnly('KWD'), 'KWD'),
-  ...(['interestFees', 'reminderFees', 'collectionFees'] as const).flatMap((f) => [...adminCase(f, optionalAmount('EUR')), ...adminCase(f, decimalsOnly('JPY'), 'JPY'), ...adminCase(f, decimalsOnly('KWD'), 'KWD')]),
+  ...(['interestFees', 'reminderFees', 'collectionFees'] as const).flatMap((f) => [
+    ...adminCase(f, optionalAmount('EUR')),
+    ...adminCase(f, decimalsOnly('JPY'), 'JPY'),
+    ...adminCase(f, decimalsOnly('KWD'), 'KWD'),
+  ]),
   ...adminCase('successFee', [['missing', MISSING], ['null', null], ...SUCCESS_FEE]),
   ...adminCase('isTestCase', BOOLEAN),
   ...adminCase('currentEngagementPhase', optionalEnum('Legal')),
   ...adminCase('creditorReference', optionalString(200)),
-  ...adminCase('creditor', [['a string', 'Creditor Co'], ['a number', 1], ['an array', [{ companyName: 'x' }]]]),
+  ...adminCase('creditor', [
+    ['a string', 'Creditor Co'],
+    ['a number', 1],
+    ['an array', [{ companyName: 'x' }]],
+  ]),
   ...adminCase('creditor.companyName', optionalString(200)),
   ...adminCase('creditor.officeEmail', [...TYPES_NOT_STRING, ['not an email', 'nobody'], ['10,000 characters', LONG]]),
-  ...adminCase('debtor', [['a string', 'Person'], ['a number', 1], ['an array', [{ type: 'Person', name: 'x' }]]]),
+  ...adminCase('debtor', [
+    ['a string', 'Person'],
+    ['a number', 1],
+    ['an array', [{ type: 'Person', name: 'x' }]],
+  ]),
   ...adminCase('debtor.type', requiredEnum('Company')),
   ...adminCase('debtor.name', requiredString(200)),
   ...adminCase('date', DATE.slice(2)),
@@ -252,33 +322,115 @@ const adminCases: Row[] = [
 ];
 
 const invoicingRuns: Row[] = [
-  ...bodyShapeRows('POST', () => '/admin/invoicing-runs', () => ({ partnerId: fx.partner.id }), { admin: true }).filter((r) => r.label !== 'body: null'),
-  ...bodyRows('POST', () => '/admin/invoicing-runs', () => ({}), 'partnerId', UUID_VALUES, { admin: true }),
+  ...bodyShapeRows(
+    'POST',
+    () => '/admin/invoicing-runs',
+    () => ({ partnerId: fx.partner.id }),
+    { admin: true },
+  ).filter((r) => r.label !== 'body: null'),
+  ...bodyRows(
+    'POST',
+    () => '/admin/invoicing-runs',
+    () => ({}),
+    'partnerId',
+    UUID_VALUES,
+    { admin: true },
+  ),
 ];
 
 const listCases: Row[] = [
-  ...queryRows((v) => `/cases?Page=${v}`, 'Page', [['zero', '0'], ['negative', '-1'], ['text', 'abc'], ['a fraction', '1.5'], ['above the maximum', '1000001'], ['hexadecimal', '0x10'], ['an exponent', '1e1'], ['repeated', '1&Page=2'], ['10,000 characters', LONG]]),
-  ...queryRows((v) => `/cases?PageSize=${v}`, 'PageSize', [['zero', '0'], ['negative', '-5'], ['above 100', '101'], ['text', 'ten'], ['a fraction', '2.5'], ['hexadecimal', '0xA'], ['repeated', '10&PageSize=20']]),
-  ...queryRows((v) => `/cases?Statuses=${v}`, 'Statuses', [['unknown lifecycle', 'Open'], ['one bad in a comma list', 'Active,Nope'], ['wrong case', 'active'], ['repeated with one bad', 'Active&Statuses=Gone'], ['10,000 characters', LONG]]),
-  ...queryRows((v) => `/cases?includeTestCases=${v}`, 'includeTestCases', [['yes', 'yes'], ['1', '1'], ['upper case', 'TRUE'], ['empty', ''], ['repeated', 'true&includeTestCases=false']]),
-  ...queryRows((v) => `/cases?Ids=${v}`, 'Ids', [['not a UUID', 'abc'], ['one bad in a comma list', `${UUID_A},nope`], ['repeated with one bad', `${UUID_A}&Ids=1`], ['101 ids', Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`).join(',')], ['10,000 characters', LONG]]),
-  ...queryRows((v) => `/cases?DebtorIds=${v}`, 'DebtorIds', [['not a UUID', 'abc'], ['one bad in a comma list', `${UUID_A},nope`], ['repeated with one bad', `${UUID_A}&DebtorIds=1`]]),
-  ...queryRows((v) => `/cases?Sort=${v}`, 'Sort', [['unknown order', 'amount'], ['wrong case', 'DateCreated'], ['two minuses', '--reference'], ['a comma list', 'reference,remainder'], ['repeated', 'reference&Sort=remainder'], ['10,000 characters', LONG]]),
+  ...queryRows((v) => `/cases?Page=${v}`, 'Page', [
+    ['zero', '0'],
+    ['negative', '-1'],
+    ['text', 'abc'],
+    ['a fraction', '1.5'],
+    ['above the maximum', '1000001'],
+    ['hexadecimal', '0x10'],
+    ['an exponent', '1e1'],
+    ['repeated', '1&Page=2'],
+    ['10,000 characters', LONG],
+  ]),
+  ...queryRows((v) => `/cases?PageSize=${v}`, 'PageSize', [
+    ['zero', '0'],
+    ['negative', '-5'],
+    ['above 100', '101'],
+    ['text', 'ten'],
+    ['a fraction', '2.5'],
+    ['hexadecimal', '0xA'],
+    ['repeated', '10&PageSize=20'],
+  ]),
+  ...queryRows((v) => `/cases?Statuses=${v}`, 'Statuses', [
+    ['unknown lifecycle', 'Open'],
+    ['one bad in a comma list', 'Active,Nope'],
+    ['wrong case', 'active'],
+    ['repeated with one bad', 'Active&Statuses=Gone'],
+    ['10,000 characters', LONG],
+  ]),
+  ...queryRows((v) => `/cases?includeTestCases=${v}`, 'includeTestCases', [
+    ['yes', 'yes'],
+    ['1', '1'],
+    ['upper case', 'TRUE'],
+    ['empty', ''],
+    ['repeated', 'true&includeTestCases=false'],
+  ]),
+  ...queryRows((v) => `/cases?Ids=${v}`, 'Ids', [
+    ['not a UUID', 'abc'],
+    ['one bad in a comma list', `${UUID_A},nope`],
+    ['repeated with one bad', `${UUID_A}&Ids=1`],
+    ['101 ids', Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`).join(',')],
+    ['10,000 characters', LONG],
+  ]),
+  ...queryRows((v) => `/cases?DebtorIds=${v}`, 'DebtorIds', [
+    ['not a UUID', 'abc'],
+    ['one bad in a comma list', `${UUID_A},nope`],
+    ['repeated with one bad', `${UUID_A}&DebtorIds=1`],
+  ]),
+  ...queryRows((v) => `/cases?Sort=${v}`, 'Sort', [
+    ['unknown order', 'amount'],
+    ['wrong case', 'DateCreated'],
+    ['two minuses', '--reference'],
+    ['a comma list', 'reference,remainder'],
+    ['repeated', 'reference&Sort=remainder'],
+    ['10,000 characters', LONG],
+  ]),
   ...queryRows((v) => `/managed-cases?Sort=${v}`, 'Sort', [['unknown order', 'createdAt']]),
 ];
 
 const closeCase: Row[] = [
-  ...bodyShapeRows('POST', () => `/cases/${fx.closeTarget}/close`, () => ({ closeCode: 'Other' })),
-  ...bodyRows('POST', () => `/cases/${fx.closeTarget}/close`, () => ({ closeCode: 'Other', comment: 'fine' }), 'closeCode', [...requiredEnum('Other'), ['a lifecycle instead of a code', 'Closed']]),
-  ...bodyRows('POST', () => `/cases/${fx.closeTarget}/close`, () => ({ closeCode: 'Other', comment: 'fine' }), 'comment', optionalString(2000)),
+  ...bodyShapeRows(
+    'POST',
+    () => `/cases/${fx.closeTarget}/close`,
+    () => ({ closeCode: 'Other' }),
+  ),
+  ...bodyRows(
+    'POST',
+    () => `/cases/${fx.closeTarget}/close`,
+    () => ({ closeCode: 'Other', comment: 'fine' }),
+    'closeCode',
+    [...requiredEnum('Other'), ['a lifecycle instead of a code', 'Closed']],
+  ),
+  ...bodyRows(
+    'POST',
+    () => `/cases/${fx.closeTarget}/close`,
+    () => ({ closeCode: 'Other', comment: 'fine' }),
+    'comment',
+    optionalString(2000),
+  ),
 ];
 
 const paymentPath = (id: () => string) => () => `/cases/${id()}/payments`;
-const paymentBase = (): Json => ({ date: '2026-11-01', paymentAmount: 10, paymentRecipient: 'CollectionPartner', closeCase: false, createUnpaidCommissionFollowUp: false });
+const paymentBase = (): Json => ({
+  date: '2026-11-01',
+  paymentAmount: 10,
+  paymentRecipient: 'CollectionPartner',
+  closeCase: false,
+  createUnpaidCommissionFollowUp: false,
+});
 const creditorBase = (): Json => ({ ...paymentBase(), paymentRecipient: 'Creditor', commissionPaymentStatus: 'Paid' });
 const splitBase = (): Json => ({ ...paymentBase(), payoutCreditor: 8, payoutCollectionPartner: 2 });
 const ON = { EUR: () => fx.eur, JPY: () => fx.jpy, KWD: () => fx.kwd } as const;
-const post = (field: string, values: Values, base: () => Json = paymentBase, currency: Currency = 'EUR', expectField = field) => bodyRows('POST', paymentPath(ON[currency]), base, field, values, { expect: expectField });
+const post = (field: string, values: Values, base: () => Json = paymentBase, currency: Currency = 'EUR', expectField = field) =>
+  bodyRows('POST', paymentPath(ON[currency]), base, field, values, { expect: expectField });
 const recordPayment: Row[] = [
   ...bodyShapeRows('POST', paymentPath(ON.EUR), paymentBase),
   ...post('date', DATE),
@@ -286,7 +438,11 @@ const recordPayment: Row[] = [
   ...post('paymentAmount', decimalsOnly('JPY'), paymentBase, 'JPY'),
   ...post('paymentAmount', decimalsOnly('KWD'), paymentBase, 'KWD'),
   ...post('paymentRecipient', requiredEnum('Creditor')),
-  ...post('commissionPaymentStatus', [...optionalEnum('Paid'), ['missing when the recipient is Creditor', MISSING], ['null when the recipient is Creditor', null]], creditorBase),
+  ...post(
+    'commissionPaymentStatus',
+    [...optionalEnum('Paid'), ['missing when the recipient is Creditor', MISSING], ['null when the recipient is Creditor', null]],
+    creditorBase,
+  ),
   ...post('payoutCreditor', optionalAmount('EUR'), splitBase),
   ...post('payoutCollectionPartner', optionalAmount('EUR'), splitBase),
   ...post('payoutCreditor', decimalsOnly('JPY'), () => ({ ...splitBase(), payoutCollectionPartner: 2 }), 'JPY'),
@@ -301,15 +457,40 @@ const recordPayment: Row[] = [
       ['256 characters', 'k'.repeat(256)],
       ['empty', ''],
     ] as const
-  ).map(([label, key]): Row => ({ label: `Idempotency-Key: ${label}`, method: 'POST', path: paymentPath(ON.EUR), body: paymentBase, headers: { 'Idempotency-Key': key }, field: 'Idempotency-Key' })),
+  ).map(([label, key]): Row => ({
+    label: `Idempotency-Key: ${label}`,
+    method: 'POST',
+    path: paymentPath(ON.EUR),
+    body: paymentBase,
+    headers: { 'Idempotency-Key': key },
+    field: 'Idempotency-Key',
+  })),
 ];
 
 const listPayments: Row[] = [
   ...(['dateFrom', 'dateTo'] as const).flatMap((name) =>
-    queryRows((v) => `/cases/${fx.eur}/payments?${name}=${v}`, name, [['free text', 'yesterday'], ['30 February', '2026-02-30'], ['month 13', '2026-13-01'], ['empty', ''], ['repeated', `2026-01-01&${name}=2026-02-01`], ['10,000 characters', LONG]]),
+    queryRows((v) => `/cases/${fx.eur}/payments?${name}=${v}`, name, [
+      ['free text', 'yesterday'],
+      ['30 February', '2026-02-30'],
+      ['month 13', '2026-13-01'],
+      ['empty', ''],
+      ['repeated', `2026-01-01&${name}=2026-02-01`],
+      ['10,000 characters', LONG],
+    ]),
   ),
   ...(['minAmount', 'maxAmount'] as const).flatMap((name) => [
-    ...queryRows((v) => `/cases/${fx.eur}/payments?${name}=${v}`, name, [['text', 'ten'], ['negative', '-1'], ['too many decimals for EUR', '1.001'], ['empty', ''], ['hexadecimal', '0x10'], ['an exponent', '1e2'], ['Infinity', 'Infinity'], ['above the maximum', '1e13'], ['repeated', `1&${name}=2`], ['10,000 characters', LONG]]),
+    ...queryRows((v) => `/cases/${fx.eur}/payments?${name}=${v}`, name, [
+      ['text', 'ten'],
+      ['negative', '-1'],
+      ['too many decimals for EUR', '1.001'],
+      ['empty', ''],
+      ['hexadecimal', '0x10'],
+      ['an exponent', '1e2'],
+      ['Infinity', 'Infinity'],
+      ['above the maximum', '1e13'],
+      ['repeated', `1&${name}=2`],
+      ['10,000 characters', LONG],
+    ]),
     ...queryRows((v) => `/cases/${fx.jpy}/payments?${name}=${v}`, name, [['too many decimals for JPY', '1.5']]),
     ...queryRows((v) => `/cases/${fx.kwd}/payments?${name}=${v}`, name, [['too many decimals for KWD', '1.0001']]),
   ]),
@@ -317,7 +498,8 @@ const listPayments: Row[] = [
 
 const putPath = (currency: Currency) => () => `/cases/${ON[currency]()}/payments/${{ EUR: fx.eurPayment, JPY: fx.jpyPayment, KWD: fx.kwdPayment }[currency]}`;
 const editBase = (): Json => ({ date: '2026-11-02', paymentAmount: 10, paymentRecipient: 'CollectionPartner', reopenCaseIfNeeded: false });
-const put = (field: string, values: Values, base: () => Json = editBase, currency: Currency = 'EUR', expectField = field) => bodyRows('PUT', putPath(currency), base, field, values, { expect: expectField });
+const put = (field: string, values: Values, base: () => Json = editBase, currency: Currency = 'EUR', expectField = field) =>
+  bodyRows('PUT', putPath(currency), base, field, values, { expect: expectField });
 const editPayment: Row[] = [
   ...bodyShapeRows('PUT', putPath('EUR'), editBase),
   ...put('date', DATE),
@@ -338,7 +520,8 @@ const editPayment: Row[] = [
 const managedPaymentPath = (id: () => string) => () => `/managed-cases/${id()}/payments`;
 const managedPaymentBase = (): Json => ({ date: '2026-11-01', paymentAmount: 10, closeCase: false });
 const MANAGED_ON = { EUR: () => fx.testEur, JPY: () => fx.testJpy, KWD: () => fx.fuzz.KWD } as const;
-const postManaged = (field: string, values: Values, currency: Currency = 'EUR') => bodyRows('POST', managedPaymentPath(MANAGED_ON[currency]), managedPaymentBase, field, values);
+const postManaged = (field: string, values: Values, currency: Currency = 'EUR') =>
+  bodyRows('POST', managedPaymentPath(MANAGED_ON[currency]), managedPaymentBase, field, values);
 const managedEditPath = () => `/managed-cases/${fx.testPaid}/payments/${fx.testEurPayment}`;
 const productionPath = (suffix: () => string) => () => `/managed-cases/${fx.eur}/payments${suffix()}`;
 const recordManagedPayment: Row[] = [
@@ -349,7 +532,14 @@ const recordManagedPayment: Row[] = [
   ...postManaged('paymentAmount', decimalsOnly('KWD'), 'KWD'),
   ...postManaged('closeCase', BOOLEAN),
   { label: 'a production case of the caller', method: 'POST', path: productionPath(() => ''), body: managedPaymentBase, field: 'id' },
-  { label: 'Idempotency-Key: 256 characters', method: 'POST', path: managedPaymentPath(MANAGED_ON.EUR), body: managedPaymentBase, headers: { 'Idempotency-Key': 'k'.repeat(256) }, field: 'Idempotency-Key' },
+  {
+    label: 'Idempotency-Key: 256 characters',
+    method: 'POST',
+    path: managedPaymentPath(MANAGED_ON.EUR),
+    body: managedPaymentBase,
+    headers: { 'Idempotency-Key': 'k'.repeat(256) },
+    field: 'Idempotency-Key',
+  },
 ];
 const correctManagedPayment: Row[] = [
   ...bodyShapeRows('PUT', managedEditPath, editBase),
@@ -357,43 +547,96 @@ const correctManagedPayment: Row[] = [
   ...bodyRows('PUT', managedEditPath, editBase, 'paymentAmount', requiredAmount('EUR')),
   ...bodyRows('PUT', managedEditPath, editBase, 'paymentRecipient', requiredEnum('Creditor')),
   ...bodyRows('PUT', managedEditPath, editBase, 'payoutCreditor', [['sent without payoutCollectionPartner', 8]], { expect: 'payoutCollectionPartner' }),
-  ...queryRows((v) => `/managed-cases/${fx.testPaid}/payments/${fx.testEurPayment}?reopenCaseIfNeeded=${v}`, 'reopenCaseIfNeeded', [['yes', 'yes'], ['repeated', 'true&reopenCaseIfNeeded=false']], { method: 'DELETE' }),
+  ...queryRows(
+    (v) => `/managed-cases/${fx.testPaid}/payments/${fx.testEurPayment}?reopenCaseIfNeeded=${v}`,
+    'reopenCaseIfNeeded',
+    [
+      ['yes', 'yes'],
+      ['repeated', 'true&reopenCaseIfNeeded=false'],
+    ],
+    { method: 'DELETE' },
+  ),
   ...queryRows((v) => `/managed-cases/${fx.testEur}/payments?dateFrom=${v}`, 'dateFrom', [['free text', 'yesterday']]),
   { label: 'PUT on a production case of the caller', method: 'PUT', path: productionPath(() => `/${fx.eurPayment}`), body: editBase, field: 'id' },
   { label: 'DELETE on a production case of the caller', method: 'DELETE', path: productionPath(() => `/${fx.eurPayment}`), field: 'id' },
   { label: 'GET on a production case of the caller', method: 'GET', path: productionPath(() => ''), field: 'id' },
 ];
 
-const deletePayment: Row[] = queryRows((v) => `/cases/${fx.eur}/payments/${fx.eurPayment}?reopenCaseIfNeeded=${v}`, 'reopenCaseIfNeeded', [['yes', 'yes'], ['1', '1'], ['upper case', 'TRUE'], ['empty', ''], ['repeated', 'true&reopenCaseIfNeeded=false'], ['10,000 characters', LONG]], { method: 'DELETE' });
+const deletePayment: Row[] = queryRows(
+  (v) => `/cases/${fx.eur}/payments/${fx.eurPayment}?reopenCaseIfNeeded=${v}`,
+  'reopenCaseIfNeeded',
+  [
+    ['yes', 'yes'],
+    ['1', '1'],
+    ['upper case', 'TRUE'],
+    ['empty', ''],
+    ['repeated', 'true&reopenCaseIfNeeded=false'],
+    ['10,000 characters', LONG],
+  ],
+  { method: 'DELETE' },
+);
 
 const commissionPath = (payment: () => string) => () => `/cases/${fx.eur}/payments/${payment()}/commission`;
 const settleCommission: Row[] = [
-  ...bodyShapeRows('POST', commissionPath(() => fx.creditorPayment), () => ({ status: 'Paid' })),
-  ...bodyRows('POST', commissionPath(() => fx.creditorPayment), () => ({ status: 'Paid' }), 'status', [...requiredEnum('Paid'), ['Unpaid', 'Unpaid']]),
-  { label: 'a payment whose recipient is not Creditor', method: 'POST', path: commissionPath(() => fx.eurPayment), body: () => ({ status: 'Paid' }), field: 'paymentRecipient' },
+  ...bodyShapeRows(
+    'POST',
+    commissionPath(() => fx.creditorPayment),
+    () => ({ status: 'Paid' }),
+  ),
+  ...bodyRows(
+    'POST',
+    commissionPath(() => fx.creditorPayment),
+    () => ({ status: 'Paid' }),
+    'status',
+    [...requiredEnum('Paid'), ['Unpaid', 'Unpaid']],
+  ),
+  {
+    label: 'a payment whose recipient is not Creditor',
+    method: 'POST',
+    path: commissionPath(() => fx.eurPayment),
+    body: () => ({ status: 'Paid' }),
+    field: 'paymentRecipient',
+  },
 ];
 
-const managedBase = (currency: Currency = 'EUR') => (): Json => ({
-  isTest: true,
-  currencyCode: currency,
-  amountToRecover: 500,
-  date: '2026-11-01',
-  creditorCompanyName: 'Creditor Co',
-  debtor: { type: 'Company', name: 'Debtor Ltd' },
-  successFee: 20,
-  tag: 'validation-managed',
-});
-const managed = (field: string, values: Values, currency: Currency = 'EUR', expectField = field) => bodyRows('POST', () => '/managed-cases', managedBase(currency), field, values, { expect: expectField });
+const managedBase =
+  (currency: Currency = 'EUR') =>
+  (): Json => ({
+    isTest: true,
+    currencyCode: currency,
+    amountToRecover: 500,
+    date: '2026-11-01',
+    creditorCompanyName: 'Creditor Co',
+    debtor: { type: 'Company', name: 'Debtor Ltd' },
+    successFee: 20,
+    tag: 'validation-managed',
+  });
+const managed = (field: string, values: Values, currency: Currency = 'EUR', expectField = field) =>
+  bodyRows('POST', () => '/managed-cases', managedBase(currency), field, values, { expect: expectField });
 const managedCases: Row[] = [
   ...bodyShapeRows('POST', () => '/managed-cases', managedBase('EUR')),
   ...managed('isTest', [['missing', MISSING], ['null', null], ['false', false], ...BOOLEAN]),
-  ...managed('currencyCode', [['missing', MISSING], ['null', null], ['unknown code', 'ABC'], ['lower case', 'eur'], ['empty', ''], ...TYPES_NOT_STRING, ['10,000 characters', LONG]]),
+  ...managed('currencyCode', [
+    ['missing', MISSING],
+    ['null', null],
+    ['unknown code', 'ABC'],
+    ['lower case', 'eur'],
+    ['empty', ''],
+    ...TYPES_NOT_STRING,
+    ['10,000 characters', LONG],
+  ]),
   ...managed('amountToRecover', requiredAmount('EUR')),
   ...managed('amountToRecover', decimalsOnly('JPY'), 'JPY'),
   ...managed('amountToRecover', decimalsOnly('KWD'), 'KWD'),
   ...managed('date', DATE),
   ...managed('creditorCompanyName', requiredString(200)),
-  ...managed('debtor', [['missing', MISSING], ['null', null], ['a string', 'Company'], ['a number', 1], ['an array', [{ type: 'Company', name: 'x' }]]]),
+  ...managed('debtor', [
+    ['missing', MISSING],
+    ['null', null],
+    ['a string', 'Company'],
+    ['a number', 1],
+    ['an array', [{ type: 'Company', name: 'x' }]],
+  ]),
   ...managed('debtor.type', requiredEnum('Person')),
   ...managed('debtor.name', requiredString(200)),
   ...managed('successFee', SUCCESS_FEE),
@@ -404,14 +647,49 @@ const managedCases: Row[] = [
 
 const advancePath = (id: () => string) => () => `/test/cases/${id()}/advance`;
 const advance: Row[] = [
-  ...bodyShapeRows('POST', advancePath(() => fx.testEur), () => ({ to: 'Closed:NoPayment' })),
-  ...bodyRows('POST', advancePath(() => fx.testEur), () => ({ to: 'Closed:Paid', amount: 500 }), 'to', [...requiredEnum('Active'), ['a lifecycle without a code', 'Closed'], ['Paused', 'Paused'], ['an unknown close', 'Closed:Other']]),
-  ...bodyRows('POST', advancePath(() => fx.testEur), () => ({ to: 'Closed:Paid', amount: 500 }), 'amount', [...requiredAmount('EUR'), ['less than the balance', 499.99]]),
-  ...bodyRows('POST', advancePath(() => fx.testJpy), () => ({ to: 'Closed:Paid', amount: 500 }), 'amount', decimalsOnly('JPY')),
+  ...bodyShapeRows(
+    'POST',
+    advancePath(() => fx.testEur),
+    () => ({ to: 'Closed:NoPayment' }),
+  ),
+  ...bodyRows(
+    'POST',
+    advancePath(() => fx.testEur),
+    () => ({ to: 'Closed:Paid', amount: 500 }),
+    'to',
+    [...requiredEnum('Active'), ['a lifecycle without a code', 'Closed'], ['Paused', 'Paused'], ['an unknown close', 'Closed:Other']],
+  ),
+  ...bodyRows(
+    'POST',
+    advancePath(() => fx.testEur),
+    () => ({ to: 'Closed:Paid', amount: 500 }),
+    'amount',
+    [...requiredAmount('EUR'), ['less than the balance', 499.99]],
+  ),
+  ...bodyRows(
+    'POST',
+    advancePath(() => fx.testJpy),
+    () => ({ to: 'Closed:Paid', amount: 500 }),
+    'amount',
+    decimalsOnly('JPY'),
+  ),
   { label: 'a production case', method: 'POST', path: advancePath(() => fx.eur), body: () => ({ to: 'Closed:NoPayment' }), field: 'id' },
 ];
 
-const deleteByTag: Row[] = queryRows((v) => `/test/cases${v}`, 'tag', [['missing', ''], ['empty', '?tag='], ['blank', '?tag=%20%20'], ['repeated', '?tag=a&tag=b'], ['101 characters', `?tag=${'t'.repeat(101)}`], ['10,000 characters', `?tag=${LONG}`], ['a NUL character', '?tag=a%00b']], { method: 'DELETE' });
+const deleteByTag: Row[] = queryRows(
+  (v) => `/test/cases${v}`,
+  'tag',
+  [
+    ['missing', ''],
+    ['empty', '?tag='],
+    ['blank', '?tag=%20%20'],
+    ['repeated', '?tag=a&tag=b'],
+    ['101 characters', `?tag=${'t'.repeat(101)}`],
+    ['10,000 characters', `?tag=${LONG}`],
+    ['a NUL character', '?tag=a%00b'],
+  ],
+  { method: 'DELETE' },
+);
 
 const firePath = () => '/test/webhooks/fire';
 const fireBase = (): Json => ({ event: 'case.updated', caseId: fx.testEur });
@@ -436,14 +714,28 @@ const fireWebhook: Row[] = [
       ['256 characters', 'k'.repeat(256)],
       ['empty', ''],
     ] as const
-  ).map(([label, key]): Row => ({ label: `Idempotency-Key: ${label}`, method: 'POST', path: firePath, body: fireBase, headers: { 'Idempotency-Key': key }, field: 'Idempotency-Key' })),
+  ).map(([label, key]): Row => ({
+    label: `Idempotency-Key: ${label}`,
+    method: 'POST',
+    path: firePath,
+    body: fireBase,
+    headers: { 'Idempotency-Key': key },
+    field: 'Idempotency-Key',
+  })),
 ];
 
 const replayLastEvent: Row[] = [{ label: 'a production case', method: 'POST', path: () => `/test/cases/${fx.eur}/replay-last-event`, field: 'id' }];
 
 const feesPath = (currency: Currency) => () => `/cases/${ON[currency]()}/fees`;
 /** The amounts fx's cases were created with: a row that passed by mistake would change nothing. */
-const feesBase = (): Json => ({ grossAmount: 1_000_000, interestFees: 0, reminderFees: 0, collectionFees: 0, confirmPriceChange: false, keepIntentionalRate: false });
+const feesBase = (): Json => ({
+  grossAmount: 1_000_000,
+  interestFees: 0,
+  reminderFees: 0,
+  collectionFees: 0,
+  confirmPriceChange: false,
+  keepIntentionalRate: false,
+});
 const FEE_AMOUNTS = ['grossAmount', 'interestFees', 'reminderFees', 'collectionFees'] as const;
 const updateFees: Row[] = [
   ...bodyShapeRows('PUT', feesPath('EUR'), feesBase),
@@ -505,10 +797,34 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
     target = await start({ ADMIN_API_KEY: ADMIN, RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_ALLOW_INSECURE: 'true', WEBHOOK_ALLOW_PRIVATE: 'true' });
     fx.partner = await ok(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Validator', officeEmail: 'validator@example.test' } }), 201);
     const key = fx.partner.apiKey;
-    const newCase = async (currency: Currency) => (await ok<{ id: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: fx.partner.id, currency, grossAmount: 1_000_000, successFee: 20 } }), 201)).id;
+    const newCase = async (currency: Currency) =>
+      (
+        await ok<{ id: string }>(
+          call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: fx.partner.id, currency, grossAmount: 1_000_000, successFee: 20 } }),
+          201,
+        )
+      ).id;
     const newTestCase = async (currency: Currency, amountToRecover: number) =>
-      (await ok<{ id: string }>(call('POST', '/managed-cases', { key, body: { isTest: true, currencyCode: currency, amountToRecover, date: '2026-11-01', creditorCompanyName: 'Cred', debtor: { type: 'Person', name: 'Deb' }, tag: 'validation' } }), 200)).id;
-    const pay = async (caseId: string, body: Json) => (await ok<{ paymentId: string }>(call('POST', `/cases/${caseId}/payments`, { key, body: { date: '2026-11-01', paymentAmount: 10, ...body } }), 200)).paymentId;
+      (
+        await ok<{ id: string }>(
+          call('POST', '/managed-cases', {
+            key,
+            body: {
+              isTest: true,
+              currencyCode: currency,
+              amountToRecover,
+              date: '2026-11-01',
+              creditorCompanyName: 'Cred',
+              debtor: { type: 'Person', name: 'Deb' },
+              tag: 'validation',
+            },
+          }),
+          200,
+        )
+      ).id;
+    const pay = async (caseId: string, body: Json) =>
+      (await ok<{ paymentId: string }>(call('POST', `/cases/${caseId}/payments`, { key, body: { date: '2026-11-01', paymentAmount: 10, ...body } }), 200))
+        .paymentId;
     [fx.eur, fx.jpy, fx.kwd, fx.closeTarget, fx.testEur, fx.testJpy, fx.fuzz.EUR, fx.fuzz.JPY, fx.fuzz.KWD, fx.fuzzTestCase] = await Promise.all([
       newCase('EUR'),
       newCase('JPY'),
@@ -529,7 +845,9 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       pay(fx.fuzz.EUR, { paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' }),
     ]);
     fx.testPaid = await newTestCase('EUR', 500);
-    fx.testEurPayment = (await ok<{ paymentId: string }>(call('POST', `/managed-cases/${fx.testPaid}/payments`, { key, body: { date: '2026-11-01', paymentAmount: 10 } }), 200)).paymentId;
+    fx.testEurPayment = (
+      await ok<{ paymentId: string }>(call('POST', `/managed-cases/${fx.testPaid}/payments`, { key, body: { date: '2026-11-01', paymentAmount: 10 } }), 200)
+    ).paymentId;
   });
 
   afterAll(async () => {
@@ -548,21 +866,28 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       const byId = await ok<Json>(call('GET', `/cases/${fx.eur}`, { key }), 200);
       const reference = String(byId.reference);
       expect(await ok<Json>(call('GET', `/cases/case-reference/${reference}`, { key }), 200)).toEqual(byId);
-      const other = await ok<{ id: string; apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Lookup Other', officeEmail: 'lookup-other@example.test' } }), 201);
+      const other = await ok<{ id: string; apiKey: string }>(
+        call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Lookup Other', officeEmail: 'lookup-other@example.test' } }),
+        201,
+      );
       const notFound = [
         [other.apiKey, `/cases/case-reference/${reference}`],
         [key, '/cases/case-reference/NOSUCHREF'],
         [key, `/cases/case-reference/${'X'.repeat(65)}`],
         [key, '/cases/case-reference/%E2%82%AC'],
       ] as const;
-      for (const [caller, path] of notFound) expect(await call('GET', path, { key: caller }), path).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+      for (const [caller, path] of notFound)
+        expect(await call('GET', path, { key: caller }), path).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
     });
   });
 
   describe('the managed cases: the ones the caller created with POST /managed-cases (SPEC §10)', () => {
     it('lists, gets and looks up only those; a production case, an operator-made test case or a foreign one is 404', async () => {
       const key = fx.partner.apiKey;
-      const operatorTest = await ok<{ id: string; reference: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: fx.partner.id, currency: 'EUR', grossAmount: 100, successFee: 20, isTestCase: true } }), 201);
+      const operatorTest = await ok<{ id: string; reference: string }>(
+        call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: fx.partner.id, currency: 'EUR', grossAmount: 100, successFee: 20, isTestCase: true } }),
+        201,
+      );
       const listed: string[] = [];
       for (let page = 1; ; page++) {
         const out = await ok<{ page: { totalPages: number }; cases: Json[] }>(call('GET', `/managed-cases?PageSize=100&Page=${page}`, { key }), 200);
@@ -578,7 +903,10 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       expect(await ok<Json>(call('GET', `/managed-cases/${fx.testEur}`, { key }), 200)).toEqual(mine);
       expect(await ok<Json>(call('GET', `/managed-cases/case-reference/${String(mine.reference)}`, { key }), 200)).toEqual(mine);
 
-      const other = await ok<{ apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Managed Other', officeEmail: 'managed-other@example.test' } }), 201);
+      const other = await ok<{ apiKey: string }>(
+        call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Managed Other', officeEmail: 'managed-other@example.test' } }),
+        201,
+      );
       const production = await ok<Json>(call('GET', `/cases/${fx.eur}`, { key }), 200);
       const notFound = [
         [key, `/managed-cases/${fx.eur}`],
@@ -589,7 +917,8 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
         [other.apiKey, `/managed-cases/${fx.testEur}`],
         [other.apiKey, `/managed-cases/case-reference/${String(mine.reference)}`],
       ] as const;
-      for (const [caller, path] of notFound) expect(await call('GET', path, { key: caller }), path).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+      for (const [caller, path] of notFound)
+        expect(await call('GET', path, { key: caller }), path).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
       expect((await ok<{ cases: Json[] }>(call('GET', '/managed-cases', { key: other.apiKey }), 200)).cases).toEqual([]);
       expect(await call('GET', '/managed-cases?Page=0', { key })).toMatchObject({ status: 400, body: { error: 'ValidationError' } });
       expect(await call('GET', '/managed-cases?Statuses=Nope', { key })).toMatchObject({ status: 400, body: { error: 'ValidationError' } });
@@ -600,7 +929,18 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
     it('the whole amount to the creditor, with idempotency, close, reopen consent and corrections; production cases refused, nothing recorded', async () => {
       const key = fx.partner.apiKey;
       const created = await ok<{ id: string; reference: string }>(
-        call('POST', '/managed-cases', { key, body: { isTest: true, currencyCode: 'EUR', amountToRecover: 100, date: '2026-11-01', creditorCompanyName: 'Cred', debtor: { type: 'Person', name: 'Deb' }, tag: 'managed-payments' } }),
+        call('POST', '/managed-cases', {
+          key,
+          body: {
+            isTest: true,
+            currencyCode: 'EUR',
+            amountToRecover: 100,
+            date: '2026-11-01',
+            creditorCompanyName: 'Cred',
+            debtor: { type: 'Person', name: 'Deb' },
+            tag: 'managed-payments',
+          },
+        }),
         200,
       );
       const path = `/managed-cases/${created.id}/payments`;
@@ -609,7 +949,13 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       expect(first.status).toBe(200);
       const recorded = first.body as Json;
       expect(Object.keys(recorded).sort()).toEqual(['caseClosed', 'caseReference', 'date', 'paymentAmount', 'paymentId', 'remainingAmount']);
-      expect(recorded).toMatchObject({ caseReference: created.reference, date: '2026-11-02T00:00:00Z', paymentAmount: 40, caseClosed: false, remainingAmount: 60 });
+      expect(recorded).toMatchObject({
+        caseReference: created.reference,
+        date: '2026-11-02T00:00:00Z',
+        paymentAmount: 40,
+        caseClosed: false,
+        remainingAmount: 60,
+      });
       // the same key and body: the first answer again, nothing recorded twice
       const again = await call('POST', path, { key, body: { date: '2026-11-02', paymentAmount: 40 }, headers });
       expect(again).toMatchObject({ status: 200, body: recorded });
@@ -647,14 +993,23 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       expect(await ok<Json[]>(call('GET', `/cases/${fx.eur}/payments`, { key }), 200)).toEqual(before);
 
       // another partner's managed case, an operator-made test case, an unknown id: 404
-      const other = await ok<{ apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Managed Payer', officeEmail: 'managed-payer@example.test' } }), 201);
-      const operatorTest = await ok<{ id: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: fx.partner.id, currency: 'EUR', grossAmount: 100, successFee: 20, isTestCase: true } }), 201);
+      const other = await ok<{ apiKey: string }>(
+        call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Managed Payer', officeEmail: 'managed-payer@example.test' } }),
+        201,
+      );
+      const operatorTest = await ok<{ id: string }>(
+        call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: fx.partner.id, currency: 'EUR', grossAmount: 100, successFee: 20, isTestCase: true } }),
+        201,
+      );
       for (const [caller, p] of [
         [other.apiKey, path],
         [key, `/managed-cases/${operatorTest.id}/payments`],
         [key, `/managed-cases/${UUID_A}/payments`],
       ] as const) {
-        expect(await call('POST', p, { key: caller, body: { date: '2026-11-01', paymentAmount: 1 } }), p).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+        expect(await call('POST', p, { key: caller, body: { date: '2026-11-01', paymentAmount: 1 } }), p).toMatchObject({
+          status: 404,
+          body: { error: 'CaseNotFound' },
+        });
         expect(await call('GET', p, { key: caller }), p).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
       }
       expect(await call('PUT', `${path}/${fx.eurPayment}`, { key: other.apiKey, body })).toMatchObject({ status: 404, body: { error: 'PaymentNotFound' } });
@@ -663,11 +1018,18 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
 
   describe('GET /cases with Ids and Sort (SPEC §10)', () => {
     it('lists only the named cases, in each order, ties by id; the remainder order follows payments', async () => {
-      const p = await ok<{ id: string; apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Sorter', officeEmail: 'sorter@example.test' } }), 201);
+      const p = await ok<{ id: string; apiKey: string }>(
+        call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Sorter', officeEmail: 'sorter@example.test' } }),
+        201,
+      );
       const key = p.apiKey;
       const made: Json[] = [];
       // created one after another, so creation order is known; remainders 30, 10, 20 (EUR, JPY, EUR)
-      for (const [currency, grossAmount] of [['EUR', 30], ['JPY', 10], ['EUR', 20]] as const)
+      for (const [currency, grossAmount] of [
+        ['EUR', 30],
+        ['JPY', 10],
+        ['EUR', 20],
+      ] as const)
         made.push(await ok<Json>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: p.id, currency, grossAmount, successFee: 20 } }), 201));
       const [a, b, c] = made.map((x) => String(x.id)) as [string, string, string];
       const ids = async (query: string) => (await ok<{ cases: Json[] }>(call('GET', `/cases?${query}`, { key }), 200)).cases.map((x) => String(x.id));
@@ -685,15 +1047,31 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       expect((await ok<{ page: { totalResults: number } }>(call('GET', `/cases?Ids=${a},${b}&PageSize=1`, { key }), 200)).page.totalResults).toBe(2);
       // DebtorIds (a partner of its own, so the orders above keep their three cases): the cases of these
       // debtors, debtor.id as given at creation, repeatable or a comma list; another partner's are not listed
-      const dp = await ok<{ id: string; apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Debtors', officeEmail: 'debtors@example.test' } }), 201);
-      const stranger = await ok<{ id: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Stranger', officeEmail: 'stranger@example.test' } }), 201);
+      const dp = await ok<{ id: string; apiKey: string }>(
+        call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Debtors', officeEmail: 'debtors@example.test' } }),
+        201,
+      );
+      const stranger = await ok<{ id: string }>(
+        call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Stranger', officeEmail: 'stranger@example.test' } }),
+        201,
+      );
       const ofDebtor = async (partnerId: string, grossAmount: number) =>
-        ok<Json>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId, currency: 'EUR', grossAmount, successFee: 20, debtor: { type: 'Person', name: 'D', id: UUID_A } } }), 201);
+        ok<Json>(
+          call('POST', '/admin/cases', {
+            key: ADMIN,
+            body: { partnerId, currency: 'EUR', grossAmount, successFee: 20, debtor: { type: 'Person', name: 'D', id: UUID_A } },
+          }),
+          201,
+        );
       const [d1, d2] = [await ofDebtor(dp.id, 5), await ofDebtor(dp.id, 6)];
       await ofDebtor(stranger.id, 7);
-      const other = await ok<Json>(call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: dp.id, currency: 'EUR', grossAmount: 8, successFee: 20 } }), 201);
+      const other = await ok<Json>(
+        call('POST', '/admin/cases', { key: ADMIN, body: { partnerId: dp.id, currency: 'EUR', grossAmount: 8, successFee: 20 } }),
+        201,
+      );
       expect((d1.debtor as Json).id).toBe(UUID_A);
-      const debtorCases = async (query: string) => (await ok<{ cases: Json[] }>(call('GET', `/cases?${query}`, { key: dp.apiKey }), 200)).cases.map((x) => String(x.id));
+      const debtorCases = async (query: string) =>
+        (await ok<{ cases: Json[] }>(call('GET', `/cases?${query}`, { key: dp.apiKey }), 200)).cases.map((x) => String(x.id));
       expect(await debtorCases(`DebtorIds=${UUID_A.toUpperCase()}&Sort=dateCreated`)).toEqual([String(d1.id), String(d2.id)]);
       expect(await debtorCases(`DebtorIds=00000000-0000-4000-8000-00000000000b,${UUID_A}&Sort=-dateCreated`)).toEqual([String(d2.id), String(d1.id)]);
       expect(await debtorCases('Sort=dateCreated')).toEqual([String(d1.id), String(d2.id), String(other.id)]);
@@ -705,7 +1083,9 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       await pollUntil(async () => (await ids('Sort=-dateUpdated'))[0] === a, { what: 'the paid case first by dateUpdated' });
       // a fee of 100 on b (remainder 110): the largest now; a fee change moves the order too
       await ok(call('PUT', `/cases/${b}/fees`, { key, body: { interestFees: 100 } }), 200);
-      await pollUntil(async () => JSON.stringify(await ids('Sort=-remainder')) === JSON.stringify([b, c, a]), { what: 'the remainder order after a fee change' });
+      await pollUntil(async () => JSON.stringify(await ids('Sort=-remainder')) === JSON.stringify([b, c, a]), {
+        what: 'the remainder order after a fee change',
+      });
     });
   });
 
@@ -717,33 +1097,78 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       expect(put).toMatchObject({ url: 'http://127.0.0.1:9/any-case', events: ['payment.created', 'case.closed'], isActive: false });
       expect(await ok<Json>(call('GET', `/webhooks/${hook.id}`, { key }), 200)).toMatchObject({ events: ['payment.created', 'case.closed'], isActive: false });
       // one field in two spellings is ambiguous: 400, nothing changed (SPEC §10)
-      for (const body of [{ isActive: true, IsActive: false }, { ISACTIVE: true, IsActive: false }])
-        expect(await call('PUT', `/webhooks/${hook.id}`, { key, body })).toMatchObject({ status: 400, body: { error: 'ValidationError', businessErrors: [{ field: 'isActive' }] } });
+      for (const body of [
+        { isActive: true, IsActive: false },
+        { ISACTIVE: true, IsActive: false },
+      ])
+        expect(await call('PUT', `/webhooks/${hook.id}`, { key, body })).toMatchObject({
+          status: 400,
+          body: { error: 'ValidationError', businessErrors: [{ field: 'isActive' }] },
+        });
       expect(await ok<Json>(call('GET', `/webhooks/${hook.id}`, { key }), 200)).toMatchObject({ isActive: false });
       await ok(call('DELETE', `/webhooks/${hook.id}`, { key }), 204);
     });
 
     it('a payment recorded with PascalCase names, nested objects of a managed case too', async () => {
       const key = fx.partner.apiKey;
-      const paid = await ok<Json>(call('POST', `/cases/${fx.eur}/payments`, { key, body: { Date: '2026-11-03', PaymentAmount: 1.25, PaymentRecipient: 'Creditor', CommissionPaymentStatus: 'Unpaid', CreateUnpaidCommissionFollowUp: false } }), 200);
+      const paid = await ok<Json>(
+        call('POST', `/cases/${fx.eur}/payments`, {
+          key,
+          body: {
+            Date: '2026-11-03',
+            PaymentAmount: 1.25,
+            PaymentRecipient: 'Creditor',
+            CommissionPaymentStatus: 'Unpaid',
+            CreateUnpaidCommissionFollowUp: false,
+          },
+        }),
+        200,
+      );
       expect(paid).toMatchObject({ date: '2026-11-03T00:00:00Z', paymentAmount: 1.25, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' });
       const managed = await ok<Json>(
-        call('POST', '/managed-cases', { key, body: { IsTest: true, CurrencyCode: 'EUR', AmountToRecover: 12.5, Date: '2026-11-01', CreditorCompanyName: 'Cred', Debtor: { Type: 'Company', Name: 'Deb Inc' }, Tag: 'any-case' } }),
+        call('POST', '/managed-cases', {
+          key,
+          body: {
+            IsTest: true,
+            CurrencyCode: 'EUR',
+            AmountToRecover: 12.5,
+            Date: '2026-11-01',
+            CreditorCompanyName: 'Cred',
+            Debtor: { Type: 'Company', Name: 'Deb Inc' },
+            Tag: 'any-case',
+          },
+        }),
         200,
       );
       expect(await ok<Json>(call('GET', `/cases/${managed.id}`, { key }), 200)).toMatchObject({ currency: 'EUR' });
-      const twice = await call('POST', '/managed-cases', { key, body: { isTest: true, currencyCode: 'EUR', amountToRecover: 12.5, date: '2026-11-01', creditorCompanyName: 'Cred', debtor: { type: 'Company', name: 'A', Name: 'B' } } });
+      const twice = await call('POST', '/managed-cases', {
+        key,
+        body: {
+          isTest: true,
+          currencyCode: 'EUR',
+          amountToRecover: 12.5,
+          date: '2026-11-01',
+          creditorCompanyName: 'Cred',
+          debtor: { type: 'Company', name: 'A', Name: 'B' },
+        },
+      });
       expect(twice).toMatchObject({ status: 400, body: { error: 'ValidationError', businessErrors: [{ field: 'debtor.name' }] } });
-      expect(await call('POST', `/cases/${fx.eur}/payments`, { key, body: { ...paymentBase(), PaymentAmount: 2 } })).toMatchObject({ status: 400, body: { businessErrors: [{ field: 'paymentAmount' }] } });
+      expect(await call('POST', `/cases/${fx.eur}/payments`, { key, body: { ...paymentBase(), PaymentAmount: 2 } })).toMatchObject({
+        status: 400,
+        body: { businessErrors: [{ field: 'paymentAmount' }] },
+      });
       const wrong = await call('PUT', `/cases/${fx.eur}/payments/${paid.paymentId}`, { key, body: { PaymentAmount: 'x' } });
       expect(wrong.status).toBe(400);
     });
   });
 
-  describe('PUT /cases/{id}/fees and GET /cases/{id}/timeline: a case that is not the caller\'s is 404 before any validation (SPEC §10)', () => {
+  describe("PUT /cases/{id}/fees and GET /cases/{id}/timeline: a case that is not the caller's is 404 before any validation (SPEC §10)", () => {
     it('a UUID of no case, a foreign case, or an id that is no UUID, whatever the body', async () => {
       const key = fx.partner.apiKey;
-      const other = await ok<{ apiKey: string }>(call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Fees Other', officeEmail: 'fees-other@example.test' } }), 201);
+      const other = await ok<{ apiKey: string }>(
+        call('POST', '/admin/partners', { key: ADMIN, body: { companyName: 'Fees Other', officeEmail: 'fees-other@example.test' } }),
+        201,
+      );
       const requests = [
         [other.apiKey, `/cases/${fx.eur}`],
         [key, '/cases/00000000-0000-4000-8000-000000000000'],
@@ -752,7 +1177,10 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       ] as const;
       for (const [caller, path] of requests) {
         for (const body of [{ interestFees: 1 }, { interestFees: -1 }, { interestFees: 1.001, confirmPriceChange: 'yes' }]) {
-          expect(await call('PUT', `${path}/fees`, { key: caller, body }), `${path} ${JSON.stringify(body)}`).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
+          expect(await call('PUT', `${path}/fees`, { key: caller, body }), `${path} ${JSON.stringify(body)}`).toMatchObject({
+            status: 404,
+            body: { error: 'CaseNotFound' },
+          });
         }
         expect(await call('GET', `${path}/timeline`, { key: caller }), path).toMatchObject({ status: 404, body: { error: 'CaseNotFound' } });
       }
@@ -765,12 +1193,31 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       const key = fx.partner.apiKey;
       const debtorId = '6F1C2A3B-1111-4222-8333-444455556666';
       const given = await ok<Json>(
-        call('POST', '/admin/cases', { key: ADMIN, body: { ...caseBase('EUR')(), date: '2026-10-01', dueDate: '2026-10-31T23:30:00-05:00', debtor: { type: 'Company', name: 'Known Debtor', id: debtorId } } }),
+        call('POST', '/admin/cases', {
+          key: ADMIN,
+          body: {
+            ...caseBase('EUR')(),
+            date: '2026-10-01',
+            dueDate: '2026-10-31T23:30:00-05:00',
+            debtor: { type: 'Company', name: 'Known Debtor', id: debtorId },
+          },
+        }),
         201,
       );
-      expect(given).toMatchObject({ date: '2026-10-01T00:00:00Z', dueDate: '2026-10-31T00:00:00Z', debtor: { id: debtorId.toLowerCase(), type: 'Company', name: 'Known Debtor' } });
+      expect(given).toMatchObject({
+        date: '2026-10-01T00:00:00Z',
+        dueDate: '2026-10-31T00:00:00Z',
+        debtor: { id: debtorId.toLowerCase(), type: 'Company', name: 'Known Debtor' },
+      });
       expect(given.creditor).toMatchObject({ id: expect.stringMatching(UUID_RE), companyName: 'Creditor Co', officeEmail: 'creditor@example.test' });
-      expect(given.collectionPartner).toEqual({ id: fx.partner.id, name: 'Validator', officeEmail: 'validator@example.test', officePhone: null, publicSite: null, surveyCadenceMode: null });
+      expect(given.collectionPartner).toEqual({
+        id: fx.partner.id,
+        name: 'Validator',
+        officeEmail: 'validator@example.test',
+        officePhone: null,
+        publicSite: null,
+        surveyCadenceMode: null,
+      });
       expect(await ok<Json>(call('GET', `/cases/${given.id}`, { key }), 200)).toEqual(given);
       // nothing given: no dates, a debtor id assigned by the platform, each case its own
       type Parties = { debtor: { id: string }; creditor: { id: string } };
@@ -780,8 +1227,19 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       expect(a.debtor.id).not.toBe(b.debtor.id);
       expect(a.creditor.id).not.toBe(b.creditor.id);
       // POST /managed-cases: date required, dueDate optional
-      const managedCase = await ok<Json>(call('POST', '/managed-cases', { key, body: { ...managedBase('EUR')(), date: '2026-09-15T08:00:00Z', dueDate: '2026-09-29', debtor: { type: 'Person', name: 'P', id: debtorId } } }), 200);
-      expect(managedCase).toMatchObject({ date: '2026-09-15T00:00:00Z', dueDate: '2026-09-29T00:00:00Z', debtor: { id: debtorId.toLowerCase() }, creditor: { companyName: 'Creditor Co', id: expect.stringMatching(UUID_RE) } });
+      const managedCase = await ok<Json>(
+        call('POST', '/managed-cases', {
+          key,
+          body: { ...managedBase('EUR')(), date: '2026-09-15T08:00:00Z', dueDate: '2026-09-29', debtor: { type: 'Person', name: 'P', id: debtorId } },
+        }),
+        200,
+      );
+      expect(managedCase).toMatchObject({
+        date: '2026-09-15T00:00:00Z',
+        dueDate: '2026-09-29T00:00:00Z',
+        debtor: { id: debtorId.toLowerCase() },
+        creditor: { companyName: 'Creditor Co', id: expect.stringMatching(UUID_RE) },
+      });
       expect((await ok<Json>(call('POST', '/managed-cases', { key, body: managedBase('EUR')() }), 200)).dueDate).toBeNull();
     });
   });
@@ -790,23 +1248,52 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
     it('accepts the boundary values next to the rejected ones', async () => {
       const key = fx.partner.apiKey;
       // one minor unit in each currency's digits
-      for (const [currency, amount] of [['EUR', 0.01], ['JPY', 1], ['KWD', 0.001]] as const) {
+      for (const [currency, amount] of [
+        ['EUR', 0.01],
+        ['JPY', 1],
+        ['KWD', 0.001],
+      ] as const) {
         await ok(call('POST', `/cases/${ON[currency]()}/payments`, { key, body: { ...paymentBase(), paymentAmount: amount } }), 200);
         await ok(call('POST', '/admin/cases', { key: ADMIN, body: { ...caseBase(currency)(), grossAmount: amount, interestFees: 0, isTestCase: true } }), 201);
       }
-      await ok(call('POST', `/cases/${fx.kwd}/payments`, { key, body: { ...paymentBase(), paymentAmount: 1.001, payoutCreditor: 0.801, payoutCollectionPartner: 0.2 } }), 200);
+      await ok(
+        call('POST', `/cases/${fx.kwd}/payments`, {
+          key,
+          body: { ...paymentBase(), paymentAmount: 1.001, payoutCreditor: 0.801, payoutCollectionPartner: 0.2 },
+        }),
+        200,
+      );
       await ok(call('POST', `/cases/${fx.eur}/payments`, { key, body: paymentBase(), headers: { 'Idempotency-Key': 'k'.repeat(255) } }), 200);
       await ok(call('POST', `/cases/${fx.eur}/payments`, { key, body: { ...paymentBase(), date: '2026-11-01T10:15:30.123Z' } }), 200);
       // JSON sent as text/plain (fetch's default for a string body) is still JSON
       await ok(call('POST', `/cases/${fx.eur}/payments`, { key, body: paymentBase(), headers: { 'content-type': 'text/plain;charset=UTF-8' } }), 200);
       await ok(call('GET', `/cases?Page=1&PageSize=100&Statuses=Active,Closed&Statuses=Paused&includeTestCases=true`, { key }), 200);
       await ok(call('GET', `/cases/${fx.kwd}/payments?dateFrom=2026-01-01&dateTo=2026-12-31&minAmount=0.001&maxAmount=1000000`, { key }), 200);
-      await ok(call('POST', '/admin/partners', { key: ADMIN, body: { ...partnerBase(), companyName: 'c'.repeat(200), preLegalRevenueShare: 0.123456, legalRevenueShare: 1 } }), 201);
-      await ok(call('POST', '/managed-cases', { key, body: { ...managedBase('KWD')(), amountToRecover: 0.001, tag: 't'.repeat(100), successFee: 20.1234 } }), 200);
+      await ok(
+        call('POST', '/admin/partners', {
+          key: ADMIN,
+          body: { ...partnerBase(), companyName: 'c'.repeat(200), preLegalRevenueShare: 0.123456, legalRevenueShare: 1 },
+        }),
+        201,
+      );
+      await ok(
+        call('POST', '/managed-cases', { key, body: { ...managedBase('KWD')(), amountToRecover: 0.001, tag: 't'.repeat(100), successFee: 20.1234 } }),
+        200,
+      );
       // fees: zero, one minor unit, every field at once, null for "keep", flags either way
-      for (const [currency, amount] of [['EUR', 0.01], ['JPY', 1], ['KWD', 0.001]] as const) {
+      for (const [currency, amount] of [
+        ['EUR', 0.01],
+        ['JPY', 1],
+        ['KWD', 0.001],
+      ] as const) {
         const own = await ok<{ id: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { ...caseBase(currency)(), isTestCase: true } }), 201);
-        await ok(call('PUT', `/cases/${own.id}/fees`, { key, body: { grossAmount: 0, interestFees: amount, reminderFees: 0, collectionFees: 1e12, confirmPriceChange: true, keepIntentionalRate: true } }), 200);
+        await ok(
+          call('PUT', `/cases/${own.id}/fees`, {
+            key,
+            body: { grossAmount: 0, interestFees: amount, reminderFees: 0, collectionFees: 1e12, confirmPriceChange: true, keepIntentionalRate: true },
+          }),
+          200,
+        );
         await ok(call('PUT', `/cases/${own.id}/fees`, { key, body: { grossAmount: null, interestFees: null } }), 200);
         await ok(call('PUT', `/cases/${own.id}/fees`, { key, body: {} }), 200);
       }
@@ -816,9 +1303,19 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
 
   describe('fuzz: no input gives a 5xx', () => {
     const anyJson = fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' });
-    const amount = fc.oneof(fc.double(), fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.constantFrom(0, -0, 0.01, 0.001, 0.5, 1e12, 1e13, 1e-7, Number.MAX_SAFE_INTEGER), anyJson);
-    const date = fc.oneof(fc.constantFrom('2026-11-01', '2026-02-29', '2024-02-29', '1900-01-01', '9999-12-31', '2026-11-01T23:59:59+14:00'), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), anyJson);
-    const withUnknownKeys = <T extends object>(arb: fc.Arbitrary<T>) => fc.tuple(arb, fc.dictionary(fc.string({ maxLength: 12 }), anyJson, { maxKeys: 2 })).map(([known, extra]) => ({ ...extra, ...known }));
+    const amount = fc.oneof(
+      fc.double(),
+      fc.integer({ min: -1_000_000, max: 1_000_000 }),
+      fc.constantFrom(0, -0, 0.01, 0.001, 0.5, 1e12, 1e13, 1e-7, Number.MAX_SAFE_INTEGER),
+      anyJson,
+    );
+    const date = fc.oneof(
+      fc.constantFrom('2026-11-01', '2026-02-29', '2024-02-29', '1900-01-01', '9999-12-31', '2026-11-01T23:59:59+14:00'),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      anyJson,
+    );
+    const withUnknownKeys = <T extends object>(arb: fc.Arbitrary<T>) =>
+      fc.tuple(arb, fc.dictionary(fc.string({ maxLength: 12 }), anyJson, { maxKeys: 2 })).map(([known, extra]) => ({ ...extra, ...known }));
     /** A valid request with 0 to 3 of its fields (or unknown ones) changed to anything or removed. */
     const mutated = (bases: Json[], values: fc.Arbitrary<unknown>) => {
       const keys = [...new Set(bases.flatMap((b) => Object.keys(b)))];
@@ -867,11 +1364,19 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
         currency: fc.constantFrom('EUR', 'JPY', 'KWD') as fc.Arbitrary<Currency>,
         body: paymentBody,
         // mostly none; sometimes a shared one (replays and conflicts), sometimes any length
-        idempotencyKey: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('fuzz-1', 'fuzz-2') }, { weight: 3, arbitrary: fc.stringMatching(/^[!-~]{0,260}$/) }),
+        idempotencyKey: fc.oneof(
+          { weight: 6, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: fc.constantFrom('fuzz-1', 'fuzz-2') },
+          { weight: 3, arbitrary: fc.stringMatching(/^[!-~]{0,260}$/) },
+        ),
       });
       await fc.assert(
         fc.asyncProperty(request, async ({ currency, body, idempotencyKey }) => {
-          const res = await call('POST', `/cases/${fx.fuzz[currency]}/payments`, { key: fx.partner.apiKey, body, headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey } });
+          const res = await call('POST', `/cases/${fx.fuzz[currency]}/payments`, {
+            key: fx.partner.apiKey,
+            body,
+            headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey },
+          });
           await noServerError(JSON.stringify(body), res);
         }),
         { seed: 20_261_101, numRuns: 200, endOnFailure: true },
@@ -885,21 +1390,36 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
     it('the other bodies: 100 valid requests with fields changed to anything', async () => {
       type Target = { method: Method; path: () => string; admin?: boolean; base: () => Json };
       // a case of its own that nothing closes, so that every 400 of the fee changes is a ValidationError
-      const feesCase = (await ok<{ id: string }>(call('POST', '/admin/cases', { key: ADMIN, body: { ...caseBase('KWD')(), grossAmount: 1_000_000_000, isTestCase: true } }), 201)).id;
+      const feesCase = (
+        await ok<{ id: string }>(
+          call('POST', '/admin/cases', { key: ADMIN, body: { ...caseBase('KWD')(), grossAmount: 1_000_000_000, isTestCase: true } }),
+          201,
+        )
+      ).id;
       const targets: Target[] = [
         { method: 'POST', path: () => '/admin/partners', admin: true, base: partnerBase },
         { method: 'POST', path: () => '/admin/cases', admin: true, base: () => ({ ...caseBase('EUR')(), isTestCase: true }) },
         { method: 'POST', path: () => '/admin/invoicing-runs', admin: true, base: () => ({ partnerId: fx.partner.id }) },
         { method: 'POST', path: () => '/managed-cases', base: managedBase('KWD') },
-        { method: 'PUT', path: () => `/cases/${fx.fuzz.EUR}/payments/${fx.fuzzPayment}`, base: () => ({ ...editBase(), paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' }) },
+        {
+          method: 'PUT',
+          path: () => `/cases/${fx.fuzz.EUR}/payments/${fx.fuzzPayment}`,
+          base: () => ({ ...editBase(), paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid' }),
+        },
         { method: 'POST', path: () => `/cases/${fx.fuzz.EUR}/payments/${fx.fuzzPayment}/commission`, base: () => ({ status: 'Paid' }) },
         { method: 'POST', path: () => `/test/cases/${fx.fuzzTestCase}/advance`, base: () => ({ to: 'Closed:Paid', amount: 500 }) },
         { method: 'POST', path: () => `/cases/${fx.fuzzTestCase}/close`, base: () => ({ closeCode: 'Other', comment: 'fuzz' }) },
         { method: 'POST', path: firePath, base: () => ({ event: 'case.updated', caseId: fx.fuzzTestCase }) },
         { method: 'POST', path: () => `/managed-cases/${fx.fuzz.KWD}/payments`, base: () => ({ date: '2026-11-01', paymentAmount: 0.001, closeCase: false }) },
-        { method: 'PUT', path: () => `/cases/${feesCase}/fees`, base: () => ({ grossAmount: 1_000_000_000, interestFees: 0.125, collectionFees: 1, confirmPriceChange: false, keepIntentionalRate: true }) },
+        {
+          method: 'PUT',
+          path: () => `/cases/${feesCase}/fees`,
+          base: () => ({ grossAmount: 1_000_000_000, interestFees: 0.125, collectionFees: 1, confirmPriceChange: false, keepIntentionalRate: true }),
+        },
       ];
-      const request = fc.integer({ min: 0, max: targets.length - 1 }).chain((i) => mutated([targets[i]!.base()], fc.oneof(anyJson, amount, date)).map((body) => ({ target: targets[i]!, body })));
+      const request = fc
+        .integer({ min: 0, max: targets.length - 1 })
+        .chain((i) => mutated([targets[i]!.base()], fc.oneof(anyJson, amount, date)).map((body) => ({ target: targets[i]!, body })));
       await fc.assert(
         fc.asyncProperty(request, async ({ target: t, body }) => {
           const res = await call(t.method, t.path(), { key: t.admin ? ADMIN : fx.partner.apiKey, body });

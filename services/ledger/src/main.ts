@@ -1,5 +1,15 @@
 // Composition root of the ledger process.
-import { announceListening, announceReady, createLogger, startMetricsServer, distributedInfra, onShutdownSignal, parseConfig, serviceEnvSchema, initTracing } from '@pp/platform';
+import {
+  announceListening,
+  announceReady,
+  createLogger,
+  startMetricsServer,
+  distributedInfra,
+  onShutdownSignal,
+  parseConfig,
+  serviceEnvSchema,
+  initTracing,
+} from '@pp/platform';
 import { parseLedgerFault, startLedger } from './service';
 
 async function main(): Promise<void> {

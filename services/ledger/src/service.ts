@@ -50,9 +50,25 @@ export interface RunningLedger {
 
 export async function startLedger(deps: LedgerDeps): Promise<RunningLedger> {
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
-  const ctx: LedgerContext = { db: deps.db, uow: new UnitOfWork(deps.db, SCHEMA, relay), clock: deps.clock ?? (() => new Date()), newId: randomUUID, faults: faultsFor(deps.fault) };
+  const ctx: LedgerContext = {
+    db: deps.db,
+    uow: new UnitOfWork(deps.db, SCHEMA, relay),
+    clock: deps.clock ?? (() => new Date()),
+    newId: randomUUID,
+    faults: faultsFor(deps.fault),
+  };
   // Bound at once, NOT_SERVING (calls answer UNAVAILABLE) until the dependencies below are there.
-  const server = await startGrpcServer({ name: 'ledger.v1.Ledger', service: protos().ledger.ledger.v1.Ledger.service, handlers: ledgerHandlers(ctx), host: deps.grpcHost, port: deps.grpcPort, logger: deps.logger, metrics: deps.metrics, readiness: () => ping(deps.db), holdUntilReady: true });
+  const server = await startGrpcServer({
+    name: 'ledger.v1.Ledger',
+    service: protos().ledger.ledger.v1.Ledger.service,
+    handlers: ledgerHandlers(ctx),
+    host: deps.grpcHost,
+    port: deps.grpcPort,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: () => ping(deps.db),
+    holdUntilReady: true,
+  });
   deps.onListening?.(server.port);
   // A dependency that is merely late is waited for (retried with backoff, logged), never a reason to exit.
   await awaitDependencies('ledger', { ...deps, schema: SCHEMA, migrations, topics: [{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }] });

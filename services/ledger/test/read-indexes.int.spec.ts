@@ -17,7 +17,11 @@ const dbName = `pp_read_idx_ledger_${randomBytes(3).toString('hex')}`;
 let db: Db;
 
 // The seed's ids are md5('case-' || n)::uuid etc., so a test names them without reading back.
-const uuidOf = (s: string) => createHash('md5').update(s).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+const uuidOf = (s: string) =>
+  createHash('md5')
+    .update(s)
+    .digest('hex')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
 const caseId = (n: number) => uuidOf(`case-${n}`);
 const partnerId = (n: number) => uuidOf(`partner-${n % 5}`);
 
@@ -67,8 +71,14 @@ async function planned<T>(read: (db: Db) => Promise<T>): Promise<{ result: T; pl
 
 function expectReadInOrderFrom(plan: PlanNode, index: string): void {
   const all = planNodes(plan);
-  expect(all.filter((n) => n['Node Type'].includes('Sort')), planShape(plan)).toEqual([]);
-  expect(all.some((n) => n['Index Name'] === index), planShape(plan)).toBe(true);
+  expect(
+    all.filter((n) => n['Node Type'].includes('Sort')),
+    planShape(plan),
+  ).toEqual([]);
+  expect(
+    all.some((n) => n['Index Name'] === index),
+    planShape(plan),
+  ).toBe(true);
 }
 
 async function indexNames(table: string): Promise<string[]> {
@@ -97,7 +107,8 @@ describe('ledger reads in index order (issue 12)', () => {
       expectReadInOrderFrom(plans[0]!, 'payments_case_list');
       expect(result.length).toBeGreaterThan(0);
 
-      const key = (r: { date: unknown; created_at: Date; id: string }) => [String(r.date instanceof Date ? r.date.toISOString() : r.date), r.created_at.toISOString(), r.id] as const;
+      const key = (r: { date: unknown; created_at: Date; id: string }) =>
+        [String(r.date instanceof Date ? r.date.toISOString() : r.date), r.created_at.toISOString(), r.id] as const;
       const expected = [...result].sort((a, b) => {
         const [x, y] = [key(a), key(b)];
         return y[0].localeCompare(x[0]) || y[1].localeCompare(x[1]) || y[2].localeCompare(x[2]);

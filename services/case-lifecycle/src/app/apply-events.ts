@@ -39,7 +39,18 @@ export async function applyAccountChange(ctx: CaseContext, change: AccountChange
     if (closing) await appendPublic(ctx, tx, row, 'case.closed', { ...base, closeCode: change.closeCode, comment: change.comment || null, remainder }, at);
     // Another applier may have mirrored a later ledger state meanwhile: never go back in time.
     if (ledgerState && (!row.ledger_seen_at || ledgerState.seenAt.getTime() >= new Date(row.ledger_seen_at).getTime())) {
-      await q.setLifecycle(trx, row.id, { lifecycle: ledgerState.lifecycle, close_code: ledgerState.close_code, finished_at: ledgerState.finished_at, ledger_seen_at: ledgerState.seenAt, event_sequence: row.event_sequence }, ledgerFacts(row, change.remainder, at));
+      await q.setLifecycle(
+        trx,
+        row.id,
+        {
+          lifecycle: ledgerState.lifecycle,
+          close_code: ledgerState.close_code,
+          finished_at: ledgerState.finished_at,
+          ledger_seen_at: ledgerState.seenAt,
+          event_sequence: row.event_sequence,
+        },
+        ledgerFacts(row, change.remainder, at),
+      );
     } else {
       await q.bumpSequence(trx, row.id, row.event_sequence, ledgerFacts(row, change.remainder, at));
     }
@@ -110,12 +121,23 @@ export async function applyLedgerEvent(ctx: CaseContext, event: AnyEnvelope): Pr
         if (!(await claimInbox(trx, SCHEMA, CONSUMER, event.id))) return;
         const row = await q.lockCaseById(trx, p.caseId);
         if (!row) return;
-        const type = ({ 'payment.recorded': 'payment.created', 'payment.updated': 'payment.updated', 'payment.deleted': 'payment.deleted', 'commission.settled': 'payment.updated' } as const)[event.type];
+        const type = (
+          {
+            'payment.recorded': 'payment.created',
+            'payment.updated': 'payment.updated',
+            'payment.deleted': 'payment.deleted',
+            'commission.settled': 'payment.updated',
+          } as const
+        )[event.type];
         const payment = event.payload.payment;
         const data =
           event.type === 'payment.deleted'
             ? { caseId: row.id, reference: row.reference, paymentId: payment.id, paymentAmount: majorUnits(payment.amount, row.currency) }
-            : { caseId: row.id, reference: row.reference, payment: publicPayment(payment, row.currency, { caseId: row.id, reference: row.reference, lifecycle: row.lifecycle }) };
+            : {
+                caseId: row.id,
+                reference: row.reference,
+                payment: publicPayment(payment, row.currency, { caseId: row.id, reference: row.reference, lifecycle: row.lifecycle }),
+              };
         await appendPublic(ctx, tx, row, type, data, new Date(event.occurredAt));
         await q.bumpSequence(trx, row.id, row.event_sequence, ledgerFacts(row, p.remainder, new Date(event.occurredAt)));
       });

@@ -78,7 +78,12 @@ export async function createCase(ctx: CaseContext, cmd: CreateCaseCommand): Prom
         debtor_id: debtorId,
         tag: cmd.tag,
         // nothing paid yet: the remainder copy starts at what is owed (remainder_at NULL: any event is newer)
-        remainder: String(toMajor(remainderOf({ grossAmount: cmd.grossAmount, totalFees: cmd.interestFees + cmd.reminderFees + cmd.collectionFees, totalPayments: 0n }), currencyDigits(cmd.currency))),
+        remainder: String(
+          toMajor(
+            remainderOf({ grossAmount: cmd.grossAmount, totalFees: cmd.interestFees + cmd.reminderFees + cmd.collectionFees, totalPayments: 0n }),
+            currencyDigits(cmd.currency),
+          ),
+        ),
         created_at: now,
         updated_at: now,
       });

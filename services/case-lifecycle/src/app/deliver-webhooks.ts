@@ -24,7 +24,8 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
   const subscription = await w.findSubscriptionById(ctx.db, delivery.subscription_id);
   if (!subscription?.is_active) {
     await ctx.db.transaction(async (trx) => {
-      if (await w.findLeased(trx, delivery.id, token)) await w.updateDelivery(trx, delivery.id, { status: 'Failed', last_error: 'subscription disabled', lease_token: null, lease_until: null });
+      if (await w.findLeased(trx, delivery.id, token))
+        await w.updateDelivery(trx, delivery.id, { status: 'Failed', last_error: 'subscription disabled', lease_token: null, lease_until: null });
     });
     return;
   }
@@ -41,13 +42,37 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
     if (!current) return; // replayed or taken over meanwhile: that run records its own outcome
     const sub = await w.lockSubscriptionById(trx, subscription.id);
     const now = ctx.clock();
-    const outcome = decideAttempt(result.status !== undefined ? { status: result.status } : { error: result.error ?? 'unknown error' }, message.attempt, sub?.failed_streak ?? 0, ctx.webhooks);
+    const outcome = decideAttempt(
+      result.status !== undefined ? { status: result.status } : { error: result.error ?? 'unknown error' },
+      message.attempt,
+      sub?.failed_streak ?? 0,
+      ctx.webhooks,
+    );
     const error = result.error ?? (outcome.kind === 'delivered' ? null : `HTTP ${result.status ?? 0}`);
-    await w.insertAttempt(trx, { delivery_id: delivery.id, attempt: message.attempt, response_code: result.status ?? null, latency_ms: result.latencyMs, error, replay: current.replay, at: now });
+    await w.insertAttempt(trx, {
+      delivery_id: delivery.id,
+      attempt: message.attempt,
+      response_code: result.status ?? null,
+      latency_ms: result.latencyMs,
+      error,
+      replay: current.replay,
+      at: now,
+    });
     const base = { attempt_count: message.attempt, last_response_code: result.status ?? null, last_error: error, lease_token: null, lease_until: null };
     ctx.metrics?.webhookAttempts.inc({ outcome: outcome.kind });
     ctx.metrics?.webhookLatency.observe({ outcome: outcome.kind }, result.latencyMs / 1000);
-    logger.info({ deliveryId: delivery.id, subscriptionId: subscription.id, attempt: message.attempt, status: result.status, latencyMs: result.latencyMs, error, outcome: outcome.kind }, 'webhook attempt');
+    logger.info(
+      {
+        deliveryId: delivery.id,
+        subscriptionId: subscription.id,
+        attempt: message.attempt,
+        status: result.status,
+        latencyMs: result.latencyMs,
+        error,
+        outcome: outcome.kind,
+      },
+      'webhook attempt',
+    );
     switch (outcome.kind) {
       case 'delivered':
         await w.updateDelivery(trx, delivery.id, { ...base, status: 'Delivered', delivered_at: now });
@@ -72,7 +97,9 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
         if (sub) {
           await w.updateSubscription(trx, sub.id, {
             failed_streak: outcome.failedStreak,
-            ...(outcome.disable ? { is_active: false, disabled_reason: `Every delivery attempt failed for ${outcome.failedStreak} consecutive events`, updated_at: now } : {}),
+            ...(outcome.disable
+              ? { is_active: false, disabled_reason: `Every delivery attempt failed for ${outcome.failedStreak} consecutive events`, updated_at: now }
+              : {}),
           });
         }
         return;

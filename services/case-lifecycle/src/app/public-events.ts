@@ -21,18 +21,45 @@ export function deliveryMessage(ctx: CaseContext, caseId: string, m: DeliveryMes
  * Appends the event and fans it out; `only` narrows the fan-out to that one subscription (a fired test
  * event, SPEC §10). Answers the event's sequence and how many deliveries were queued.
  */
-export async function appendPublic(ctx: CaseContext, tx: TxContext, row: q.CaseRow, type: WebhookEvent, data: Record<string, unknown>, at: Date, only?: string): Promise<{ sequence: number; enqueued: number }> {
+export async function appendPublic(
+  ctx: CaseContext,
+  tx: TxContext,
+  row: q.CaseRow,
+  type: WebhookEvent,
+  data: Record<string, unknown>,
+  at: Date,
+  only?: string,
+): Promise<{ sequence: number; enqueued: number }> {
   const sequence = row.event_sequence + 1;
   row.event_sequence = sequence;
   const eventId = ctx.newId();
   const full = { ...data, sequence };
-  await q.insertCaseEvent(tx.trx, { id: eventId, case_id: row.id, partner_id: row.partner_id, type, sequence, is_test: row.is_test, data: full, created_at: at });
-  const subscriptions = (await w.activeSubscriptions(tx.trx, row.partner_id, row.is_test)).filter((s) => (only === undefined || s.id === only) && subscriptionReceives({ isActive: s.is_active, isTestMode: s.is_test_mode, events: s.events }, type, row.is_test));
+  await q.insertCaseEvent(tx.trx, {
+    id: eventId,
+    case_id: row.id,
+    partner_id: row.partner_id,
+    type,
+    sequence,
+    is_test: row.is_test,
+    data: full,
+    created_at: at,
+  });
+  const subscriptions = (await w.activeSubscriptions(tx.trx, row.partner_id, row.is_test)).filter(
+    (s) =>
+      (only === undefined || s.id === only) && subscriptionReceives({ isActive: s.is_active, isTestMode: s.is_test_mode, events: s.events }, type, row.is_test),
+  );
   const now = ctx.clock();
   const firstDelay = ctx.webhooks.schedule[0] ?? 0;
   const deliveries: w.DeliveryRow[] = subscriptions.map((s) => {
     const id = ctx.newId();
-    const envelope: WebhookEnvelope = { id, specVersion: '1.0', event: type, timestamp: at.toISOString(), classification: classificationOf(row.is_test), data: full };
+    const envelope: WebhookEnvelope = {
+      id,
+      specVersion: '1.0',
+      event: type,
+      timestamp: at.toISOString(),
+      classification: classificationOf(row.is_test),
+      data: full,
+    };
     return {
       id,
       subscription_id: s.id,

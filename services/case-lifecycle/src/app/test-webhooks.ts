@@ -24,10 +24,16 @@ async function testCase(ctx: CaseContext, partnerId: string, caseId: string, fie
   return row;
 }
 
-const newest = <T>(items: readonly T[], at: (item: T) => string): T | undefined => items.reduce<T | undefined>((best, item) => (best === undefined || Date.parse(at(item)) > Date.parse(at(best)) ? item : best), undefined);
+const newest = <T>(items: readonly T[], at: (item: T) => string): T | undefined =>
+  items.reduce<T | undefined>((best, item) => (best === undefined || Date.parse(at(item)) > Date.parse(at(best)) ? item : best), undefined);
 
 /** The newest audit entry of a type (the ledger lists them oldest first), with its stored values. */
-async function lastAudit(ctx: CaseContext, row: q.CaseRow, type: string, requestId: string): Promise<{ before: Record<string, unknown>; after: Record<string, unknown> } | undefined> {
+async function lastAudit(
+  ctx: CaseContext,
+  row: q.CaseRow,
+  type: string,
+  requestId: string,
+): Promise<{ before: Record<string, unknown>; after: Record<string, unknown> } | undefined> {
   const out = await ctx.ledger.GetAudit({ partnerId: row.partner_id, caseId: row.id }, { requestId });
   const entry = out.entries.filter((e) => e.type === type).at(-1);
   const parse = (json: string) => (json ? (JSON.parse(json) as Record<string, unknown>) : {});
@@ -39,7 +45,10 @@ async function lastAudit(ctx: CaseContext, row: q.CaseRow, type: string, request
  * the balance and the payments). What no state of the case can fill → EventDataMissing (422).
  */
 async function currentData(ctx: CaseContext, row: q.CaseRow, type: WebhookEvent, requestId: string): Promise<Record<string, unknown>> {
-  const ledger = await ctx.ledger.ListPayments({ partnerId: row.partner_id, caseId: row.id, dateFrom: '', dateTo: '', minAmount: '', maxAmount: '' }, { requestId });
+  const ledger = await ctx.ledger.ListPayments(
+    { partnerId: row.partner_id, caseId: row.id, dateFrom: '', dateTo: '', minAmount: '', maxAmount: '' },
+    { requestId },
+  );
   const account: ledgerV1.Account__Output | null = ledger.account;
   const lifecycle = account?.lifecycle || row.lifecycle;
   const remainder = majorUnits(account?.remainder ?? '0', row.currency);
@@ -84,7 +93,13 @@ export async function fireTestEvent(ctx: CaseContext, cmd: FireCommand): Promise
   if (cmd.subscriptionId !== undefined) {
     const subscription = await w.findSubscription(ctx.db, cmd.partnerId, cmd.subscriptionId);
     if (!subscription) throw new DomainError('WebhookNotFound', 'Webhook not found');
-    if (!subscription.is_test_mode) throw validationError([{ field: 'subscriptionId', message: 'subscriptionId: not a test-mode subscription (isTestMode: false); a test case only sends to test-mode subscriptions' }]);
+    if (!subscription.is_test_mode)
+      throw validationError([
+        {
+          field: 'subscriptionId',
+          message: 'subscriptionId: not a test-mode subscription (isTestMode: false); a test case only sends to test-mode subscriptions',
+        },
+      ]);
   }
   // The ledger is asked before the transaction: no connection is held while waiting (the embedded
   // default has a single one).

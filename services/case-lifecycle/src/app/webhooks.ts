@@ -19,15 +19,33 @@ async function checkedUrl(ctx: CaseContext, url: string): Promise<string> {
 
 function checkedEvents(events: readonly string[]): string[] {
   const unknown = events.filter((e) => !isWebhookEvent(e));
-  if (events.length === 0 || unknown.length > 0) throw validationError([{ field: 'events', message: events.length === 0 ? 'events: must name at least one event' : `events: unknown event ${unknown.join(', ')}` }]);
+  if (events.length === 0 || unknown.length > 0)
+    throw validationError([
+      { field: 'events', message: events.length === 0 ? 'events: must name at least one event' : `events: unknown event ${unknown.join(', ')}` },
+    ]);
   return [...new Set(events)];
 }
 
-export async function createWebhook(ctx: CaseContext, cmd: { partnerId: string; url: string; events: readonly string[]; isTestMode: boolean }): Promise<w.SubscriptionRow> {
+export async function createWebhook(
+  ctx: CaseContext,
+  cmd: { partnerId: string; url: string; events: readonly string[]; isTestMode: boolean },
+): Promise<w.SubscriptionRow> {
   const events = checkedEvents(cmd.events);
   const url = await checkedUrl(ctx, cmd.url);
   const now = ctx.clock();
-  const row: w.SubscriptionRow = { id: ctx.newId(), partner_id: cmd.partnerId, url, events, is_active: true, is_test_mode: cmd.isTestMode, secret: newSecret(), disabled_reason: null, failed_streak: 0, created_at: now, updated_at: now };
+  const row: w.SubscriptionRow = {
+    id: ctx.newId(),
+    partner_id: cmd.partnerId,
+    url,
+    events,
+    is_active: true,
+    is_test_mode: cmd.isTestMode,
+    secret: newSecret(),
+    disabled_reason: null,
+    failed_streak: 0,
+    created_at: now,
+    updated_at: now,
+  };
   await w.insertSubscription(ctx.db, row);
   return row;
 }
@@ -45,7 +63,12 @@ export interface WebhookChanges {
   readonly regenerateSecret: boolean;
 }
 
-export async function updateWebhook(ctx: CaseContext, partnerId: string, id: string, changes: WebhookChanges): Promise<{ row: w.SubscriptionRow; secretShown: boolean }> {
+export async function updateWebhook(
+  ctx: CaseContext,
+  partnerId: string,
+  id: string,
+  changes: WebhookChanges,
+): Promise<{ row: w.SubscriptionRow; secretShown: boolean }> {
   const events = changes.events === undefined ? undefined : checkedEvents(changes.events);
   const url = changes.url === undefined ? undefined : await checkedUrl(ctx, changes.url);
   return ctx.db.transaction(async (trx) => {
@@ -71,7 +94,15 @@ export async function replayEvent(ctx: CaseContext, partnerId: string, deliveryI
   return ctx.uow.run(async ({ trx, emit }) => {
     const row = await w.findDelivery(trx, partnerId, deliveryId, true);
     if (!row) throw new DomainError('EventNotFound', 'Event not found');
-    await w.updateDelivery(trx, row.id, { status: 'Pending', attempt_count: 0, enqueued_attempt: 1, next_attempt_at: ctx.clock(), lease_token: null, lease_until: null, replay: true });
+    await w.updateDelivery(trx, row.id, {
+      status: 'Pending',
+      attempt_count: 0,
+      enqueued_attempt: 1,
+      next_attempt_at: ctx.clock(),
+      lease_token: null,
+      lease_until: null,
+      replay: true,
+    });
     emit(deliveryMessage(ctx, row.case_id, { deliveryId: row.id, attempt: 1 }));
     return row;
   });

@@ -49,7 +49,10 @@ export interface CaseRow {
 
 const cases = (db: Queryable) => db.withSchema(SCHEMA).table('cases');
 
-export async function insertCase(db: Queryable, row: Omit<CaseRow, 'event_sequence' | 'finished_at' | 'close_code' | 'ledger_seen_at' | 'remainder_at'>): Promise<void> {
+export async function insertCase(
+  db: Queryable,
+  row: Omit<CaseRow, 'event_sequence' | 'finished_at' | 'close_code' | 'ledger_seen_at' | 'remainder_at'>,
+): Promise<void> {
   await cases(db).insert({ ...row, creditor: row.creditor ? JSON.stringify(row.creditor) : null, debtor: row.debtor ? JSON.stringify(row.debtor) : null });
 }
 
@@ -106,7 +109,10 @@ export async function listCases(db: Queryable, partnerId: string, filter: CaseLi
   const [count] = await base().count<{ count: string }[]>({ count: '*' });
   const rows = await base()
     // a remainder not known yet (a case from before the copy existed, until it is filled) sorts last
-    .orderBy([{ column, order, nulls: 'last' }, { column: 'id', order }])
+    .orderBy([
+      { column, order, nulls: 'last' },
+      { column: 'id', order },
+    ])
     .limit(filter.pageSize)
     .offset((filter.page - 1) * filter.pageSize)
     .select<CaseRow[]>();
@@ -139,12 +145,21 @@ function ledgerColumns(db: Queryable, facts: LedgerFacts | undefined) {
   };
 }
 
-export async function setLifecycle(db: Queryable, caseId: string, changes: { lifecycle: string; close_code: string | null; finished_at: Date | null; event_sequence: number; ledger_seen_at?: Date }, facts?: LedgerFacts): Promise<void> {
-  await cases(db).where('id', caseId).update({ ...changes, ...ledgerColumns(db, facts), updated_at: new Date() });
+export async function setLifecycle(
+  db: Queryable,
+  caseId: string,
+  changes: { lifecycle: string; close_code: string | null; finished_at: Date | null; event_sequence: number; ledger_seen_at?: Date },
+  facts?: LedgerFacts,
+): Promise<void> {
+  await cases(db)
+    .where('id', caseId)
+    .update({ ...changes, ...ledgerColumns(db, facts), updated_at: new Date() });
 }
 
 export async function bumpSequence(db: Queryable, caseId: string, sequence: number, facts?: LedgerFacts): Promise<void> {
-  await cases(db).where('id', caseId).update({ event_sequence: sequence, ...ledgerColumns(db, facts) });
+  await cases(db)
+    .where('id', caseId)
+    .update({ event_sequence: sequence, ...ledgerColumns(db, facts) });
 }
 
 /** Cases whose remainder copy is not known yet (created before it existed), a batch at a time. */
@@ -157,8 +172,14 @@ export async function fillRemainder(db: Queryable, caseId: string, facts: Ledger
   await cases(db).where('id', caseId).whereNull('remainder').update({ remainder: facts.remainder, remainder_at: facts.at });
 }
 
-export async function insertCaseEvent(db: Queryable, e: { id: string; case_id: string; partner_id: string; type: string; sequence: number; is_test: boolean; data: unknown; created_at: Date }): Promise<void> {
-  await db.withSchema(SCHEMA).table('case_events').insert({ ...e, data: JSON.stringify(e.data) });
+export async function insertCaseEvent(
+  db: Queryable,
+  e: { id: string; case_id: string; partner_id: string; type: string; sequence: number; is_test: boolean; data: unknown; created_at: Date },
+): Promise<void> {
+  await db
+    .withSchema(SCHEMA)
+    .table('case_events')
+    .insert({ ...e, data: JSON.stringify(e.data) });
 }
 
 export async function findTestCaseIds(db: Queryable, partnerId: string, by: { caseId?: string; tag?: string }): Promise<{ id: string; is_test: boolean }[]> {

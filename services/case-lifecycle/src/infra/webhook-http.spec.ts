@@ -7,7 +7,31 @@ const strict = { allowInsecure: false, allowPrivate: false };
 
 describe('SSRF: which addresses a webhook may reach', () => {
   it('refuses loopback, private, link-local, metadata, shared, multicast and mapped addresses', () => {
-    for (const a of ['127.0.0.1', '127.8.9.10', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fc00::1', 'fd00:ec2::254', 'fe80::1', '::ffff:127.0.0.1', '::ffff:169.254.169.254', 'ff02::1', '::7f00:1', '::127.0.0.1', '::a9fe:a9fe', '::8.8.8.8']) {
+    for (const a of [
+      '127.0.0.1',
+      '127.8.9.10',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::1',
+      '::',
+      'fc00::1',
+      'fd00:ec2::254',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '::ffff:169.254.169.254',
+      'ff02::1',
+      '::7f00:1',
+      '::127.0.0.1',
+      '::a9fe:a9fe',
+      '::8.8.8.8',
+    ]) {
       expect(isPublicAddress(a), a).toBe(false);
     }
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(isPublicAddress(a), a).toBe(true);
@@ -15,7 +39,15 @@ describe('SSRF: which addresses a webhook may reach', () => {
 
   it('checks the URL at registration: https only, no private literal, no name resolving to a private address', async () => {
     await expect(checkDestination('http://93.184.216.34/hook', strict)).rejects.toThrow(/https/);
-    for (const url of ['https://127.0.0.1/h', 'https://10.0.0.5/h', 'https://169.254.169.254/latest/meta-data', 'https://[::1]/h', 'https://[fd00:ec2::254]/h', 'https://localhost/h', 'https://localhost:8443/h']) {
+    for (const url of [
+      'https://127.0.0.1/h',
+      'https://10.0.0.5/h',
+      'https://169.254.169.254/latest/meta-data',
+      'https://[::1]/h',
+      'https://[fd00:ec2::254]/h',
+      'https://localhost/h',
+      'https://localhost:8443/h',
+    ]) {
       await expect(checkDestination(url, strict), url).rejects.toThrow(/public address/);
     }
     await expect(checkDestination('https://user:pw@93.184.216.34/h', strict)).rejects.toThrow(/credentials/);

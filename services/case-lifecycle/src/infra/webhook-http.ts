@@ -17,14 +17,37 @@ export interface DestinationPolicy {
 const NON_PUBLIC_V4 = new BlockList();
 const NON_PUBLIC_V6 = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) NON_PUBLIC_V4.addSubnet(net, prefix, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  NON_PUBLIC_V4.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 96] /* unspecified, loopback and IPv4-compatible ::a.b.c.d */, ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
-  ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
-] as const) NON_PUBLIC_V6.addSubnet(net, prefix, 'ipv6');
+  ['::', 96] /* unspecified, loopback and IPv4-compatible ::a.b.c.d */,
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['100::', 64],
+  ['2001::', 23],
+  ['2001:db8::', 32],
+  ['2002::', 16],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+] as const)
+  NON_PUBLIC_V6.addSubnet(net, prefix, 'ipv6');
 
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
@@ -55,7 +78,8 @@ export async function checkDestination(raw: string, policy: DestinationPolicy, r
   } catch {
     throw new DestinationRefused('url: must be an absolute URL');
   }
-  if (url.protocol !== 'https:' && !(policy.allowInsecure && url.protocol === 'http:')) throw new DestinationRefused(policy.allowInsecure ? 'url: must be http or https' : 'url: must use https');
+  if (url.protocol !== 'https:' && !(policy.allowInsecure && url.protocol === 'http:'))
+    throw new DestinationRefused(policy.allowInsecure ? 'url: must be http or https' : 'url: must use https');
   if (url.username || url.password) throw new DestinationRefused('url: must not contain credentials');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) {
@@ -72,7 +96,9 @@ export async function checkDestination(raw: string, policy: DestinationPolicy, r
   } catch (error) {
     // Refused at registration as at delivery: a destination that does not resolve cannot be checked.
     const code = (error as { code?: string }).code;
-    throw new DestinationRefused(`url: the host name ${host} does not resolve${code === 'ENOTFOUND' || code === 'ENODATA' ? '' : ' right now (try again later)'}`);
+    throw new DestinationRefused(
+      `url: the host name ${host} does not resolve${code === 'ENOTFOUND' || code === 'ENODATA' ? '' : ' right now (try again later)'}`,
+    );
   }
   if (!policy.allowPrivate && addresses.some((a) => !isPublicAddress(a.address))) throw new DestinationRefused('url: must resolve to a public address');
   return { url, address: addresses[0] };
@@ -98,7 +124,13 @@ export interface PostResult {
  * POSTs `body` to `url`, resolving and checking the destination again and connecting only to the
  * checked address (no second lookup between the check and the connection). Never throws.
  */
-export async function postWebhook(target: string, body: string, headers: Record<string, string>, policy: DestinationPolicy, timeoutMs: number): Promise<PostResult> {
+export async function postWebhook(
+  target: string,
+  body: string,
+  headers: Record<string, string>,
+  policy: DestinationPolicy,
+  timeoutMs: number,
+): Promise<PostResult> {
   const started = Date.now();
   let checked: CheckedUrl;
   try {

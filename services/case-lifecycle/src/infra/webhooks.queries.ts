@@ -40,7 +40,10 @@ export interface DeliveryRow {
 const subs = (db: Queryable) => db.withSchema(SCHEMA).table('webhook_subscriptions');
 const deliveries = (db: Queryable) => db.withSchema(SCHEMA).table('webhook_deliveries');
 
-const parseEvents = (row: SubscriptionRow): SubscriptionRow => ({ ...row, events: typeof row.events === 'string' ? (JSON.parse(row.events) as string[]) : row.events });
+const parseEvents = (row: SubscriptionRow): SubscriptionRow => ({
+  ...row,
+  events: typeof row.events === 'string' ? (JSON.parse(row.events) as string[]) : row.events,
+});
 
 export async function insertSubscription(db: Queryable, row: SubscriptionRow): Promise<void> {
   await subs(db).insert({ ...row, events: JSON.stringify(row.events) });
@@ -59,7 +62,12 @@ export async function lockSubscriptionById(db: Queryable, id: string): Promise<S
 }
 
 export async function listSubscriptions(db: Queryable, partnerId: string): Promise<SubscriptionRow[]> {
-  return (await subs(db).where('partner_id', partnerId).orderBy([{ column: 'created_at', order: 'asc' }, 'id']).select<SubscriptionRow[]>()).map(parseEvents);
+  return (
+    await subs(db)
+      .where('partner_id', partnerId)
+      .orderBy([{ column: 'created_at', order: 'asc' }, 'id'])
+      .select<SubscriptionRow[]>()
+  ).map(parseEvents);
 }
 
 /** Active subscriptions of the partner in this classification; the caller filters by event. */
@@ -104,7 +112,10 @@ export async function updateDelivery(db: Queryable, id: string, changes: Partial
   await deliveries(db).where('id', id).update(changes);
 }
 
-export async function insertAttempt(db: Queryable, row: { delivery_id: string; attempt: number; response_code: number | null; latency_ms: number; error: string | null; replay: boolean; at: Date }): Promise<void> {
+export async function insertAttempt(
+  db: Queryable,
+  row: { delivery_id: string; attempt: number; response_code: number | null; latency_ms: number; error: string | null; replay: boolean; at: Date },
+): Promise<void> {
   await db.withSchema(SCHEMA).table('webhook_attempts').insert(row);
 }
 
@@ -116,10 +127,10 @@ export async function claimDueRetries(db: Queryable, now: Date, limit: number, s
   return deliveries(db)
     .where('status', 'Pending')
     .where('next_attempt_at', '<=', now)
-    .whereRaw(
-      `((enqueued_attempt <= attempt_count AND lease_until IS NULL) OR lease_until < ? OR (lease_until IS NULL AND next_attempt_at < ?))`,
-      [now, new Date(now.getTime() - staleMs)],
-    )
+    .whereRaw(`((enqueued_attempt <= attempt_count AND lease_until IS NULL) OR lease_until < ? OR (lease_until IS NULL AND next_attempt_at < ?))`, [
+      now,
+      new Date(now.getTime() - staleMs),
+    ])
     .orderBy('next_attempt_at')
     .limit(limit)
     .forUpdate()
@@ -130,7 +141,10 @@ export async function claimDueRetries(db: Queryable, now: Date, limit: number, s
 export async function markEnqueued(db: Queryable, rows: readonly DeliveryRow[], now: Date): Promise<void> {
   if (rows.length === 0) return;
   await deliveries(db)
-    .whereIn('id', rows.map((r) => r.id))
+    .whereIn(
+      'id',
+      rows.map((r) => r.id),
+    )
     .update({ enqueued_attempt: db.raw('attempt_count + 1'), lease_token: null, lease_until: null, next_attempt_at: now });
 }
 
@@ -144,7 +158,13 @@ export async function listDeliveries(db: Queryable, partnerId: string, filter: {
   const q = deliveries(db).where('partner_id', partnerId);
   if (filter.caseId) q.where('case_id', filter.caseId);
   if (filter.since) q.where('created_at', '>=', filter.since);
-  return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(filter.limit).select<DeliveryRow[]>();
+  return q
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(filter.limit)
+    .select<DeliveryRow[]>();
 }
 
 export async function deleteDeliveriesOfCases(db: Queryable, caseIds: readonly string[]): Promise<void> {
@@ -157,6 +177,10 @@ export async function findSubscriptionById(db: Queryable, id: string): Promise<S
 }
 
 export async function dueRetryBacklog(db: Queryable, now: Date): Promise<number> {
-  const [row] = await deliveries(db).where('status', 'Pending').where('next_attempt_at', '<=', now).whereRaw('enqueued_attempt <= attempt_count').count<{ count: string }[]>({ count: '*' });
+  const [row] = await deliveries(db)
+    .where('status', 'Pending')
+    .where('next_attempt_at', '<=', now)
+    .whereRaw('enqueued_attempt <= attempt_count')
+    .count<{ count: string }[]>({ count: '*' });
   return Number(row?.count ?? 0);
 }

@@ -12,7 +12,8 @@ import * as q from '../infra/cases.queries';
 import * as w from '../infra/webhooks.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
-const party = (p: q.Party | null | undefined, id: string): caseLifecycleV1.Party | null => (p ? { companyName: p.companyName ?? '', officeEmail: p.officeEmail ?? '', type: p.type ?? '', name: p.name ?? '', id } : null);
+const party = (p: q.Party | null | undefined, id: string): caseLifecycleV1.Party | null =>
+  p ? { companyName: p.companyName ?? '', officeEmail: p.officeEmail ?? '', type: p.type ?? '', name: p.name ?? '', id } : null;
 /** A calendar date column as YYYY-MM-DD ('' when null). */
 const day = (d: string | Date | null): string => (d === null ? '' : typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10));
 
@@ -87,7 +88,11 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
         }),
       ),
     GetCase: async (r) => {
-      const row = r.caseId ? await q.findCase(ctx.db, r.partnerId, r.caseId) : r.reference ? await q.findCaseByReference(ctx.db, r.partnerId, r.reference) : undefined;
+      const row = r.caseId
+        ? await q.findCase(ctx.db, r.partnerId, r.caseId)
+        : r.reference
+          ? await q.findCaseByReference(ctx.db, r.partnerId, r.reference)
+          : undefined;
       if (!row || (r.managedOnly && !row.managed)) throw new DomainError('CaseNotFound', 'Case not found');
       return caseMessage(row);
     },
@@ -107,7 +112,14 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
       return { cases: out.rows.map(caseMessage), totalResults: out.total };
     },
     CloseCase: async (r, call) => {
-      const out = await closeCase(ctx, { partnerId: r.partnerId, caseId: r.caseId, closeCode: r.closeCode, comment: r.comment, actor: r.actor, requestId: call.requestId });
+      const out = await closeCase(ctx, {
+        partnerId: r.partnerId,
+        caseId: r.caseId,
+        closeCode: r.closeCode,
+        comment: r.comment,
+        actor: r.actor,
+        requestId: call.requestId,
+      });
       return { case: caseMessage(out.row), remainder: out.account?.remainder ?? '0', totalPayments: out.account?.totalPayments ?? '0', closedAt: out.closedAt };
     },
     ApplyAccountEvents: async (r) => {
@@ -127,7 +139,8 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
         return q.deleteCases(trx, r.partnerId, r.caseIds);
       }),
     }),
-    CreateWebhook: async (r) => webhookMessage(await createWebhook(ctx, { partnerId: r.partnerId, url: r.url, events: r.events, isTestMode: r.isTestMode }), true),
+    CreateWebhook: async (r) =>
+      webhookMessage(await createWebhook(ctx, { partnerId: r.partnerId, url: r.url, events: r.events, isTestMode: r.isTestMode }), true),
     ListWebhooks: async (r) => ({ webhooks: (await w.listSubscriptions(ctx.db, r.partnerId)).map((row) => webhookMessage(row, false)) }),
     GetWebhook: async (r) => webhookMessage(await getWebhook(ctx, r.partnerId, r.id), false),
     UpdateWebhook: async (r) => {
@@ -144,7 +157,13 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
       return {};
     },
     ListWebhookEvents: async (r) => ({
-      events: (await w.listDeliveries(ctx.db, r.partnerId, { caseId: r.caseId || undefined, since: r.since ? new Date(r.since) : undefined, limit: Math.min(Math.max(r.limit || 100, 1), 1000) })).map((d) => ({
+      events: (
+        await w.listDeliveries(ctx.db, r.partnerId, {
+          caseId: r.caseId || undefined,
+          since: r.since ? new Date(r.since) : undefined,
+          limit: Math.min(Math.max(r.limit || 100, 1), 1000),
+        })
+      ).map((d) => ({
         id: d.id,
         subscriptionId: d.subscription_id,
         caseId: d.case_id,
@@ -161,7 +180,14 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
       const d = await replayEvent(ctx, r.partnerId, r.eventId);
       return { eventId: d.id, subscriptionId: d.subscription_id, eventType: d.event_type };
     },
-    FireTestWebhook: async (r, call) => fireTestEvent(ctx, { partnerId: r.partnerId, caseId: r.caseId, event: r.event, subscriptionId: r.subscriptionId || undefined, requestId: call.requestId }),
+    FireTestWebhook: async (r, call) =>
+      fireTestEvent(ctx, {
+        partnerId: r.partnerId,
+        caseId: r.caseId,
+        event: r.event,
+        subscriptionId: r.subscriptionId || undefined,
+        requestId: call.requestId,
+      }),
     ReplayLastCaseEvent: async (r) => {
       const d = await replayLastEvent(ctx, r.partnerId, r.caseId);
       return { eventId: d.id, subscriptionId: d.subscription_id, eventType: d.event_type };

@@ -56,7 +56,13 @@ export class MailSender {
   private async sendOne(mail: f.EmailRow): Promise<boolean> {
     const { db, clock } = this.ctx;
     try {
-      await this.transport.send({ from: this.options.from, to: mail.to, subject: mail.subject, text: mail.text, messageId: `<${mail.step_id}@follow-up.partner-payments>` });
+      await this.transport.send({
+        from: this.options.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        messageId: `<${mail.step_id}@follow-up.partner-payments>`,
+      });
       await f.markEmail(db, mail.id, { sent_at: clock(), last_error: null });
       this.options.metrics?.mailSends.inc({ result: 'sent' });
       return true;
@@ -64,7 +70,10 @@ export class MailSender {
       const delay = backoffMs(mail.attempts, this.options.maxBackoffMs);
       this.options.metrics?.mailSends.inc({ result: 'failed' });
       this.logger.warn({ err: error, emailId: mail.id, attempts: mail.attempts, retryInMs: delay }, 'sending mail failed; will retry');
-      await f.markEmail(db, mail.id, { next_attempt_at: new Date(clock().getTime() + delay), last_error: error instanceof Error ? error.message : String(error) });
+      await f.markEmail(db, mail.id, {
+        next_attempt_at: new Date(clock().getTime() + delay),
+        last_error: error instanceof Error ? error.message : String(error),
+      });
       return false;
     }
   }

@@ -43,7 +43,14 @@ export async function applyInput(ctx: FollowUpContext, trx: Trx, row: f.FollowUp
         await q.countReminder(trx, row.payment_id, effect.reminderCount, effect.nextDueAt);
         break;
       case 'schedule':
-        await f.insertTimer(trx, { id: ctx.newId(), payment_id: row.payment_id, kind: effect.timer, generation: effect.generation, step: effect.step, due_at: effect.at });
+        await f.insertTimer(trx, {
+          id: ctx.newId(),
+          payment_id: row.payment_id,
+          kind: effect.timer,
+          generation: effect.generation,
+          step: effect.step,
+          due_at: effect.at,
+        });
         break;
       case 'email': {
         const text = composeEmail(effect.kind, { ...row, amount_owed: amountOwed }, effect.stepId);
@@ -66,7 +73,14 @@ export async function applyInput(ctx: FollowUpContext, trx: Trx, row: f.FollowUp
     }
   }
   const s = decision.state;
-  await f.saveFollowUp(trx, row.payment_id, { stage: s.stage, generation: s.generation, reminders: s.reminders, escalated: s.escalated, amount_owed: amountOwed, updated_at: now });
+  await f.saveFollowUp(trx, row.payment_id, {
+    stage: s.stage,
+    generation: s.generation,
+    reminders: s.reminders,
+    escalated: s.escalated,
+    amount_owed: amountOwed,
+    updated_at: now,
+  });
   return { mailQueued };
 }
 
@@ -76,7 +90,11 @@ function formatAmount(minor: string, currency: string): string {
 }
 
 /** The partner-facing text of each step (SPEC §5: amount owed, currency, case reference). */
-export function composeEmail(kind: EmailKind, row: Pick<f.FollowUpRow, 'case_reference' | 'currency' | 'amount_owed' | 'payment_id'>, stepId: string): { subject: string; body: string } {
+export function composeEmail(
+  kind: EmailKind,
+  row: Pick<f.FollowUpRow, 'case_reference' | 'currency' | 'amount_owed' | 'payment_id'>,
+  stepId: string,
+): { subject: string; body: string } {
   const amount = formatAmount(row.amount_owed, row.currency);
   const ref = row.case_reference;
   const facts = [`Case reference: ${ref}`, `Amount owed: ${amount}`, `Currency: ${row.currency}`, `Payment: ${row.payment_id}`].join('\n');

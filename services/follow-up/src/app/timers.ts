@@ -27,7 +27,11 @@ export async function fireDueTimers(ctx: FollowUpContext, limit = 100): Promise<
       const fired: FiredTimer = { timerId: t.id, paymentId: t.payment_id, kind: t.kind, generation: t.generation, step: t.step };
       emit({ id: t.id, topic: TOPICS.reminderSchedule, key: t.payment_id, value: JSON.stringify(fired) });
     }
-    await f.markTimersFired(trx, due.map((t) => t.id), now);
+    await f.markTimersFired(
+      trx,
+      due.map((t) => t.id),
+      now,
+    );
     if (due.length > 0) ctx.faults?.timersClaimed(due.length);
     return due.length;
   });
@@ -56,7 +60,15 @@ export function parseFiredTimer(value: string): FiredTimer {
   } catch (error) {
     throw new Error(`malformed timer message: not JSON (${(error as Error).message})`);
   }
-  if (typeof v !== 'object' || v === null || typeof v.timerId !== 'string' || typeof v.paymentId !== 'string' || (v.kind !== 'escalate' && v.kind !== 'remind') || typeof v.generation !== 'number' || typeof v.step !== 'number') {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    typeof v.timerId !== 'string' ||
+    typeof v.paymentId !== 'string' ||
+    (v.kind !== 'escalate' && v.kind !== 'remind') ||
+    typeof v.generation !== 'number' ||
+    typeof v.step !== 'number'
+  ) {
     throw new Error('malformed timer message: expected {timerId, paymentId, kind: escalate|remind, generation, step}');
   }
   return v as FiredTimer;

@@ -47,7 +47,12 @@ export interface EmailRow {
 
 const table = (db: Queryable, name: string) => db.withSchema(SCHEMA).table(name);
 
-export const stateOf = (row: FollowUpRow): FollowUpState => ({ stage: row.stage as FollowUpState['stage'], generation: row.generation, reminders: row.reminders, escalated: row.escalated });
+export const stateOf = (row: FollowUpRow): FollowUpState => ({
+  stage: row.stage as FollowUpState['stage'],
+  generation: row.generation,
+  reminders: row.reminders,
+  escalated: row.escalated,
+});
 
 /** Creates the follow-up row when missing and locks it: every input of one payment is serialised here. */
 export async function lockFollowUp(db: Queryable, row: FollowUpRow): Promise<FollowUpRow> {
@@ -89,10 +94,20 @@ export async function insertEmail(db: Queryable, row: Omit<EmailRow, 'attempts' 
 
 /** Claims unsent mail that is due: the lease (next_attempt_at moved forward) keeps other senders off. */
 export async function leaseDueEmails(db: Queryable, now: Date, leaseMs: number, limit: number): Promise<EmailRow[]> {
-  const due = await table(db, 'emails').whereNull('sent_at').where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit).forUpdate().skipLocked().select<EmailRow[]>();
+  const due = await table(db, 'emails')
+    .whereNull('sent_at')
+    .where('next_attempt_at', '<=', now)
+    .orderBy('next_attempt_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .select<EmailRow[]>();
   if (due.length === 0) return [];
   await table(db, 'emails')
-    .whereIn('id', due.map((e) => e.id))
+    .whereIn(
+      'id',
+      due.map((e) => e.id),
+    )
     .update({ next_attempt_at: new Date(now.getTime() + leaseMs), attempts: db.raw('attempts + 1') });
   return due.map((e) => ({ ...e, attempts: e.attempts + 1 }));
 }
@@ -104,7 +119,13 @@ export async function markEmail(db: Queryable, id: string, changes: Pick<Partial
 export async function listEmails(db: Queryable, partnerId: string, limit: number): Promise<EmailRow[]> {
   const q = table(db, 'emails');
   if (partnerId) q.where('partner_id', partnerId);
-  return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'step_id', order: 'desc' }]).limit(limit).select<EmailRow[]>();
+  return q
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'step_id', order: 'desc' },
+    ])
+    .limit(limit)
+    .select<EmailRow[]>();
 }
 
 export async function purgeFollowUps(db: Queryable, paymentIdsOfCases: { partnerId: string; caseIds: readonly string[] }): Promise<void> {

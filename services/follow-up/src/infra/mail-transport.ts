@@ -21,7 +21,14 @@ export interface MailTransport {
 
 export function smtpTransport(url: string): MailTransport {
   // Pooled: connections are reused across messages (one SMTP handshake per connection, not per message).
-  const transporter = createTransport(url, { pool: true, maxConnections: 4, maxMessages: 100, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as never);
+  const transporter = createTransport(url, {
+    pool: true,
+    maxConnections: 4,
+    maxMessages: 100,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  } as never);
   return {
     kind: 'smtp',
     send: async (m) => {

@@ -26,7 +26,12 @@ export async function listTasks(db: Queryable, partnerId: string, filter: { case
   const q = tasks(db).where('partner_id', partnerId);
   if (filter.caseId) q.where('case_id', filter.caseId);
   if (filter.status) q.where('status', filter.status);
-  return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).select<TaskRow[]>();
+  return q
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .select<TaskRow[]>();
 }
 
 export async function openTasksOfPayment(db: Queryable, paymentId: string): Promise<TaskRow[]> {

@@ -16,11 +16,16 @@ function reference(value: unknown): string {
 
 describe('canonical request hashing', () => {
   it('equals the recursive definition on any JSON value', () => {
-    fc.assert(fc.property(fc.jsonValue(), (v) => canonical(v) === reference(v)), { seed: 11, numRuns: 500 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => canonical(v) === reference(v)),
+      { seed: 11, numRuns: 500 },
+    );
   });
 
   it('ignores key order and spacing', () => {
-    expect(requestHash('POST', '/x', JSON.parse('{"b":1,"a":[1,{"d":2,"c":3}]}'))).toBe(requestHash('POST', '/x', JSON.parse('{ "a": [1, {"c":3,"d":2}], "b": 1 }')));
+    expect(requestHash('POST', '/x', JSON.parse('{"b":1,"a":[1,{"d":2,"c":3}]}'))).toBe(
+      requestHash('POST', '/x', JSON.parse('{ "a": [1, {"c":3,"d":2}], "b": 1 }')),
+    );
   });
 
   it('hashes a value nested 100,000 deep without exhausting the stack', () => {

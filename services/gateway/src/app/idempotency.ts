@@ -63,7 +63,9 @@ export function canonical(value: unknown): string {
 }
 
 export function requestHash(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonical(body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonical(body)}`)
+    .digest('hex');
 }
 
 /** What the request's own work answered; `replayed` when it found its effect already done (a retry after a crash). */
@@ -85,7 +87,8 @@ export async function withIdempotency(
   if (!(await q.claimKey(db, { partner_id: request.partnerId, key: request.key, request_hash: hash, locked_until: lease(), owner }))) {
     const existing = await q.findKey(db, request.partnerId, request.key);
     if (!existing) return withIdempotency(db, request, run, now); // released in between: claim again
-    if (existing.request_hash !== hash) throw new DomainError('IdempotencyConflict', 'This Idempotency-Key was used with a different request', 'Idempotency-Key');
+    if (existing.request_hash !== hash)
+      throw new DomainError('IdempotencyConflict', 'This Idempotency-Key was used with a different request', 'Idempotency-Key');
     if (existing.state === 'done') return { status: existing.status_code ?? 200, body: existing.response_body ?? '', replayed: true };
     if (!(await q.takeOverStaleKey(db, { partnerId: request.partnerId, key: request.key, owner, lockedUntil: lease(), now: now() }))) {
       throw new KeyInUse(Math.max(1, Math.ceil((existing.locked_until.getTime() - now().getTime()) / 1000)));

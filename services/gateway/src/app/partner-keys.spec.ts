@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { PartnerRow } from '../infra/gateway.queries';
 import { PartnerKeyCache, TTL_MS } from './partner-keys';
 
-const partner = (id: string): PartnerRow => ({ id, company_name: id, office_email: `${id}@example.test`, pre_legal_share_ppm: '400000', legal_share_ppm: '200000', api_key_hash: `h-${id}` });
+const partner = (id: string): PartnerRow => ({
+  id,
+  company_name: id,
+  office_email: `${id}@example.test`,
+  pre_legal_share_ppm: '400000',
+  legal_share_ppm: '200000',
+  api_key_hash: `h-${id}`,
+});
 
 describe('PartnerKeyCache', () => {
   it('answers a found key from memory until its time is up, then asks again', async () => {

@@ -97,17 +97,22 @@ describe('per-key limit shared by replicas', () => {
 
   it('never allows more than the limit across replicas, and exactly the limit when every replica is asked enough', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 5 }), fc.array(fc.nat(), { minLength: 1, maxLength: 400 }), async (limit, replicas, picks) => {
-        const c = clock();
-        const { store } = memoryStore();
-        const gateways = Array.from({ length: replicas }, () => new KeyRateLimiter(limit, store, { now: c.now }));
-        let allowed = 0;
-        for (const p of picks) if ((await gateways[p % replicas]!.take('k')).allowed) allowed += 1;
-        expect(allowed).toBeLessThanOrEqual(limit);
-        // drain: every replica asked until it denies
-        for (const g of gateways) while ((await g.take('k')).allowed) allowed += 1;
-        expect(allowed).toBe(limit);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 120 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 400 }),
+        async (limit, replicas, picks) => {
+          const c = clock();
+          const { store } = memoryStore();
+          const gateways = Array.from({ length: replicas }, () => new KeyRateLimiter(limit, store, { now: c.now }));
+          let allowed = 0;
+          for (const p of picks) if ((await gateways[p % replicas]!.take('k')).allowed) allowed += 1;
+          expect(allowed).toBeLessThanOrEqual(limit);
+          // drain: every replica asked until it denies
+          for (const g of gateways) while ((await g.take('k')).allowed) allowed += 1;
+          expect(allowed).toBe(limit);
+        },
+      ),
       { seed: 7, numRuns: 200 },
     );
   });

@@ -211,5 +211,8 @@ export function addressKey(ip: string): string {
   const t = groupsOf(tail);
   const groups = (tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t]).map((g) => parseInt(g || '0', 16));
   if (dotted !== undefined && groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return dotted;
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
 }

@@ -2,7 +2,17 @@
 // response shapes. The route handlers read their bodies and queries through these declarations, and
 // GET /openapi.json is generated from them; a served route without an entry here stops the gateway
 // at start (./openapi, assertDocumented).
-import { CLOSE_CODE_NAMES, COMMISSION_STATUSES, ENGAGEMENT_PHASES, ERROR_TYPES, LIFECYCLES, PAYMENT_RECIPIENTS, TASK_STATUSES, WEBHOOK_EVENTS, type ErrorType } from '@pp/domain';
+import {
+  CLOSE_CODE_NAMES,
+  COMMISSION_STATUSES,
+  ENGAGEMENT_PHASES,
+  ERROR_TYPES,
+  LIFECYCLES,
+  PAYMENT_RECIPIENTS,
+  TASK_STATUSES,
+  WEBHOOK_EVENTS,
+  type ErrorType,
+} from '@pp/domain';
 import { anyCaseBody, Reader, t, type JsonSchema, type Shape } from './schema';
 import { ACTOR_TYPES } from './timeline';
 
@@ -78,21 +88,37 @@ export function operations(): readonly Operation<Shape, Shape>[] {
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const nullable = (schema: JsonSchema): JsonSchema =>
-  typeof schema.type === 'string' ? { ...schema, type: [schema.type, 'null'], ...(Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {}) } : { oneOf: [schema, { type: 'null' }] };
+  typeof schema.type === 'string'
+    ? { ...schema, type: [schema.type, 'null'], ...(Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {}) }
+    : { oneOf: [schema, { type: 'null' }] };
 const str = (description?: string): JsonSchema => ({ type: 'string', ...(description ? { description } : {}) });
 const uuid = (description?: string): JsonSchema => ({ type: 'string', format: 'uuid', ...(description ? { description } : {}) });
 const timestamp = (description = 'ISO 8601 UTC timestamp'): JsonSchema => ({ type: 'string', format: 'date-time', description });
 /** A calendar date in an answer: RFC 3339 midnight UTC (SPEC §1), as the original's document declares it. */
-const calendarDate = (description = 'Calendar date, as RFC 3339 midnight UTC: 2024-05-10T00:00:00Z'): JsonSchema => ({ type: 'string', format: 'date-time', pattern: '^\\d{4}-\\d{2}-\\d{2}T00:00:00Z$', description });
+const calendarDate = (description = 'Calendar date, as RFC 3339 midnight UTC: 2024-05-10T00:00:00Z'): JsonSchema => ({
+  type: 'string',
+  format: 'date-time',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T00:00:00Z$',
+  description,
+});
 const money = (description = 'Major units of the currency (1250.5 = 1,250.50)'): JsonSchema => ({ type: 'number', description });
 const int = (description?: string): JsonSchema => ({ type: 'integer', ...(description ? { description } : {}) });
 const bool = (description?: string): JsonSchema => ({ type: 'boolean', ...(description ? { description } : {}) });
-const oneOfValues = (values: readonly string[], description?: string): JsonSchema => ({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+const oneOfValues = (values: readonly string[], description?: string): JsonSchema => ({
+  type: 'string',
+  enum: [...values],
+  ...(description ? { description } : {}),
+});
 const arrayOf = (items: JsonSchema, description?: string): JsonSchema => ({ type: 'array', items, ...(description ? { description } : {}) });
 /** A field of the original API that has no meaning here (or that the platform does not record): always null. */
 const unknownHere = (description = 'Not recorded by the platform: always null'): JsonSchema => ({ type: 'null', description });
 /** An object whose every listed property is always present. */
-const obj = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({ type: 'object', ...(description ? { description } : {}), properties, required: Object.keys(properties) });
+const obj = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({
+  type: 'object',
+  ...(description ? { description } : {}),
+  properties,
+  required: Object.keys(properties),
+});
 
 /** The services that consume messages and keep dead letters (the ledger and the gateway consume none). */
 export const DEAD_LETTER_SERVICES = ['case-lifecycle', 'follow-up'] as const;
@@ -108,7 +134,12 @@ const partnerProfile = {
   id: uuid(),
   companyName: str(),
   officeEmail: { type: 'string', format: 'email' },
-  preLegalRevenueShare: { type: 'number', minimum: 0, maximum: 1, description: "The platform's share of the partner's commission on pre-legal cases (0.4 = 40 %)" },
+  preLegalRevenueShare: {
+    type: 'number',
+    minimum: 0,
+    maximum: 1,
+    description: "The platform's share of the partner's commission on pre-legal cases (0.4 = 40 %)",
+  },
   legalRevenueShare: { type: 'number', minimum: 0, maximum: 1, description: "The platform's share of the partner's commission on legal cases" },
 };
 
@@ -130,7 +161,10 @@ export const SCHEMAS = {
     type: 'object',
     description: 'The error body of every 4xx and 5xx answer except 401 and 403. `error` and `message` repeat the first entry.',
     properties: {
-      businessErrors: arrayOf(obj({ type: oneOfValues(ERROR_TYPES), message: str(), field: nullable(str('The offending field on validation errors')) }), 'One entry per problem'),
+      businessErrors: arrayOf(
+        obj({ type: oneOfValues(ERROR_TYPES), message: str(), field: nullable(str('The offending field on validation errors')) }),
+        'One entry per problem',
+      ),
       error: oneOfValues(ERROR_TYPES),
       message: str(),
       errorId: str('On 5xx only: the id under which the server logged the failure'),
@@ -141,7 +175,10 @@ export const SCHEMAS = {
     ...obj({ type: oneOfValues(['Unauthorized', 'Forbidden']), title: str(), status: { type: 'integer', enum: [401, 403] }, detail: str() }),
     description: 'RFC 9457 problem details: a missing or unknown key (401), a partner key on the operator API (403).',
   },
-  RateLimited: obj({ error: { type: 'string', const: 'rate_limit_exceeded' }, message: str(), retryAfter: int('Seconds to wait, as in the Retry-After header') }, 'The per-key rate limit (RATE_LIMIT_PER_MINUTE) is exceeded.'),
+  RateLimited: obj(
+    { error: { type: 'string', const: 'rate_limit_exceeded' }, message: str(), retryAfter: int('Seconds to wait, as in the Retry-After header') },
+    'The per-key rate limit (RATE_LIMIT_PER_MINUTE) is exceeded.',
+  ),
   Partner: obj(partnerProfile, 'A collection partner'),
   PartnerCreated: obj({ ...partnerProfile, apiKey: str('The partner API key (header XApiKey), shown this once: only its hash is stored') }),
   Creditor: obj({
@@ -215,7 +252,7 @@ export const SCHEMAS = {
       claimDescription: unknownHere(),
       claimType: unknownHere(),
       creditorDivisionId: unknownHere('Creditor divisions do not exist here'),
-      bankAccount: unknownHere('Payouts to the creditor are the partner\'s: the platform holds no bank accounts'),
+      bankAccount: unknownHere("Payouts to the creditor are the partner's: the platform holds no bank accounts"),
       blendedAgeUpliftPoints: unknownHere('The success fee does not depend on the age of the claim'),
       solutionUrl: unknownHere('No contracts to sign here'),
       signingHandoff: unknownHere('No contracts to sign here'),
@@ -268,7 +305,10 @@ export const SCHEMAS = {
       payoutCreditor: money(),
       payoutCollectionPartner: money(),
       platformFee: money("The platform's revenue share of payoutCollectionPartner"),
-      invoice: obj({ invoiceId: uuid('The case id'), reference: str('The case reference'), status: oneOfValues(LIFECYCLES, 'The case lifecycle') }, 'The case the payment belongs to'),
+      invoice: obj(
+        { invoiceId: uuid('The case id'), reference: str('The case reference'), status: oneOfValues(LIFECYCLES, 'The case lifecycle') },
+        'The case the payment belongs to',
+      ),
       invoiced: bool('An invoicing run took the payout: the payment is frozen'),
       platformInvoiceId: nullable(uuid('The revenue-share invoice; null until an invoicing run took the payout')),
       dateCreated: timestamp(),
@@ -305,7 +345,10 @@ export const SCHEMAS = {
   ),
   InvoicingRun: obj({
     invoicedPayouts: int('Payouts invoiced by this run'),
-    invoices: arrayOf(obj({ id: uuid(), partnerId: uuid(), currency: str(), totalPlatformFee: money(), payoutCount: int() }), 'One revenue-share invoice per partner and currency'),
+    invoices: arrayOf(
+      obj({ id: uuid(), partnerId: uuid(), currency: str(), totalPlatformFee: money(), payoutCount: int() }),
+      'One revenue-share invoice per partner and currency',
+    ),
   }),
   Task: obj({
     id: uuid(),
@@ -335,7 +378,10 @@ export const SCHEMAS = {
   }),
   Webhook: obj(webhookProperties, 'A webhook subscription'),
   WebhookWithSecret: obj(
-    { ...webhookProperties, secret: { type: 'string', pattern: '^whsec_', description: 'whsec_ + base64 of the signing key; shown only on creation and regeneration' } },
+    {
+      ...webhookProperties,
+      secret: { type: 'string', pattern: '^whsec_', description: 'whsec_ + base64 of the signing key; shown only on creation and regeneration' },
+    },
     'A webhook subscription with its signing secret',
   ),
   WebhookDelivery: obj({
@@ -356,7 +402,10 @@ export const SCHEMAS = {
     caseId: uuid('The test case the event was built from'),
     enqueuedCount: int('Deliveries queued, one per receiving subscription; 0 when no active test-mode subscription of the caller takes this event'),
   }),
-  AdvanceResult: obj({ advanced: bool('false when the case was already in that state'), state: str('Active, Paused, Closed:Paid, Closed:NoPayment or Closed:<closeCode>') }),
+  AdvanceResult: obj({
+    advanced: bool('false when the case was already in that state'),
+    state: str('Active, Paused, Closed:Paid, Closed:NoPayment or Closed:<closeCode>'),
+  }),
   DeadLetter: obj(
     {
       id: uuid(),
@@ -385,7 +434,11 @@ export const SCHEMAS = {
     event: oneOfValues(WEBHOOK_EVENTS),
     timestamp: timestamp(),
     classification: oneOfValues(['production', 'test']),
-    data: { type: 'object', description: 'The event data (CaseUpdatedData, CaseClosedData, PaymentEventData or PaymentDeletedData); always carries `sequence`', required: ['caseId', 'reference', 'sequence'] },
+    data: {
+      type: 'object',
+      description: 'The event data (CaseUpdatedData, CaseClosedData, PaymentEventData or PaymentDeletedData); always carries `sequence`',
+      required: ['caseId', 'reference', 'sequence'],
+    },
   }),
   CaseUpdatedData: obj({ ...eventBase, oldLifecycle: oneOfValues(LIFECYCLES), newLifecycle: oneOfValues(LIFECYCLES), remainder: money() }),
   CaseClosedData: obj({ ...eventBase, closeCode: oneOfValues(CLOSE_CODE_NAMES), comment: nullable(str()), remainder: money() }),
@@ -399,7 +452,12 @@ export const SCHEMAS = {
       reminderFees: money(),
       collectionFees: money(),
       totalAddedFees: money('interestFees + reminderFees + collectionFees'),
-      recalculatedSuccessFee: { type: 'number', minimum: 0, maximum: 100, description: "The case's success fee in percent, as preLegalSuccessFee: it does not depend on the amounts, so it is unchanged" },
+      recalculatedSuccessFee: {
+        type: 'number',
+        minimum: 0,
+        maximum: 100,
+        description: "The case's success fee in percent, as preLegalSuccessFee: it does not depend on the amounts, so it is unchanged",
+      },
       remainder: money('grossAmount + totalAddedFees − totalPayments after the update; negative when overpaid'),
     },
     'The amounts of a case after a fee change',
@@ -410,7 +468,7 @@ export const SCHEMAS = {
       type: oneOfValues(TIMELINE_TYPES, 'CaseCreated, or the type of the audit entry it shows'),
       title: str(),
       description: str('What happened, as a sentence; amounts as the API shows money, with the currency (300 EUR)'),
-      actor: obj({ type: oneOfValues(ACTOR_TYPES), name: nullable(str('The partner\'s company name; null for the system')) }, 'Who did it'),
+      actor: obj({ type: oneOfValues(ACTOR_TYPES), name: nullable(str("The partner's company name; null for the system")) }, 'Who did it'),
     },
     'One event in the history of a case',
   ),
@@ -425,7 +483,11 @@ export const SCHEMAS = {
 
 // ---- response helpers
 
-const json = (description: string, schema: JsonSchema, headers?: ResponseSpec['headers']): ResponseSpec => ({ description, schema, ...(headers ? { headers } : {}) });
+const json = (description: string, schema: JsonSchema, headers?: ResponseSpec['headers']): ResponseSpec => ({
+  description,
+  schema,
+  ...(headers ? { headers } : {}),
+});
 const noContent = (description: string): ResponseSpec => ({ description });
 
 /** An error answer: the ErrorBody with `error` one of `types`. */
@@ -439,9 +501,15 @@ function failure(types: readonly ErrorType[], description: string, headers?: Res
 
 export const HEADERS = {
   retryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
-  replayed: { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+  replayed: {
+    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key',
+    schema: { type: 'string', enum: ['true'] },
+  },
   // draft-ietf-httpapi-ratelimit-headers: on every answer to a request with a known key
-  rateLimitLimit: { description: "The key's requests per window (RATE_LIMIT_PER_MINUTE), across every gateway replica", schema: { type: 'integer', minimum: 1 } },
+  rateLimitLimit: {
+    description: "The key's requests per window (RATE_LIMIT_PER_MINUTE), across every gateway replica",
+    schema: { type: 'integer', minimum: 1 },
+  },
   rateLimitRemaining: { description: 'Requests left in the current window', schema: { type: 'integer', minimum: 0 } },
   rateLimitReset: { description: 'Seconds until the current window ends and the budget is full again', schema: { type: 'integer', minimum: 1 } },
   rateLimitPolicy: { description: 'The policy: `<limit>;w=60` (limit requests per 60-second window)', schema: { type: 'string' } },
@@ -450,7 +518,9 @@ export const HEADERS = {
 const caseNotFound = failure(['CaseNotFound'], 'No such case, or not yours (an id that is no UUID answers the same).');
 const paymentNotFound = failure(['PaymentNotFound'], 'No such payment (deleted, of another case, or not yours).');
 const idempotencyAnswers = {
-  409: failure(['IdempotencyKeyInUse'], 'A request with this Idempotency-Key is still running; retry after Retry-After. (Also CaseClosed on a closed case.)', { 'Retry-After': HEADERS.retryAfter }),
+  409: failure(['IdempotencyKeyInUse'], 'A request with this Idempotency-Key is still running; retry after Retry-After. (Also CaseClosed on a closed case.)', {
+    'Retry-After': HEADERS.retryAfter,
+  }),
   422: failure(['IdempotencyConflict'], 'The Idempotency-Key was used with another body or path.'),
 };
 const replayedHeader = { 'Idempotency-Replayed': HEADERS.replayed };
@@ -462,7 +532,9 @@ const debtor = (required: boolean) =>
     {
       type: t.oneOf(['Company', 'Person'] as const, { required: true }),
       name: t.string({ required: true, max: 200 }),
-      id: t.uuid({ description: "The debtor's id in your system; the platform assigns one when absent. Cases of one debtor share it (GET /cases?DebtorIds=)." }),
+      id: t.uuid({
+        description: "The debtor's id in your system; the platform assigns one when absent. Cases of one debtor share it (GET /cases?DebtorIds=).",
+      }),
     },
     { required, description: 'The debtor' },
   );
@@ -477,7 +549,9 @@ const caseDetails = {
   dueDate: t.date({ description: "The claim's due date; the case answers it as RFC 3339 midnight UTC (null when not given)." }),
 };
 const split = {
-  payoutCreditor: t.money({ description: 'Explicit split: sent together with payoutCollectionPartner (both or neither); the two sum to paymentAmount within 0.01.' }),
+  payoutCreditor: t.money({
+    description: 'Explicit split: sent together with payoutCollectionPartner (both or neither); the two sum to paymentAmount within 0.01.',
+  }),
   payoutCollectionPartner: t.money({ description: 'Explicit split: sent together with payoutCreditor (both or neither).' }),
 };
 const PAYOUTS_TOGETHER: JsonSchema = { dependentRequired: { payoutCreditor: ['payoutCollectionPartner'], payoutCollectionPartner: ['payoutCreditor'] } };
@@ -499,8 +573,20 @@ export const createPartner = op({
   body: {
     companyName: t.string({ required: true, max: 200 }),
     officeEmail: t.email({ required: true, description: 'Where follow-up emails go' }),
-    preLegalRevenueShare: t.rate({ unit: 1, max: 1, default: 0.4, invalid: 'must be a fraction between 0 and 1 with at most 6 decimals', description: "The platform's share of the commission on pre-legal cases." }),
-    legalRevenueShare: t.rate({ unit: 1, max: 1, default: 0.2, invalid: 'must be a fraction between 0 and 1 with at most 6 decimals', description: "The platform's share of the commission on legal cases." }),
+    preLegalRevenueShare: t.rate({
+      unit: 1,
+      max: 1,
+      default: 0.4,
+      invalid: 'must be a fraction between 0 and 1 with at most 6 decimals',
+      description: "The platform's share of the commission on pre-legal cases.",
+    }),
+    legalRevenueShare: t.rate({
+      unit: 1,
+      max: 1,
+      default: 0.2,
+      invalid: 'must be a fraction between 0 and 1 with at most 6 decimals',
+      description: "The platform's share of the commission on legal cases.",
+    }),
   },
   responses: { 201: json('The partner, with its API key', ref('PartnerCreated')) },
 });
@@ -512,13 +598,20 @@ export const createCase = op({
   tag: 'Operator',
   auth: 'admin',
   summary: 'Create a case for a partner',
-  description: 'The case starts Active. partnerId and currency are checked first; the amounts are then checked against the currency digits. An unknown partnerId → 400 ValidationError on partnerId.',
+  description:
+    'The case starts Active. partnerId and currency are checked first; the amounts are then checked against the currency digits. An unknown partnerId → 400 ValidationError on partnerId.',
   body: {
     partnerId: t.uuid({ required: true }),
     currency: t.currency({ required: true }),
     grossAmount: t.money({ required: true, positive: true, description: 'The debt to recover.' }),
     ...caseMoney,
-    successFee: t.rate({ unit: 100, max: 100, required: true, invalid: 'at most 4 decimals', description: "The partner's success fee in percent (20.5 = 20.5 %)." }),
+    successFee: t.rate({
+      unit: 100,
+      max: 100,
+      required: true,
+      invalid: 'at most 4 decimals',
+      description: "The partner's success fee in percent (20.5 = 20.5 %).",
+    }),
     isTestCase: t.boolean(false),
     ...caseDetails,
     date: t.date({ description: "The claim's issue date; the case answers it as RFC 3339 midnight UTC (null when not given)." }),
@@ -535,7 +628,8 @@ export const runInvoicing = op({
   tag: 'Operator',
   auth: 'admin',
   summary: 'Invoice the platform revenue share of every payout not invoiced yet',
-  description: 'One revenue-share invoice per partner and currency; invoiced payments are frozen (edits and deletes answer 422 PaymentInvoiced). Running it again invoices only new payouts. The body may be empty.',
+  description:
+    'One revenue-share invoice per partner and currency; invoiced payments are frozen (edits and deletes answer 422 PaymentInvoiced). Running it again invoices only new payouts. The body may be empty.',
   body: { partnerId: t.uuid({ description: 'Only this partner; all partners when absent.' }) },
   bodyOptional: true,
   responses: { 200: json('The run', ref('InvoicingRun')) },
@@ -556,7 +650,10 @@ export const listDeadLetters = op({
     limit: t.query.int({ min: 1, max: 500, default: 100, digits: 3 }),
   },
   queryFailFast: true,
-  responses: { 200: json('The dead letters', arrayOf(ref('DeadLetter'))), 503: failure(['ServiceUnavailable'], 'A service holding dead letters is unavailable.') },
+  responses: {
+    200: json('The dead letters', arrayOf(ref('DeadLetter'))),
+    503: failure(['ServiceUnavailable'], 'A service holding dead letters is unavailable.'),
+  },
 });
 
 export const retryDeadLetter = op({
@@ -583,7 +680,10 @@ const caseListQuery = {
   PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
   Ids: t.query.uuids({ max: 100, aliases: ['ids'], description: 'Only these cases (at most 100 ids).' }),
   DebtorIds: t.query.uuids({ max: 100, aliases: ['debtorIds'], description: 'Only the cases of these debtors (debtor.id; at most 100 ids).' }),
-  Sort: t.query.oneOf(CASE_SORTS, { aliases: ['sort'], description: 'The order: a field, descending with a leading minus. Default -dateCreated (newest first); ties are broken by id.' }),
+  Sort: t.query.oneOf(CASE_SORTS, {
+    aliases: ['sort'],
+    description: 'The order: a field, descending with a leading minus. Default -dateCreated (newest first); ties are broken by id.',
+  }),
 };
 
 export const listCases = op({
@@ -700,7 +800,8 @@ export const getTimeline = op({
   tag: 'Cases',
   auth: 'partner',
   summary: 'The history of a case, readable',
-  description: 'The case creation, then every payment recorded, corrected or deleted, fee change, close, reopen and commission settlement, each once, oldest first: the audit trail as sentences.',
+  description:
+    'The case creation, then every payment recorded, corrected or deleted, fee change, close, reopen and commission settlement, each once, oldest first: the audit trail as sentences.',
   params: caseIdParam,
   responses: { 200: json('Oldest first', ref('CaseTimeline')), 404: caseNotFound },
 });
@@ -740,7 +841,9 @@ const paymentListQuery = {
   minAmount: t.query.amount(),
   maxAmount: t.query.amount(),
 };
-const reopenQuery = { reopenCaseIfNeeded: t.query.boolean({ description: 'Consent to reopen a case closed as Paid that the delete leaves with remainder > 0.' }) };
+const reopenQuery = {
+  reopenCaseIfNeeded: t.query.boolean({ description: 'Consent to reopen a case closed as Paid that the delete leaves with remainder > 0.' }),
+};
 
 export const recordPayment = op({
   method: 'POST',
@@ -762,13 +865,25 @@ export const recordPayment = op({
     }),
     commissionPaymentStatus: t.oneOf(COMMISSION_STATUSES, { description: 'Required when paymentRecipient is Creditor; otherwise ignored (Paid).' }),
     closeCase: t.boolean(false),
-    createUnpaidCommissionFollowUp: t.boolean(true, { description: 'Start the unpaid-commission follow-up for a Creditor + Unpaid payment on a production case.' }),
+    createUnpaidCommissionFollowUp: t.boolean(true, {
+      description: 'Start the unpaid-commission follow-up for a Creditor + Unpaid payment on a production case.',
+    }),
   },
-  bodyRules: [PAYOUTS_TOGETHER, { if: { type: 'object', properties: { paymentRecipient: { const: 'Creditor' } }, required: ['paymentRecipient'] }, then: { required: ['commissionPaymentStatus'] } }],
+  bodyRules: [
+    PAYOUTS_TOGETHER,
+    {
+      if: { type: 'object', properties: { paymentRecipient: { const: 'Creditor' } }, required: ['paymentRecipient'] },
+      then: { required: ['commissionPaymentStatus'] },
+    },
+  ],
   responses: {
     200: json('The payment is recorded', ref('PaymentRecorded'), replayedHeader),
     404: caseNotFound,
-    409: failure(['CaseClosed', 'IdempotencyKeyInUse'], 'The case is closed; or a request with this Idempotency-Key is still running (retry after Retry-After).', { 'Retry-After': HEADERS.retryAfter }),
+    409: failure(
+      ['CaseClosed', 'IdempotencyKeyInUse'],
+      'The case is closed; or a request with this Idempotency-Key is still running (retry after Retry-After).',
+      { 'Retry-After': HEADERS.retryAfter },
+    ),
     422: idempotencyAnswers[422],
   },
 });
@@ -787,7 +902,10 @@ export const listPayments = op({
 
 const correctionAnswers = {
   404: paymentNotFound,
-  409: failure(['ReopenConsentRequired'], 'The correction would leave a case closed as Paid with remainder > 0; send reopenCaseIfNeeded to consent. Nothing changed.'),
+  409: failure(
+    ['ReopenConsentRequired'],
+    'The correction would leave a case closed as Paid with remainder > 0; send reopenCaseIfNeeded to consent. Nothing changed.',
+  ),
   422: failure(['PaymentInvoiced'], 'An invoicing run took the payout; nothing changed.'),
 };
 
@@ -826,7 +944,8 @@ export const settleCommission = op({
   tag: 'Payments',
   auth: 'partner',
   summary: "Mark the partner's commission on a Creditor payment as paid",
-  description: 'Completes the unpaid-commission follow-up and writes CommissionSettled to the audit trail; repeating it is a no-op. Only for paymentRecipient Creditor (else 400 ValidationError).',
+  description:
+    'Completes the unpaid-commission follow-up and writes CommissionSettled to the audit trail; repeating it is a no-op. Only for paymentRecipient Creditor (else 400 ValidationError).',
   params: paymentParams,
   body: { status: t.oneOf(['Paid'] as const, { required: true }) },
   responses: { 200: json('The payment', ref('Payment')), 404: paymentNotFound },
@@ -864,7 +983,8 @@ export const advanceTestCase = op({
   tag: 'Test cases',
   auth: 'partner',
   summary: 'Move a test case to a state',
-  description: 'Closed:Paid records a payment of `amount` (required; it must settle the balance) and closes as Paid; Closed:NoPayment closes with PreLegalExhaustedNoPayment. Already in that state → advanced: false. A production case → 400.',
+  description:
+    'Closed:Paid records a payment of `amount` (required; it must settle the balance) and closes as Paid; Closed:NoPayment closes with PreLegalExhaustedNoPayment. Already in that state → advanced: false. A production case → 400.',
   params: caseIdParam,
   body: {
     to: t.oneOf(['Active', 'Closed:Paid', 'Closed:NoPayment'] as const, { required: true }),
@@ -899,7 +1019,8 @@ export const deleteTestCases = op({
 
 // ---- payments on the caller's own test cases (SPEC §10)
 
-const MANAGED_ONLY = 'Only on a test case the caller created with POST /managed-cases; a production case of the caller answers 400 ValidationError and nothing is recorded.';
+const MANAGED_ONLY =
+  'Only on a test case the caller created with POST /managed-cases; a production case of the caller answers 400 ValidationError and nothing is recorded.';
 const productionCase = failure(['ValidationError'], 'A bad field, or a production case (payments here are for test cases only).');
 
 export const listManagedPayments = op({
@@ -934,7 +1055,11 @@ export const recordManagedPayment = op({
     200: json('The payment is recorded', ref('ManagedPaymentRecorded'), replayedHeader),
     400: productionCase,
     404: caseNotFound,
-    409: failure(['CaseClosed', 'IdempotencyKeyInUse'], 'The case is closed; or a request with this Idempotency-Key is still running (retry after Retry-After).', { 'Retry-After': HEADERS.retryAfter }),
+    409: failure(
+      ['CaseClosed', 'IdempotencyKeyInUse'],
+      'The case is closed; or a request with this Idempotency-Key is still running (retry after Retry-After).',
+      { 'Retry-After': HEADERS.retryAfter },
+    ),
     422: idempotencyAnswers[422],
   },
 });
@@ -1008,7 +1133,8 @@ export const createWebhook = op({
   tag: 'Webhooks',
   auth: 'partner',
   summary: 'Subscribe to events',
-  description: 'The URL must be https and resolve to public addresses (checked again at delivery, no redirects followed) unless WEBHOOK_ALLOW_INSECURE / WEBHOOK_ALLOW_PRIVATE allow otherwise. The secret is shown only here and on regeneration.',
+  description:
+    'The URL must be https and resolve to public addresses (checked again at delivery, no redirects followed) unless WEBHOOK_ALLOW_INSECURE / WEBHOOK_ALLOW_PRIVATE allow otherwise. The secret is shown only here and on regeneration.',
   idempotent: true,
   body: {
     url: t.string({ required: true, max: 2048, schema: { format: 'uri' } }),
@@ -1110,13 +1236,16 @@ export const fireTestWebhook = op({
   body: {
     event: t.oneOf(WEBHOOK_EVENTS, { required: true, description: 'The event type to fire' }),
     caseId: t.uuid({ required: true, description: 'The test case the event is built from' }),
-    subscriptionId: t.uuid({ description: 'Only this subscription (one of the caller\'s test-mode subscriptions); absent or null: every matching one' }),
+    subscriptionId: t.uuid({ description: "Only this subscription (one of the caller's test-mode subscriptions); absent or null: every matching one" }),
   },
   responses: {
     200: json('The event was fired; its deliveries are queued', ref('FireWebhookResult'), replayedHeader),
     404: failure(['CaseNotFound', 'WebhookNotFound'], 'No such case or subscription, or not yours.'),
     409: idempotencyAnswers[409],
-    422: failure(['EventDataMissing', 'IdempotencyConflict'], 'The case has nothing to build this event from, or the Idempotency-Key was used with another body.'),
+    422: failure(
+      ['EventDataMissing', 'IdempotencyConflict'],
+      'The case has nothing to build this event from, or the Idempotency-Key was used with another body.',
+    ),
   },
 });
 
@@ -1184,7 +1313,9 @@ export const docs = op({
   tag: 'Operations',
   auth: 'public',
   summary: 'This document, rendered as a web page',
-  responses: { 200: { description: 'An HTML page (no external assets) that renders /openapi.json', content: { type: 'text/html', schema: { type: 'string' } } } },
+  responses: {
+    200: { description: 'An HTML page (no external assets) that renders /openapi.json', content: { type: 'text/html', schema: { type: 'string' } } },
+  },
 });
 
 /** Routes served without an entry here: the Portal's static files (SPEC §8). */

@@ -18,7 +18,20 @@ const NAMES: Readonly<Record<string, string>> = {
 };
 
 /** Stored fields that hold money in minor units (by their stored name). */
-const MONEY = new Set(['amount', 'payoutCreditor', 'payoutCollectionPartner', 'platformFee', 'remainder', 'grossAmount', 'principal', 'interestFees', 'reminderFees', 'collectionFees', 'totalFees', 'totalAddedFees']);
+const MONEY = new Set([
+  'amount',
+  'payoutCreditor',
+  'payoutCollectionPartner',
+  'platformFee',
+  'remainder',
+  'grossAmount',
+  'principal',
+  'interestFees',
+  'reminderFees',
+  'collectionFees',
+  'totalFees',
+  'totalAddedFees',
+]);
 
 const MINOR_UNITS = /^-?\d{1,30}$/;
 

@@ -7,7 +7,10 @@ export class Fields {
   readonly problems: FieldProblem[] = [];
   private readonly raw: Record<string, unknown>;
 
-  constructor(body: unknown, private readonly prefix = '') {
+  constructor(
+    body: unknown,
+    private readonly prefix = '',
+  ) {
     if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
       if (prefix === '') this.problems.push({ message: 'The request body must be a JSON object' });
       this.raw = {};
@@ -95,7 +98,12 @@ export class Fields {
     const digits = currencyDigits(currency);
     const parsed = parseMajor(v, digits);
     if (!parsed.ok) {
-      const why = { 'not-a-number': 'must be a number', 'too-many-decimals': `must have at most ${digits} decimals for ${currency}`, 'too-large': 'is too large', negative: 'must not be negative' }[parsed.reason];
+      const why = {
+        'not-a-number': 'must be a number',
+        'too-many-decimals': `must have at most ${digits} decimals for ${currency}`,
+        'too-large': 'is too large',
+        negative: 'must not be negative',
+      }[parsed.reason];
       return this.bad(name, why);
     }
     if (opts.positive && parsed.minor <= 0n) return this.bad(name, `must be at least one minor unit of ${currency}`);

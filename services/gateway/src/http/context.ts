@@ -33,7 +33,12 @@ export function partnerOf(req: FastifyRequest): PartnerRow {
 export const callCtx = (req: FastifyRequest) => ({ requestId: String(req.id) });
 
 /** The currency of a case of the caller's, from the per-partner cache or the ledger; a foreign or unknown case is `notFound`. */
-export async function currencyOf(ctx: GatewayContext, req: FastifyRequest, caseId: string, notFound: 'CaseNotFound' | 'PaymentNotFound' = 'CaseNotFound'): Promise<string> {
+export async function currencyOf(
+  ctx: GatewayContext,
+  req: FastifyRequest,
+  caseId: string,
+  notFound: 'CaseNotFound' | 'PaymentNotFound' = 'CaseNotFound',
+): Promise<string> {
   const partnerId = partnerOf(req).id;
   const cached = ctx.currencies.get(partnerId, caseId);
   if (cached) return cached;

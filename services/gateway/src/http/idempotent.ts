@@ -15,7 +15,13 @@ export function idempotencyKeyOf(req: FastifyRequest): string | undefined {
 }
 
 /** `run` answers with a status and a JSON body; a DomainError it throws becomes a stored answer too. */
-export async function idempotent(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply, path: string, run: () => Promise<{ status: number; body: unknown; replayed?: boolean }>): Promise<FastifyReply> {
+export async function idempotent(
+  ctx: GatewayContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+  run: () => Promise<{ status: number; body: unknown; replayed?: boolean }>,
+): Promise<FastifyReply> {
   const key = idempotencyKeyOf(req);
   const once = async (): Promise<RunResult> => {
     try {
@@ -31,7 +37,9 @@ export async function idempotent(ctx: GatewayContext, req: FastifyRequest, reply
       return { status: mapped.status, body: JSON.stringify(mapped.body) };
     }
   };
-  const result = key ? await withIdempotency(ctx.db, { partnerId: partnerOf(req).id, key, method: req.method, path, body: req.body }, once) : { replayed: false, ...(await once()) };
+  const result = key
+    ? await withIdempotency(ctx.db, { partnerId: partnerOf(req).id, key, method: req.method, path, body: req.body }, once)
+    : { replayed: false, ...(await once()) };
   if (result.replayed) void reply.header('Idempotency-Replayed', 'true');
   return reply.code(result.status).header('content-type', 'application/json; charset=utf-8').send(result.body);
 }

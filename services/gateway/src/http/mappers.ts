@@ -8,8 +8,29 @@ const money = majorUnits;
 const orNull = (s: string) => (s === '' ? null : s);
 
 /** The original API's creditor fields that the platform does not record (SPEC §10: null). */
-const CREDITOR_UNKNOWN = { companyRegistrationNumber: null, officePhone: null, address: null, city: null, zipCode: null, state: null, country: null, division: null };
-const DEBTOR_UNKNOWN = { contactPerson: null, companyRegistrationNumber: null, address: null, zipCode: null, city: null, state: null, stateAlpha2: null, countryAlpha2: null, country: null, email: null, phone: null };
+const CREDITOR_UNKNOWN = {
+  companyRegistrationNumber: null,
+  officePhone: null,
+  address: null,
+  city: null,
+  zipCode: null,
+  state: null,
+  country: null,
+  division: null,
+};
+const DEBTOR_UNKNOWN = {
+  contactPerson: null,
+  companyRegistrationNumber: null,
+  address: null,
+  zipCode: null,
+  city: null,
+  state: null,
+  stateAlpha2: null,
+  countryAlpha2: null,
+  country: null,
+  email: null,
+  phone: null,
+};
 /** The original API's case fields with no meaning here (no contracts, divisions, bank accounts, users, buckets): null. */
 const CASE_UNKNOWN = {
   creditorComments: null,
@@ -44,14 +65,18 @@ export function caseAmounts(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account
 }
 
 /** The case as the API shows it (SPEC §3, §10); `partner` is the case's partner (the caller, or the operator's choice). */
-export function caseJson(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__Output | undefined, partner: Pick<PartnerRow, 'id' | 'company_name' | 'office_email'>) {
+export function caseJson(
+  c: caseLifecycleV1.Case__Output,
+  a: ledgerV1.Account__Output | undefined,
+  partner: Pick<PartnerRow, 'id' | 'company_name' | 'office_email'>,
+) {
   const amounts = caseAmounts(c, a);
   const fees = BigInt(amounts.totalAddedFees);
   const totalPayments = a?.totalPayments ?? '0';
   const remainder = BigInt(amounts.grossAmount) + fees - BigInt(totalPayments);
   // The ledger's account is authoritative for the lifecycle (read-your-writes); the case mirrors it.
   const lifecycle = a?.lifecycle || c.lifecycle;
-  const closeCode = lifecycle === 'Closed' ? orNull(a?.closeCode ?? '') ?? orNull(c.closeCode) : null;
+  const closeCode = lifecycle === 'Closed' ? (orNull(a?.closeCode ?? '') ?? orNull(c.closeCode)) : null;
   const updated = [c.updatedAt, a?.updatedAt ?? ''].filter(Boolean).sort().at(-1) ?? c.updatedAt;
   return {
     id: c.id,
@@ -70,14 +95,24 @@ export function caseJson(c: caseLifecycleV1.Case__Output, a: ledgerV1.Account__O
     preLegalSuccessFee: rateToNumber(BigInt(c.successFeePpm), 100),
     currentEngagementPhase: c.engagementPhase,
     creditorReference: c.hasCreditorReference ? c.creditorReference : null,
-    creditor: c.hasCreditor && c.creditor ? { id: c.creditor.id, companyName: orNull(c.creditor.companyName), officeEmail: orNull(c.creditor.officeEmail), ...CREDITOR_UNKNOWN } : null,
+    creditor:
+      c.hasCreditor && c.creditor
+        ? { id: c.creditor.id, companyName: orNull(c.creditor.companyName), officeEmail: orNull(c.creditor.officeEmail), ...CREDITOR_UNKNOWN }
+        : null,
     debtor: c.hasDebtor && c.debtor ? { id: c.debtor.id, type: orNull(c.debtor.type), name: orNull(c.debtor.name), ...DEBTOR_UNKNOWN } : null,
-    collectionPartner: { id: partner.id, name: partner.company_name, officeEmail: partner.office_email, officePhone: null, publicSite: null, surveyCadenceMode: null },
+    collectionPartner: {
+      id: partner.id,
+      name: partner.company_name,
+      officeEmail: partner.office_email,
+      officePhone: null,
+      publicSite: null,
+      surveyCadenceMode: null,
+    },
     date: c.date ? answerDate(c.date) : null,
     dueDate: c.dueDate ? answerDate(c.dueDate) : null,
     dateCreated: c.createdAt,
     dateUpdated: updated,
-    dateFinished: lifecycle === 'Closed' ? orNull(a?.closedAt ?? '') ?? orNull(c.finishedAt) : null,
+    dateFinished: lifecycle === 'Closed' ? (orNull(a?.closedAt ?? '') ?? orNull(c.finishedAt)) : null,
     dateCollectionStarted: c.createdAt,
     ...CASE_UNKNOWN,
   };

@@ -19,14 +19,34 @@ import { buildServer } from './server';
 
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { operationId: string; parameters?: JsonSchema[]; requestBody?: { content: Record<string, { schema: JsonSchema }> }; responses: Record<string, JsonSchema> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        parameters?: JsonSchema[];
+        requestBody?: { content: Record<string, { schema: JsonSchema }> };
+        responses: Record<string, JsonSchema>;
+      }
+    >
+  >;
   webhooks: Record<string, Record<string, { requestBody: { content: Record<string, { schema: JsonSchema }> }; parameters: JsonSchema[] }>>;
   components: { schemas: Record<string, JsonSchema>; responses: Record<string, JsonSchema>; parameters: Record<string, JsonSchema> };
 };
 
 function stubContext(): GatewayContext {
   // Only what building the server and answering the public documentation routes use.
-  return { db: {}, logger: createLogger('gateway', 'silent'), ledger: {}, cases: {}, followUp: {}, adminApiKey: 'admin', currencies: new CaseCurrencies(), metrics: new Metrics('gateway') } as unknown as GatewayContext;
+  return {
+    db: {},
+    logger: createLogger('gateway', 'silent'),
+    ledger: {},
+    cases: {},
+    followUp: {},
+    adminApiKey: 'admin',
+    currencies: new CaseCurrencies(),
+    metrics: new Metrics('gateway'),
+  } as unknown as GatewayContext;
 }
 
 let app: FastifyInstance;
@@ -52,7 +72,12 @@ function forAjv(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(forAjv);
   if (schema === null || typeof schema !== 'object') return schema;
   return Object.fromEntries(
-    Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/') ? `${COMPONENTS}#/$defs/${v.slice('#/components/schemas/'.length)}` : forAjv(v)]),
+    Object.entries(schema).map(([k, v]) => [
+      k,
+      k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')
+        ? `${COMPONENTS}#/$defs/${v.slice('#/components/schemas/'.length)}`
+        : forAjv(v),
+    ]),
   );
 }
 
@@ -99,7 +124,8 @@ describe('GET /openapi.json', () => {
         }
       }
     }
-    for (const [event, item] of Object.entries(doc.webhooks)) for (const c of Object.values(item.post!.requestBody.content)) schemas.push([`webhook ${event}`, c.schema]);
+    for (const [event, item] of Object.entries(doc.webhooks))
+      for (const c of Object.values(item.post!.requestBody.content)) schemas.push([`webhook ${event}`, c.schema]);
     expect(schemas.length).toBeGreaterThan(100);
     for (const [where, schema] of schemas) expect(() => ajv.compile(forAjv(schema) as object), where).not.toThrow();
   });
@@ -112,7 +138,19 @@ describe('GET /openapi.json', () => {
 
     // What takes input, independently of the declarations (SPEC §2–§8).
     const withoutBody = new Set(['POST /webhooks/events/{id}/replay', 'POST /admin/dead-letters/{id}/retry', 'POST /test/cases/{id}/replay-last-event']);
-    const withQuery = new Set(['GET /cases', 'GET /managed-cases', 'GET /cases/{id}/payments', 'DELETE /cases/{id}/payments/{paymentId}', 'GET /managed-cases/{id}/payments', 'DELETE /managed-cases/{id}/payments/{paymentId}', 'GET /tasks', 'GET /mail', 'GET /webhooks/events', 'DELETE /test/cases', 'GET /admin/dead-letters']);
+    const withQuery = new Set([
+      'GET /cases',
+      'GET /managed-cases',
+      'GET /cases/{id}/payments',
+      'DELETE /cases/{id}/payments/{paymentId}',
+      'GET /managed-cases/{id}/payments',
+      'DELETE /managed-cases/{id}/payments/{paymentId}',
+      'GET /tasks',
+      'GET /mail',
+      'GET /webhooks/events',
+      'DELETE /test/cases',
+      'GET /admin/dead-letters',
+    ]);
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(item)) {
         const key = `${method.toUpperCase()} ${p}`;
@@ -121,12 +159,20 @@ describe('GET /openapi.json', () => {
         if (takesBody) expect(o.requestBody!.content['application/json']!.schema.properties, key).toBeTruthy();
         const query = (o.parameters ?? []).map((x) => resolve(doc, x)).filter((x) => x.in === 'query');
         expect(query.length > 0, `${key} query parameters`).toBe(withQuery.has(key));
-        for (const [name] of p.matchAll(/\{(\w+)\}/g)) expect((o.parameters ?? []).some((x) => x.in === 'path' && `{${String(x.name)}}` === name), `${key} ${name}`).toBe(true);
+        for (const [name] of p.matchAll(/\{(\w+)\}/g))
+          expect(
+            (o.parameters ?? []).some((x) => x.in === 'path' && `{${String(x.name)}}` === name),
+            `${key} ${name}`,
+          ).toBe(true);
         const success = Object.entries(o.responses).filter(([status]) => status.startsWith('2'));
         expect(success.length, `${key} success response`).toBeGreaterThan(0);
         for (const [status, r] of success) {
           const response = resolve(doc, r) as { content?: Record<string, { schema: JsonSchema }> };
-          if (status !== '204') expect(Object.values(response.content ?? {}).every((c) => c.schema), `${key} ${status} schema`).toBe(true);
+          if (status !== '204')
+            expect(
+              Object.values(response.content ?? {}).every((c) => c.schema),
+              `${key} ${status} schema`,
+            ).toBe(true);
           if (status !== '204') expect(Object.keys(response.content ?? {}).length, `${key} ${status} content`).toBeGreaterThan(0);
         }
         if (key.startsWith('GET /healthz') || ['/readyz', '/metrics', '/openapi.json', '/docs'].includes(p)) continue;
@@ -140,7 +186,11 @@ describe('GET /openapi.json', () => {
 
   it('documents the headers and the key', () => {
     const params = (p: string, m: string) => (doc.paths[p]![m]!.parameters ?? []).map((x) => resolve(doc, x).name);
-    for (const [p, m] of [['/cases/{id}/payments', 'post'], ['/managed-cases', 'post'], ['/webhooks', 'post']] as const) {
+    for (const [p, m] of [
+      ['/cases/{id}/payments', 'post'],
+      ['/managed-cases', 'post'],
+      ['/webhooks', 'post'],
+    ] as const) {
       expect(params(p, m)).toContain('Idempotency-Key');
       const ok = resolve(doc, Object.entries(doc.paths[p]![m]!.responses).find(([s]) => s.startsWith('2'))![1]) as { headers?: Record<string, unknown> };
       expect(Object.keys(ok.headers ?? {})).toContain('Idempotency-Replayed');
@@ -170,7 +220,9 @@ describe('a route without a declaration', () => {
   it('is reported, and so is a declaration without a route', () => {
     const served = [...servedRoutes(app)];
     expect(undocumentedRoutes(served)).toEqual({ undocumented: [], unserved: [] });
-    expect(() => assertDocumented([...served, { method: 'POST', url: '/cases/:id/archive' }])).toThrow('POST /cases/:id/archive is served but has no declaration');
+    expect(() => assertDocumented([...served, { method: 'POST', url: '/cases/:id/archive' }])).toThrow(
+      'POST /cases/:id/archive is served but has no declaration',
+    );
     expect(() => assertDocumented(served.filter((r) => r.url !== '/tasks'))).toThrow('GET /tasks is declared in http/api.ts but not served');
     // the Portal's static files and HEAD need no declaration
     expect(() => assertDocumented([...served, { method: 'GET', url: '/portal/*' }, { method: 'HEAD', url: '/cases' }])).not.toThrow();
@@ -208,8 +260,25 @@ describe('the declarations validate what the document says', () => {
     runInvoicing: { partnerId: ID },
     closeCase: { closeCode: 'Other', comment: 'fine' },
     updateCaseFees: { grossAmount: 1000, interestFees: 12.5, reminderFees: 0, collectionFees: 7, confirmPriceChange: false, keepIntentionalRate: true },
-    recordPayment: { date: '2026-11-01', paymentAmount: 10, payoutCreditor: 8, payoutCollectionPartner: 2, paymentRecipient: 'Creditor', commissionPaymentStatus: 'Unpaid', closeCase: false, createUnpaidCommissionFollowUp: false },
-    updatePayment: { date: '2026-11-02T10:00:00Z', paymentAmount: 10, payoutCreditor: 8, payoutCollectionPartner: 2, paymentRecipient: 'CollectionPartner', commissionPaymentStatus: 'Paid', reopenCaseIfNeeded: true },
+    recordPayment: {
+      date: '2026-11-01',
+      paymentAmount: 10,
+      payoutCreditor: 8,
+      payoutCollectionPartner: 2,
+      paymentRecipient: 'Creditor',
+      commissionPaymentStatus: 'Unpaid',
+      closeCase: false,
+      createUnpaidCommissionFollowUp: false,
+    },
+    updatePayment: {
+      date: '2026-11-02T10:00:00Z',
+      paymentAmount: 10,
+      payoutCreditor: 8,
+      payoutCollectionPartner: 2,
+      paymentRecipient: 'CollectionPartner',
+      commissionPaymentStatus: 'Paid',
+      reopenCaseIfNeeded: true,
+    },
     settleCommission: { status: 'Paid' },
     recordManagedCasePayment: { date: '2026-11-01', paymentAmount: 10, closeCase: true },
     updateManagedCasePayment: { date: '2026-11-02', paymentAmount: 10, paymentRecipient: 'CollectionPartner', reopenCaseIfNeeded: true },
@@ -242,7 +311,9 @@ describe('the declarations validate what the document says', () => {
     return doc.paths[o.path.replace(/:(\w+)/g, '{$1}')]![o.method.toLowerCase()]!.requestBody!.content['application/json']!.schema;
   };
   const problemsOf = (operationId: string, body: unknown) => {
-    const reader = operations().find((x) => x.operationId === operationId)!.readBody(body);
+    const reader = operations()
+      .find((x) => x.operationId === operationId)!
+      .readBody(body);
     reader.rest({ currency: 'EUR' });
     return reader.fields.problems.map((p) => p.field ?? null);
   };
@@ -261,8 +332,10 @@ describe('the declarations validate what the document says', () => {
     else target[parts.at(-1)!] = value;
     return copy;
   };
-  const dependentRequired = (schema: JsonSchema) => Object.assign({}, ...((schema.allOf ?? []) as JsonSchema[]).map((r) => r.dependentRequired ?? {})) as Record<string, string[]>;
-  const conditional = (schema: JsonSchema) => ((schema.allOf ?? []) as JsonSchema[]).flatMap((r) => ((r.then as JsonSchema | undefined)?.required ?? []) as string[]);
+  const dependentRequired = (schema: JsonSchema) =>
+    Object.assign({}, ...((schema.allOf ?? []) as JsonSchema[]).map((r) => r.dependentRequired ?? {})) as Record<string, string[]>;
+  const conditional = (schema: JsonSchema) =>
+    ((schema.allOf ?? []) as JsonSchema[]).flatMap((r) => ((r.then as JsonSchema | undefined)?.required ?? []) as string[]);
   let validate: (operationId: string) => ValidateFunction;
   beforeAll(() => {
     const ajv = newAjv(doc);

@@ -24,7 +24,10 @@ export function undocumentedRoutes(routes: readonly RouteEntry[]): { undocumente
 
 export function assertDocumented(routes: readonly RouteEntry[]): void {
   const { undocumented, unserved } = undocumentedRoutes(routes);
-  const problems = [...undocumented.map((r) => `${r} is served but has no declaration in http/api.ts`), ...unserved.map((r) => `${r} is declared in http/api.ts but not served`)];
+  const problems = [
+    ...undocumented.map((r) => `${r} is served but has no declaration in http/api.ts`),
+    ...unserved.map((r) => `${r} is declared in http/api.ts but not served`),
+  ];
   if (problems.length > 0) throw new Error(`The OpenAPI document does not match the routes: ${problems.join('; ')}`);
 }
 
@@ -66,19 +69,29 @@ function rateLimitHeaderRefs(): Record<string, JsonSchema> {
 
 const COMMON_RESPONSES: Record<string, JsonSchema> = {
   ValidationError: {
-    description: 'ValidationError: malformed JSON, a missing field, a wrong type, an unknown enum value, an amount with too many decimals, an oversize string … one entry per problem, `field` naming it.',
+    description:
+      'ValidationError: malformed JSON, a missing field, a wrong type, an unknown enum value, an amount with too many decimals, an oversize string … one entry per problem, `field` naming it.',
     content: { 'application/json': { schema: { allOf: [schemaRef('ErrorBody'), { type: 'object', properties: { error: { enum: ['ValidationError'] } } }] } } },
   },
   Unauthorized: { description: 'A missing or unknown XApiKey (RFC 9457 body)', content: { 'application/json': { schema: schemaRef('Problem') } } },
   Forbidden: { description: 'A partner key on the operator API (RFC 9457 body)', content: { 'application/json': { schema: schemaRef('Problem') } } },
-  RateLimited: { description: 'Rate limit exceeded', headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' }, ...rateLimitHeaderRefs() }, content: { 'application/json': { schema: schemaRef('RateLimited') } } },
-  ServerError: { description: 'InternalError (500) or ServiceUnavailable (503); the body carries an errorId that appears in the server log, never internals.', content: { 'application/json': { schema: schemaRef('ErrorBody') } } },
+  RateLimited: {
+    description: 'Rate limit exceeded',
+    headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' }, ...rateLimitHeaderRefs() },
+    content: { 'application/json': { schema: schemaRef('RateLimited') } },
+  },
+  ServerError: {
+    description: 'InternalError (500) or ServiceUnavailable (503); the body carries an errorId that appears in the server log, never internals.',
+    content: { 'application/json': { schema: schemaRef('ErrorBody') } },
+  },
 };
 
 function response(r: ResponseSpec): JsonSchema {
   return {
     description: r.description,
-    ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, h]) => [name, { description: h.description, schema: h.schema }])) } : {}),
+    ...(r.headers
+      ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, h]) => [name, { description: h.description, schema: h.schema }])) }
+      : {}),
     ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}),
     ...(r.content ? { content: { [r.content.type]: { schema: r.content.schema } } } : {}),
   };
@@ -109,11 +122,16 @@ function operationObject(o: Operation<Shape, Shape>): JsonSchema {
   }));
   if (o.idempotent) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
   if (o.query) parameters.push(...queryParameters(o.query));
-  if (o.queryFailFast) parameters.forEach((p) => p.in === 'query' && (p.description = [p.description, 'A bad value answers 400 at once (the first bad parameter only).'].filter(Boolean).join(' ')));
+  if (o.queryFailFast)
+    parameters.forEach(
+      (p) => p.in === 'query' && (p.description = [p.description, 'A bad value answers 400 at once (the first bad parameter only).'].filter(Boolean).join(' ')),
+    );
 
   const responses: Record<string, JsonSchema> = {};
   for (const [status, r] of Object.entries(o.responses)) responses[status] = response(r);
-  if (o.auth !== 'public') for (const [status, r] of Object.entries(responses)) if (status.startsWith('2')) r.headers = { ...(r.headers as object | undefined), ...rateLimitHeaderRefs() };
+  if (o.auth !== 'public')
+    for (const [status, r] of Object.entries(responses))
+      if (status.startsWith('2')) r.headers = { ...(r.headers as object | undefined), ...rateLimitHeaderRefs() };
   const takesInput = o.body !== undefined || o.query !== undefined || o.idempotent === true;
   if (takesInput && !responses['400']) responses['400'] = { $ref: '#/components/responses/ValidationError' };
   if (o.auth !== 'public') {
@@ -150,7 +168,13 @@ const WEBHOOK_EVENTS_DOC: Record<string, { summary: string; data: string }> = {
 };
 
 function webhookObject(event: string, doc: { summary: string; data: string }): JsonSchema {
-  const header = (name: string, description: string, schema: JsonSchema = { type: 'string' }, required = true) => ({ name, in: 'header', required, description, schema });
+  const header = (name: string, description: string, schema: JsonSchema = { type: 'string' }, required = true) => ({
+    name,
+    in: 'header',
+    required,
+    description,
+    schema,
+  });
   return {
     post: {
       operationId: `webhook.${event}`,
@@ -161,7 +185,11 @@ function webhookObject(event: string, doc: { summary: string; data: string }): J
       parameters: [
         header('webhook-id', 'The envelope id, the same on every retry'),
         header('webhook-timestamp', 'Unix seconds of the attempt', { type: 'string', pattern: '^\\d+$' }),
-        header('webhook-signature', 'v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{raw body}")>, key = the base64-decoded secret after whsec_', { type: 'string', pattern: '^v1,' }),
+        header(
+          'webhook-signature',
+          'v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{raw body}")>, key = the base64-decoded secret after whsec_',
+          { type: 'string', pattern: '^v1,' },
+        ),
         header('webhook-replay', 'true on a replay (POST /webhooks/events/{id}/replay)', { type: 'string', enum: ['true'] }, false),
       ],
       requestBody: {
@@ -243,7 +271,10 @@ export function registerOpenApi(app: FastifyInstance, routes: readonly RouteEntr
   const page = docsPage();
   const csp = `default-src 'none'; script-src ${sha256(DOCS_SCRIPT)}; style-src ${sha256(DOCS_STYLE)}; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
   app.get('/docs', async (_req, reply) =>
-    reply.headers({ 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-cache' }).type('text/html; charset=utf-8').send(page),
+    reply
+      .headers({ 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-cache' })
+      .type('text/html; charset=utf-8')
+      .send(page),
   );
   // Every served route has its declaration (and no declaration lacks its route), checked once all are registered.
   app.addHook('onReady', async () => assertDocumented(routes));

@@ -31,7 +31,8 @@ export async function notFoundUnlessOwned(ctx: GatewayContext, req: FastifyReque
   if (!UUID.test(id)) return notFound;
   const owned =
     resource.kind === 'case'
-      ? ctx.currencies.get(partner.id, id.toLowerCase()) !== undefined || (await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [id.toLowerCase()] }, callCtx(req))).accounts.length > 0
+      ? ctx.currencies.get(partner.id, id.toLowerCase()) !== undefined ||
+        (await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [id.toLowerCase()] }, callCtx(req))).accounts.length > 0
       : await ctx.cases.GetWebhook({ partnerId: partner.id, id: id.toLowerCase() }, callCtx(req)).then(
           () => true,
           (error: unknown) => (error instanceof DomainError && error.type === 'WebhookNotFound' ? false : Promise.reject(error)),

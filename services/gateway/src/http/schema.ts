@@ -71,7 +71,8 @@ function money(o: Req & { readonly positive?: boolean; readonly default?: 0 } & 
 
 /** The field kinds. Body kinds read JSON values; `query.*` kinds read query-string parameters. */
 export const t = {
-  string: (o: Req & { readonly max?: number; readonly min?: number; readonly pattern?: RegExp } & Doc = {}) => spec<string | undefined>({ kind: 'string', ...o }),
+  string: (o: Req & { readonly max?: number; readonly min?: number; readonly pattern?: RegExp } & Doc = {}) =>
+    spec<string | undefined>({ kind: 'string', ...o }),
   email: (o: Req & Doc = {}) => spec<string | undefined>({ kind: 'email', ...o }),
   uuid: (o: Req & Doc = {}) => spec<string | undefined>({ kind: 'uuid', ...o }),
   /** YYYY-MM-DD, or an ISO date-time cut to its date. */
@@ -82,9 +83,11 @@ export const t = {
   oneOf,
   /** A non-empty array of distinct known values (duplicates are dropped). */
   listOf: <T extends string>(values: readonly T[], o: Req & Doc = {}) => spec<T[] | undefined>({ kind: 'listOf', values, ...o }),
-  number: (o: Req & { readonly min?: number; readonly max?: number; readonly integer?: boolean } & Doc = {}) => spec<number | undefined>({ kind: 'number', ...o }),
+  number: (o: Req & { readonly min?: number; readonly max?: number; readonly integer?: boolean } & Doc = {}) =>
+    spec<number | undefined>({ kind: 'number', ...o }),
   /** A percent (unit 100) or fraction (unit 1) in [0, max], read into parts per million; `invalid` when it has more precision. */
-  rate: (o: { readonly unit: 1 | 100; readonly max: number; readonly invalid: string; readonly default?: number } & Req & Doc) => spec<Ppm | undefined>({ kind: 'rate', ...o }),
+  rate: (o: { readonly unit: 1 | 100; readonly max: number; readonly invalid: string; readonly default?: number } & Req & Doc) =>
+    spec<Ppm | undefined>({ kind: 'rate', ...o }),
   /** Money in major units with the digits of the currency given when reading (ISO 4217). */
   money,
   object: <S extends Shape>(fields: S, o: Req & Doc = {}) => spec<Values<S> | undefined>({ kind: 'object', fields, ...o }),
@@ -92,7 +95,8 @@ export const t = {
   timestamp: (o: Doc = {}) => spec<Date | undefined>({ kind: 'timestamp', ...o }),
   query: {
     /** Digits only, in [min, max]; absent or empty → the default. */
-    int: (o: { readonly min: number; readonly max: number; readonly default: number; readonly digits: number } & Doc) => spec<number>({ kind: 'query.int', ...o }),
+    int: (o: { readonly min: number; readonly max: number; readonly default: number; readonly digits: number } & Doc) =>
+      spec<number>({ kind: 'query.int', ...o }),
     /** `true` or `false`; absent → false. */
     boolean: (o: Doc = {}) => spec<boolean>({ kind: 'query.boolean', ...o }),
     /** Repeatable, and each value may be a comma list; every entry one of `values`. */
@@ -204,7 +208,12 @@ function readField(f: Fields, name: string, s: FieldSpec, ctx: ReadContext): unk
   const required = ctx.required ?? ('required' in s && s.required === true);
   switch (s.kind) {
     case 'string':
-      return f.string(name, { required, ...(s.max !== undefined ? { max: s.max } : {}), ...(s.min !== undefined ? { min: s.min } : {}), ...(s.pattern ? { pattern: s.pattern } : {}) });
+      return f.string(name, {
+        required,
+        ...(s.max !== undefined ? { max: s.max } : {}),
+        ...(s.min !== undefined ? { min: s.min } : {}),
+        ...(s.pattern ? { pattern: s.pattern } : {}),
+      });
     case 'email':
       return f.email(name, required);
     case 'uuid':
@@ -223,7 +232,12 @@ function readField(f: Fields, name: string, s: FieldSpec, ctx: ReadContext): unk
     case 'listOf':
       return f.listOf(name, s.values, required);
     case 'number':
-      return f.number(name, { required, ...(s.min !== undefined ? { min: s.min } : {}), ...(s.max !== undefined ? { max: s.max } : {}), ...(s.integer ? { integer: true } : {}) });
+      return f.number(name, {
+        required,
+        ...(s.min !== undefined ? { min: s.min } : {}),
+        ...(s.max !== undefined ? { max: s.max } : {}),
+        ...(s.integer ? { integer: true } : {}),
+      });
     case 'rate': {
       const sent = f.has(name);
       const n = f.number(name, { required: required && s.default === undefined, min: 0, max: s.max }) ?? (sent ? undefined : s.default);
@@ -270,7 +284,13 @@ function readField(f: Fields, name: string, s: FieldSpec, ctx: ReadContext): unk
     }
     case 'query.list': {
       const v = f.value(name);
-      const parts = v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean);
+      const parts =
+        v === undefined
+          ? []
+          : (Array.isArray(v) ? v : [v])
+              .flatMap((x) => String(x).split(','))
+              .map((x) => x.trim())
+              .filter(Boolean);
       const unknown = parts.filter((x) => !s.values.includes(x));
       if (unknown.length > 0) f.problem(name, `unknown ${s.label} ${unknown.join(', ')}`);
       return parts;
@@ -283,7 +303,13 @@ function readField(f: Fields, name: string, s: FieldSpec, ctx: ReadContext): unk
     }
     case 'query.uuids': {
       const v = f.value(name);
-      const parts = v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean);
+      const parts =
+        v === undefined
+          ? []
+          : (Array.isArray(v) ? v : [v])
+              .flatMap((x) => String(x).split(','))
+              .map((x) => x.trim())
+              .filter(Boolean);
       if (parts.some((x) => !UUID.test(x))) f.problem(name, 'must be UUIDs (repeat the parameter or send a comma-separated list)');
       else if (new Set(parts).size > s.max) f.problem(name, `must name at most ${s.max} ids`);
       return [...new Set(parts.map((x) => x.toLowerCase()))];
@@ -331,7 +357,12 @@ export function fieldSchema(s: FieldSpec): JsonSchema {
   const notes = [s.description, out.description].filter(Boolean);
   if (s.aliases?.length) notes.push(`Also accepted as ${s.aliases.map((a) => `\`${a}\``).join(', ')}.`);
   delete out.description;
-  const merged: JsonSchema = { ...(notes.length > 0 ? { description: notes.join(' ') } : {}), ...out, ...(s.examples ? { examples: [...s.examples] } : {}), ...(s.schema ?? {}) };
+  const merged: JsonSchema = {
+    ...(notes.length > 0 ? { description: notes.join(' ') } : {}),
+    ...out,
+    ...(s.examples ? { examples: [...s.examples] } : {}),
+    ...(s.schema ?? {}),
+  };
   // `schema` may unset a generated keyword with undefined (a default that a rule makes meaningless)
   return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined));
 }
@@ -340,17 +371,34 @@ function baseSchema(s: FieldSpec): JsonSchema {
   const required = 'required' in s && s.required === true;
   switch (s.kind) {
     case 'string':
-      return { type: 'string', ...(required || s.min ? { minLength: s.min ?? 1 } : {}), maxLength: s.max ?? DEFAULT_MAX_STRING, ...(s.pattern ? { pattern: s.pattern.source } : {}), ...(required ? { description: 'Must not be blank.' } : {}) };
+      return {
+        type: 'string',
+        ...(required || s.min ? { minLength: s.min ?? 1 } : {}),
+        maxLength: s.max ?? DEFAULT_MAX_STRING,
+        ...(s.pattern ? { pattern: s.pattern.source } : {}),
+        ...(required ? { description: 'Must not be blank.' } : {}),
+      };
     case 'email':
       return { type: 'string', format: 'email', maxLength: 320 };
     case 'uuid':
     case 'query.uuid':
       return { type: 'string', format: 'uuid' };
     case 'query.uuids':
-      return { type: 'array', items: { type: 'string', format: 'uuid' }, maxItems: s.max, description: 'Repeat the parameter, or send a comma-separated list.' };
+      return {
+        type: 'array',
+        items: { type: 'string', format: 'uuid' },
+        maxItems: s.max,
+        description: 'Repeat the parameter, or send a comma-separated list.',
+      };
     case 'date':
     case 'query.date':
-      return { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}', maxLength: 40, description: 'A calendar date YYYY-MM-DD; a full ISO 8601 date-time is accepted and cut to its date.', examples: ['2026-11-01'] };
+      return {
+        type: 'string',
+        pattern: '^\\d{4}-\\d{2}-\\d{2}',
+        maxLength: 40,
+        description: 'A calendar date YYYY-MM-DD; a full ISO 8601 date-time is accepted and cut to its date.',
+        examples: ['2026-11-01'],
+      };
     case 'currency':
       return { type: 'string', pattern: '^[A-Z]{3}$', description: 'An ISO 4217 currency code.', examples: ['EUR'] };
     case 'boolean':
@@ -358,19 +406,43 @@ function baseSchema(s: FieldSpec): JsonSchema {
     case 'oneOf':
       return { type: 'string', enum: [...s.values], ...(s.default !== undefined ? { default: s.default } : {}) };
     case 'listOf':
-      return { type: 'array', items: { type: 'string', enum: [...s.values] }, minItems: 1, maxItems: s.values.length * 4, description: 'Duplicates are ignored.' };
+      return {
+        type: 'array',
+        items: { type: 'string', enum: [...s.values] },
+        minItems: 1,
+        maxItems: s.values.length * 4,
+        description: 'Duplicates are ignored.',
+      };
     case 'number':
       return { type: s.integer ? 'integer' : 'number', ...(s.min !== undefined ? { minimum: s.min } : {}), ...(s.max !== undefined ? { maximum: s.max } : {}) };
     case 'rate': {
       const decimals = s.unit === 100 ? 4 : 6;
-      return { type: 'number', minimum: 0, maximum: s.max, ...(s.default !== undefined ? { default: s.default } : {}), description: `At most ${decimals} decimals.` };
+      return {
+        type: 'number',
+        minimum: 0,
+        maximum: s.max,
+        ...(s.default !== undefined ? { default: s.default } : {}),
+        description: `At most ${decimals} decimals.`,
+      };
     }
     case 'money':
-      return { type: 'number', ...(s.positive ? { exclusiveMinimum: 0 } : { minimum: 0 }), maximum: MAX_MAJOR_AMOUNT, ...(s.default !== undefined ? { default: s.default } : {}), description: s.positive ? `${MONEY_TEXT} At least one minor unit.` : MONEY_TEXT };
+      return {
+        type: 'number',
+        ...(s.positive ? { exclusiveMinimum: 0 } : { minimum: 0 }),
+        maximum: MAX_MAJOR_AMOUNT,
+        ...(s.default !== undefined ? { default: s.default } : {}),
+        description: s.positive ? `${MONEY_TEXT} At least one minor unit.` : MONEY_TEXT,
+      };
     case 'object':
       return objectSchema(s.fields);
     case 'timestamp':
-      return { type: 'string', maxLength: 40, pattern: '^\\d{4}-\\d{2}-\\d{2}', description: 'An ISO 8601 date or timestamp.', examples: ['2026-11-01T00:00:00Z'] };
+      return {
+        type: 'string',
+        maxLength: 40,
+        pattern: '^\\d{4}-\\d{2}-\\d{2}',
+        description: 'An ISO 8601 date or timestamp.',
+        examples: ['2026-11-01T00:00:00Z'],
+      };
     case 'query.int':
       return { type: 'integer', minimum: s.min, maximum: s.max, default: s.default };
     case 'query.boolean':
@@ -380,7 +452,12 @@ function baseSchema(s: FieldSpec): JsonSchema {
     case 'query.oneOf':
       return { type: 'string', enum: [...s.values] };
     case 'query.amount':
-      return { type: 'number', minimum: 0, maximum: MAX_MAJOR_AMOUNT, description: "A non-negative amount in major units, with at most the currency's digits." };
+      return {
+        type: 'number',
+        minimum: 0,
+        maximum: MAX_MAJOR_AMOUNT,
+        description: "A non-negative amount in major units, with at most the currency's digits.",
+      };
     default:
       return assertNeverKind(s);
   }
@@ -396,5 +473,9 @@ export function objectSchema(shape: Shape): JsonSchema {
   const required = Object.entries(shape)
     .filter(([, s]) => isRequired(s))
     .map(([name]) => name);
-  return { type: 'object', properties: Object.fromEntries(Object.entries(shape).map(([name, s]) => [name, fieldSchema(s)])), ...(required.length > 0 ? { required } : {}) };
+  return {
+    type: 'object',
+    properties: Object.fromEntries(Object.entries(shape).map(([name, s]) => [name, fieldSchema(s)])),
+    ...(required.length > 0 ? { required } : {}),
+  };
 }

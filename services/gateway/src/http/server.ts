@@ -47,7 +47,9 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
         : [400, 'The request is not valid HTTP'];
   const body = JSON.stringify(errorBody('ValidationError', [{ message }], message));
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(error);
 }
@@ -173,7 +175,9 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
 
   app.setErrorHandler(async (caught: FastifyError | DomainError | Error, req, reply) => {
     // A request about a case or webhook that is not the caller's answers 404 before any validation answer.
-    const error = isValidationFailure(caught) ? ((await notFoundUnlessOwned(ctx, req).catch((e: unknown) => (e instanceof Error ? e : undefined))) ?? caught) : caught;
+    const error = isValidationFailure(caught)
+      ? ((await notFoundUnlessOwned(ctx, req).catch((e: unknown) => (e instanceof Error ? e : undefined))) ?? caught)
+      : caught;
     if (error instanceof DomainError) {
       const { status, body } = bodyForDomainError(error);
       if (status >= 500) ctx.logger.error({ errorId: body.errorId, requestId: req.id, err: error }, 'request failed');
@@ -189,7 +193,9 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     return reply.code(500).send({ ...errorBody('InternalError', [{ message: `Internal error ${errorId}` }], 'Internal error'), errorId });
   });
 
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('NotFound', [{ message: `No route ${req.method} ${req.url.split('?')[0]}` }], 'Not found')));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(errorBody('NotFound', [{ message: `No route ${req.method} ${req.url.split('?')[0]}` }], 'Not found')),
+  );
 
   adminRoutes(app, ctx);
   deadLetterRoutes(app, ctx);
@@ -205,7 +211,10 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     const route = req.routeOptions.url ?? 'unmatched';
     ctx.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     ctx.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
-    ctx.logger.info({ requestId: req.id, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    ctx.logger.info(
+      { requestId: req.id, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
   });
   return app;
 }

@@ -9,6 +9,9 @@ export function startupGate(ctx: GatewayContext) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     if (ctx.startup?.ready !== false || req.routeOptions.config.auth === 'public') return;
     const message = 'The gateway is starting (waiting for its database); retry shortly';
-    return reply.code(503).header('Retry-After', '5').send(errorBody('ServiceUnavailable', [{ message }], message));
+    return reply
+      .code(503)
+      .header('Retry-After', '5')
+      .send(errorBody('ServiceUnavailable', [{ message }], message));
   };
 }

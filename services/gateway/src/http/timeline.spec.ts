@@ -11,8 +11,26 @@ const facts = {
   collectionFees: '0',
   createdBy: { type: 'Operator' as const, name: 'Platform operator' },
 };
-const payment = { id: 'p1', date: '2026-11-02', amount: '30000', recipient: 'CollectionPartner', commissionStatus: 'Paid', payoutCreditor: '24000', payoutCollectionPartner: '6000', platformFee: '2400', invoiceId: null, createdAt: 't', updatedAt: 't' };
-const entry = (type: string, before: unknown, after: unknown, at = '2026-11-02T10:00:00.000Z'): StoredEntry => ({ type, beforeJson: before === null ? '' : JSON.stringify(before), afterJson: after === null ? '' : JSON.stringify(after), actor: 'Partner Co', at });
+const payment = {
+  id: 'p1',
+  date: '2026-11-02',
+  amount: '30000',
+  recipient: 'CollectionPartner',
+  commissionStatus: 'Paid',
+  payoutCreditor: '24000',
+  payoutCollectionPartner: '6000',
+  platformFee: '2400',
+  invoiceId: null,
+  createdAt: 't',
+  updatedAt: 't',
+};
+const entry = (type: string, before: unknown, after: unknown, at = '2026-11-02T10:00:00.000Z'): StoredEntry => ({
+  type,
+  beforeJson: before === null ? '' : JSON.stringify(before),
+  afterJson: after === null ? '' : JSON.stringify(after),
+  actor: 'Partner Co',
+  at,
+});
 
 describe('the timeline of a case', () => {
   it('starts with the creation, then one item per audit entry in order, amounts as the API shows money', () => {
@@ -26,10 +44,29 @@ describe('the timeline of a case', () => {
       entry('CaseReopened', { lifecycle: 'Closed', closeCode: 'Paid' }, { lifecycle: 'Active', closeCode: null, remainder: '5000' }),
       entry('PaymentDeleted', payment, null),
     ]);
-    expect(items.map((i) => i.type)).toEqual(['CaseCreated', 'PaymentRecorded', 'PaymentUpdated', 'FeesUpdated', 'CommissionSettled', 'CaseClosed', 'CaseReopened', 'PaymentDeleted']);
-    expect(items[0]).toEqual({ date: facts.createdAt, type: 'CaseCreated', title: 'Case created', description: 'Case AB12CD34 created with a principal of 1000 EUR and added fees of 10.5 EUR.', actor: facts.createdBy });
-    expect(items[1]!.description).toBe('Payment of 300 EUR dated 2026-11-02 recorded, paid to the collection partner: 240 EUR to the creditor, 60 EUR to the collection partner.');
-    expect(items[2]!.description).toBe('Payment of 300 EUR dated 2026-11-02 (paid to the collection partner) corrected to 250 EUR dated 2026-11-03 (paid to the collection partner).');
+    expect(items.map((i) => i.type)).toEqual([
+      'CaseCreated',
+      'PaymentRecorded',
+      'PaymentUpdated',
+      'FeesUpdated',
+      'CommissionSettled',
+      'CaseClosed',
+      'CaseReopened',
+      'PaymentDeleted',
+    ]);
+    expect(items[0]).toEqual({
+      date: facts.createdAt,
+      type: 'CaseCreated',
+      title: 'Case created',
+      description: 'Case AB12CD34 created with a principal of 1000 EUR and added fees of 10.5 EUR.',
+      actor: facts.createdBy,
+    });
+    expect(items[1]!.description).toBe(
+      'Payment of 300 EUR dated 2026-11-02 recorded, paid to the collection partner: 240 EUR to the creditor, 60 EUR to the collection partner.',
+    );
+    expect(items[2]!.description).toBe(
+      'Payment of 300 EUR dated 2026-11-02 (paid to the collection partner) corrected to 250 EUR dated 2026-11-03 (paid to the collection partner).',
+    );
     expect(items[3]!.description).toBe('Interest fees 10.5 EUR → 23 EUR; total added fees 10.5 EUR → 23 EUR; remainder 710.5 EUR → 773 EUR.');
     expect(items[5]!.description).toBe('Closed as Paid (Full payment received from debtor) with a remainder of 0 EUR.');
     expect(items[6]!.description).toBe('Reopened from Paid by a payment correction; remainder 50 EUR.');

@@ -97,7 +97,9 @@ export function timeline(c: CaseFacts, entries: readonly StoredEntry[]): Timelin
       case 'CommissionSettled':
         return `Commission of ${amount(after.payoutCollectionPartner)} on the payment of ${payment(after)} marked paid.`;
       case 'FeesUpdated': {
-        const changes = FEE_LABELS.filter(([name]) => before[name] !== after[name]).map(([name, label]) => `${label} ${amount(before[name])} → ${amount(after[name])}`);
+        const changes = FEE_LABELS.filter(([name]) => before[name] !== after[name]).map(
+          ([name, label]) => `${label} ${amount(before[name])} → ${amount(after[name])}`,
+        );
         return `${changes.join('; ')}.`.replace(/^./, (s) => s.toUpperCase());
       }
       case 'CaseClosed': {

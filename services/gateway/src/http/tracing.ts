@@ -13,7 +13,13 @@ export function traceRequests(app: FastifyInstance): void {
     const span = startSpan({
       name: route ? `${req.method} ${route}` : req.method,
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': req.method, 'url.path': req.url.split('?')[0] ?? '', 'url.scheme': req.protocol, ...(route ? { 'http.route': route } : {}), 'pp.request_id': String(req.id) },
+      attributes: {
+        'http.request.method': req.method,
+        'url.path': req.url.split('?')[0] ?? '',
+        'url.scheme': req.protocol,
+        ...(route ? { 'http.route': route } : {}),
+        'pp.request_id': String(req.id),
+      },
       remoteParent: { carrier: req.headers },
     });
     if (span) spans.set(req, span);

@@ -38,8 +38,15 @@ export async function findPartner(db: Queryable, id: string): Promise<PartnerRow
 }
 
 /** Inserts a running record; false when the key already exists. */
-export async function claimKey(db: Queryable, row: Omit<IdempotencyRow, 'created_at' | 'status_code' | 'response_body' | 'state'> & { owner: string }): Promise<boolean> {
-  const inserted = await t(db, 'idempotency_keys').insert({ ...row, state: 'running' }).onConflict(['partner_id', 'key']).ignore().returning('key');
+export async function claimKey(
+  db: Queryable,
+  row: Omit<IdempotencyRow, 'created_at' | 'status_code' | 'response_body' | 'state'> & { owner: string },
+): Promise<boolean> {
+  const inserted = await t(db, 'idempotency_keys')
+    .insert({ ...row, state: 'running' })
+    .onConflict(['partner_id', 'key'])
+    .ignore()
+    .returning('key');
   return inserted.length > 0;
 }
 
@@ -49,7 +56,10 @@ export async function findKey(db: Queryable, partnerId: string, key: string): Pr
 
 /** Takes over a running record whose owner died (its lease ran out). */
 export async function takeOverStaleKey(db: Queryable, k: { partnerId: string; key: string; owner: string; lockedUntil: Date; now: Date }): Promise<boolean> {
-  const n = await t(db, 'idempotency_keys').where({ partner_id: k.partnerId, key: k.key, state: 'running' }).andWhere('locked_until', '<', k.now).update({ locked_until: k.lockedUntil, owner: k.owner });
+  const n = await t(db, 'idempotency_keys')
+    .where({ partner_id: k.partnerId, key: k.key, state: 'running' })
+    .andWhere('locked_until', '<', k.now)
+    .update({ locked_until: k.lockedUntil, owner: k.owner });
   return n > 0;
 }
 
@@ -82,9 +92,22 @@ ON CONFLICT (key_hash, window_start, window_limit) DO UPDATE
 RETURNING granted, last_grant`;
 
 /** Leases tokens of one key's window: `granted` now handed out to this caller, `total` handed out to every replica in the window. */
-export async function leaseRateLimitTokens(db: Queryable, k: { keyHash: string; windowStart: Date; ask: number; limit: number }): Promise<{ granted: number; total: number }> {
+export async function leaseRateLimitTokens(
+  db: Queryable,
+  k: { keyHash: string; windowStart: Date; ask: number; limit: number },
+): Promise<{ granted: number; total: number }> {
   const first = Math.min(k.ask, k.limit);
-  const res = await db.raw<{ rows: { granted: number; last_grant: number }[] }>(LEASE_TOKENS, [k.keyHash, k.windowStart, k.limit, first, first, k.ask, k.limit, k.ask, k.limit]);
+  const res = await db.raw<{ rows: { granted: number; last_grant: number }[] }>(LEASE_TOKENS, [
+    k.keyHash,
+    k.windowStart,
+    k.limit,
+    first,
+    first,
+    k.ask,
+    k.limit,
+    k.ask,
+    k.limit,
+  ]);
   const row = res.rows[0]!;
   return { granted: Number(row.last_grant), total: Number(row.granted) };
 }

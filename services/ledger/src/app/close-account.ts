@@ -25,12 +25,40 @@ export async function closeAccount(ctx: LedgerContext, cmd: CloseAccountCommand)
     const now = ctx.clock();
     const remainder = remainderOf(state);
     await q.updateAccount(tx.trx, cmd.caseId, { lifecycle: 'Closed', close_code: code, closed_at: now });
-    await q.appendAudit(tx.trx, { id: ctx.newId(), case_id: cmd.caseId, type: 'CaseClosed', payment_id: null, before: { lifecycle: account.lifecycle, closeCode: null }, after: { lifecycle: 'Closed', closeCode: code, comment: cmd.comment, remainder: remainder.toString() }, actor: cmd.actor, at: now });
-    const eventId = emitEvent(ctx, tx, 'account.closed', cmd.caseId, { ...caseRef(account, remainder), closeCode: code, comment: cmd.comment, oldLifecycle: account.lifecycle, newLifecycle: 'Closed' }, cmd.requestId);
+    await q.appendAudit(tx.trx, {
+      id: ctx.newId(),
+      case_id: cmd.caseId,
+      type: 'CaseClosed',
+      payment_id: null,
+      before: { lifecycle: account.lifecycle, closeCode: null },
+      after: { lifecycle: 'Closed', closeCode: code, comment: cmd.comment, remainder: remainder.toString() },
+      actor: cmd.actor,
+      at: now,
+    });
+    const eventId = emitEvent(
+      ctx,
+      tx,
+      'account.closed',
+      cmd.caseId,
+      { ...caseRef(account, remainder), closeCode: code, comment: cmd.comment, oldLifecycle: account.lifecycle, newLifecycle: 'Closed' },
+      cmd.requestId,
+    );
     const updated = (await q.findAccount(tx.trx, cmd.partnerId, cmd.caseId))!;
     return {
       account: updated,
-      accountChanges: [{ eventId, type: 'account.closed', caseId: cmd.caseId, closeCode: code, comment: cmd.comment ?? '', occurredAt: now.toISOString(), remainder: remainder.toString(), oldLifecycle: account.lifecycle, newLifecycle: 'Closed' }],
+      accountChanges: [
+        {
+          eventId,
+          type: 'account.closed',
+          caseId: cmd.caseId,
+          closeCode: code,
+          comment: cmd.comment ?? '',
+          occurredAt: now.toISOString(),
+          remainder: remainder.toString(),
+          oldLifecycle: account.lifecycle,
+          newLifecycle: 'Closed',
+        },
+      ],
     };
   });
 }

@@ -63,9 +63,22 @@ export function caseRef(account: AccountRow, remainder: bigint) {
 }
 
 /** Writes one ledger event to the outbox of the current transaction; returns its id. */
-export function emitEvent<T extends EventType>(ctx: LedgerContext, tx: TxContext, type: T, caseId: string, payload: EventPayloads[T], requestId?: string): string {
+export function emitEvent<T extends EventType>(
+  ctx: LedgerContext,
+  tx: TxContext,
+  type: T,
+  caseId: string,
+  payload: EventPayloads[T],
+  requestId?: string,
+): string {
   const envelope = makeEnvelope(type, caseId, payload, { id: ctx.newId(), occurredAt: ctx.clock(), producer: 'ledger' });
-  tx.emit({ id: envelope.id, topic: TOPICS.paymentEvents, key: caseId, value: JSON.stringify(envelope), headers: requestId ? { 'x-request-id': requestId } : {} });
+  tx.emit({
+    id: envelope.id,
+    topic: TOPICS.paymentEvents,
+    key: caseId,
+    value: JSON.stringify(envelope),
+    headers: requestId ? { 'x-request-id': requestId } : {},
+  });
   return envelope.id;
 }
 

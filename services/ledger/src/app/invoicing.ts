@@ -25,7 +25,11 @@ export async function runInvoicing(ctx: LedgerContext, partnerId: string | undef
     const invoices: InvoiceSummary[] = [];
     for (const g of groups.values()) {
       const id = ctx.newId();
-      await q.insertInvoice(tx.trx, { id, partner_id: g.partnerId, currency: g.currency, total_platform_fee: g.total.toString(), payout_count: g.ids.length }, g.ids);
+      await q.insertInvoice(
+        tx.trx,
+        { id, partner_id: g.partnerId, currency: g.currency, total_platform_fee: g.total.toString(), payout_count: g.ids.length },
+        g.ids,
+      );
       invoices.push({ id, partnerId: g.partnerId, currency: g.currency, totalPlatformFee: g.total, payoutCount: g.ids.length });
     }
     return { invoicedPayouts: payouts.length, invoices };

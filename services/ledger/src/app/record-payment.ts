@@ -1,5 +1,15 @@
 // Records one payment: split, revenue share, balance and the closeCase rule, all under the account lock.
-import { computeSplit, decideRecord, DomainError, effectiveCommissionStatus, paymentWarnings, remainderOf, splitTolerance, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
+import {
+  computeSplit,
+  decideRecord,
+  DomainError,
+  effectiveCommissionStatus,
+  paymentWarnings,
+  remainderOf,
+  splitTolerance,
+  type CommissionStatus,
+  type PaymentRecipient,
+} from '@pp/domain';
 import * as q from '../infra/ledger.queries';
 import { accountState, caseRef, emitEvent, snapshot, type AccountChange, type LedgerContext } from './context';
 
@@ -43,8 +53,14 @@ export async function recordPayment(ctx: LedgerContext, cmd: RecordPaymentComman
       const decision = decideRecord(state, cmd.amount, cmd.closeCase);
       if (!decision.ok) throw decision.error;
       const status = effectiveCommissionStatus(cmd.recipient, cmd.commissionStatus);
-      if (status === 'missing') throw new DomainError('ValidationError', 'commissionPaymentStatus is required when paymentRecipient is Creditor', 'commissionPaymentStatus');
-      const split = computeSplit(cmd.amount, { successFeePpm: BigInt(account.success_fee_ppm), revenueSharePpm: BigInt(account.revenue_share_ppm) }, cmd.explicitSplit, splitTolerance(account.digits));
+      if (status === 'missing')
+        throw new DomainError('ValidationError', 'commissionPaymentStatus is required when paymentRecipient is Creditor', 'commissionPaymentStatus');
+      const split = computeSplit(
+        cmd.amount,
+        { successFeePpm: BigInt(account.success_fee_ppm), revenueSharePpm: BigInt(account.revenue_share_ppm) },
+        cmd.explicitSplit,
+        splitTolerance(account.digits),
+      );
       const remainderBefore = remainderOf(state);
       const now = ctx.clock();
       const { closeAsPaid, remainderAfter } = decision.value;
@@ -78,10 +94,25 @@ export async function recordPayment(ctx: LedgerContext, cmd: RecordPaymentComman
       emitEvent(ctx, tx, 'payment.recorded', cmd.caseId, { ...ref, payment: after, createFollowUp: cmd.createFollowUp }, cmd.requestId);
       const accountChanges: AccountChange[] = [];
       if (closeAsPaid) {
-        audit.push({ id: ctx.newId(), type: 'CaseClosed', before: { lifecycle: account.lifecycle, closeCode: null }, after: { lifecycle: 'Closed', closeCode: 'Paid', remainder: remainderAfter.toString() } });
+        audit.push({
+          id: ctx.newId(),
+          type: 'CaseClosed',
+          before: { lifecycle: account.lifecycle, closeCode: null },
+          after: { lifecycle: 'Closed', closeCode: 'Paid', remainder: remainderAfter.toString() },
+        });
         const payload = { ...ref, closeCode: 'Paid', comment: null, oldLifecycle: account.lifecycle, newLifecycle: 'Closed' };
         const eventId = emitEvent(ctx, tx, 'account.closed', cmd.caseId, payload, cmd.requestId);
-        accountChanges.push({ eventId, type: 'account.closed', caseId: cmd.caseId, closeCode: 'Paid', comment: '', occurredAt: now.toISOString(), remainder: remainderAfter.toString(), oldLifecycle: account.lifecycle, newLifecycle: 'Closed' });
+        accountChanges.push({
+          eventId,
+          type: 'account.closed',
+          caseId: cmd.caseId,
+          closeCode: 'Paid',
+          comment: '',
+          occurredAt: now.toISOString(),
+          remainder: remainderAfter.toString(),
+          oldLifecycle: account.lifecycle,
+          newLifecycle: 'Closed',
+        });
       }
       const totals = {
         total_payments: (state.totalPayments + cmd.amount).toString(),
@@ -90,7 +121,15 @@ export async function recordPayment(ctx: LedgerContext, cmd: RecordPaymentComman
         closed_at: closeAsPaid ? now : account.closed_at,
       };
       const paymentCount = await q.writeRecord(tx.trx, {
-        payment: { ...payment, amount: cmd.amount, payout_creditor: split.payoutCreditor, payout_collection_partner: split.payoutCollectionPartner, platform_fee: split.platformFee, currency: account.currency, now },
+        payment: {
+          ...payment,
+          amount: cmd.amount,
+          payout_creditor: split.payoutCreditor,
+          payout_collection_partner: split.payoutCollectionPartner,
+          platform_fee: split.platformFee,
+          currency: account.currency,
+          now,
+        },
         actor: cmd.actor,
         audit,
         outbox: tx.takeEmitted(),

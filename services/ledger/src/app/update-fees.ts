@@ -22,7 +22,12 @@ export interface UpdateFeesCommand {
 export function amountsOf(account: q.AccountRow, createdWith: UpdateFeesCommand['createdWith']): CaseAmounts {
   const grossAmount = BigInt(account.gross_amount);
   if (account.interest_fees !== null && account.reminder_fees !== null && account.collection_fees !== null) {
-    return { grossAmount, interestFees: BigInt(account.interest_fees), reminderFees: BigInt(account.reminder_fees), collectionFees: BigInt(account.collection_fees) };
+    return {
+      grossAmount,
+      interestFees: BigInt(account.interest_fees),
+      reminderFees: BigInt(account.reminder_fees),
+      collectionFees: BigInt(account.collection_fees),
+    };
   }
   // The case's own record is right as long as it adds up to the sum the ledger kept (fees could not
   // change before the ledger kept the breakdown); if it does not, the sum is the truth.
@@ -71,9 +76,25 @@ export async function updateFees(ctx: LedgerContext, cmd: UpdateFeesCommand): Pr
       now,
     );
     const paid = BigInt(account.total_payments);
-    await q.appendAudit(tx.trx, { id: ctx.newId(), case_id: cmd.caseId, type: 'FeesUpdated', payment_id: null, before: auditAmounts(before, paid), after: auditAmounts(after, paid), actor: cmd.actor, at: now });
+    await q.appendAudit(tx.trx, {
+      id: ctx.newId(),
+      case_id: cmd.caseId,
+      type: 'FeesUpdated',
+      payment_id: null,
+      before: auditAmounts(before, paid),
+      after: auditAmounts(after, paid),
+      actor: cmd.actor,
+      at: now,
+    });
     // not a lifecycle change (no webhook), but what is owed changed: case-lifecycle's remainder copy follows
-    emitEvent(ctx, tx, 'account.fees_updated', cmd.caseId, caseRef(account, remainderOf({ grossAmount: after.grossAmount, totalFees: totalAddedFees(after), totalPayments: paid })), cmd.requestId);
+    emitEvent(
+      ctx,
+      tx,
+      'account.fees_updated',
+      cmd.caseId,
+      caseRef(account, remainderOf({ grossAmount: after.grossAmount, totalFees: totalAddedFees(after), totalPayments: paid })),
+      cmd.requestId,
+    );
     return (await q.findAccount(tx.trx, cmd.partnerId, cmd.caseId))!;
   });
 }

@@ -57,7 +57,10 @@ export interface RecordResult {
 
 const t = (db: Queryable, table: string) => db.withSchema(SCHEMA).table(table);
 
-export async function insertAccount(db: Queryable, row: Omit<AccountRow, 'created_at' | 'updated_at' | 'closed_at' | 'close_code' | 'total_payments' | 'payment_count'>): Promise<void> {
+export async function insertAccount(
+  db: Queryable,
+  row: Omit<AccountRow, 'created_at' | 'updated_at' | 'closed_at' | 'close_code' | 'total_payments' | 'payment_count'>,
+): Promise<void> {
   await t(db, 'accounts').insert(row).onConflict('case_id').ignore();
 }
 
@@ -82,7 +85,9 @@ export async function updateAccountFees(
   fees: Pick<AccountRow, 'gross_amount' | 'total_fees'> & { interest_fees: string; reminder_fees: string; collection_fees: string },
   now: Date,
 ): Promise<void> {
-  await t(db, 'accounts').where('case_id', caseId).update({ ...fees, updated_at: now });
+  await t(db, 'accounts')
+    .where('case_id', caseId)
+    .update({ ...fees, updated_at: now });
 }
 
 export async function updateAccount(
@@ -90,7 +95,9 @@ export async function updateAccount(
   caseId: string,
   changes: Partial<Pick<AccountRow, 'total_payments' | 'payment_count' | 'lifecycle' | 'close_code' | 'closed_at'>>,
 ): Promise<void> {
-  await t(db, 'accounts').where('case_id', caseId).update({ ...changes, updated_at: new Date() });
+  await t(db, 'accounts')
+    .where('case_id', caseId)
+    .update({ ...changes, updated_at: new Date() });
 }
 
 function paymentsWithPayouts(db: Queryable) {
@@ -127,7 +134,13 @@ export async function listPayments(db: Queryable, partnerId: string, caseId: str
   if (filter.dateTo) q.where('p.date', '<=', filter.dateTo);
   if (filter.minAmount) q.where('p.amount', '>=', filter.minAmount);
   if (filter.maxAmount) q.where('p.amount', '<=', filter.maxAmount);
-  return q.orderBy([{ column: 'p.date', order: 'desc' }, { column: 'p.created_at', order: 'desc' }, { column: 'p.id', order: 'desc' }]).select<PaymentRow[]>();
+  return q
+    .orderBy([
+      { column: 'p.date', order: 'desc' },
+      { column: 'p.created_at', order: 'desc' },
+      { column: 'p.id', order: 'desc' },
+    ])
+    .select<PaymentRow[]>();
 }
 
 export interface NewPayment {
@@ -152,7 +165,9 @@ export async function updatePayment(
   id: string,
   p: Split & { date: string; amount: bigint; recipient: string; commission_status: string; now: Date },
 ): Promise<void> {
-  await t(db, 'payments').where('id', id).update({ date: p.date, amount: p.amount.toString(), recipient: p.recipient, commission_status: p.commission_status, updated_at: p.now });
+  await t(db, 'payments')
+    .where('id', id)
+    .update({ date: p.date, amount: p.amount.toString(), recipient: p.recipient, commission_status: p.commission_status, updated_at: p.now });
   await t(db, 'payouts').where('payment_id', id).update({
     payout_creditor: p.payoutCreditor.toString(),
     payout_collection_partner: p.payoutCollectionPartner.toString(),
@@ -197,7 +212,11 @@ export interface AuditRow {
 }
 
 export async function appendAudit(db: Queryable, row: AuditRow): Promise<void> {
-  await t(db, 'audit').insert({ ...row, before: row.before === null ? null : JSON.stringify(row.before), after: row.after === null ? null : JSON.stringify(row.after) });
+  await t(db, 'audit').insert({
+    ...row,
+    before: row.before === null ? null : JSON.stringify(row.before),
+    after: row.after === null ? null : JSON.stringify(row.after),
+  });
 }
 
 export async function listAudit(db: Queryable, caseId: string): Promise<AuditRow[]> {
@@ -205,12 +224,19 @@ export async function listAudit(db: Queryable, caseId: string): Promise<AuditRow
 }
 
 export async function uninvoicedPayouts(db: Queryable, partnerId: string | undefined) {
-  const q = t(db, 'payouts').whereNull('invoice_id').forUpdate().select<{ payment_id: string; partner_id: string; currency: string; platform_fee: string }[]>('payment_id', 'partner_id', 'currency', 'platform_fee');
+  const q = t(db, 'payouts')
+    .whereNull('invoice_id')
+    .forUpdate()
+    .select<{ payment_id: string; partner_id: string; currency: string; platform_fee: string }[]>('payment_id', 'partner_id', 'currency', 'platform_fee');
   if (partnerId) q.where('partner_id', partnerId);
   return q.orderBy('payment_id');
 }
 
-export async function insertInvoice(db: Queryable, inv: { id: string; partner_id: string; currency: string; total_platform_fee: string; payout_count: number }, paymentIds: string[]): Promise<void> {
+export async function insertInvoice(
+  db: Queryable,
+  inv: { id: string; partner_id: string; currency: string; total_platform_fee: string; payout_count: number },
+  paymentIds: string[],
+): Promise<void> {
   await t(db, 'invoices').insert(inv);
   await t(db, 'payouts').whereIn('payment_id', paymentIds).update({ invoice_id: inv.id });
 }
@@ -229,12 +255,44 @@ export async function purgeAccounts(db: Queryable, partnerId: string, caseIds: r
 // PGlite ignores the name. Columns are listed, so the answer needs no read-back.
 
 const ACCOUNT_COLUMNS = [
-  'case_id', 'partner_id', 'reference', 'currency', 'digits', 'gross_amount', 'total_fees', 'interest_fees', 'reminder_fees', 'collection_fees', 'total_payments', 'payment_count',
-  'success_fee_ppm', 'revenue_share_ppm', 'is_test', 'notify_email', 'lifecycle', 'close_code', 'closed_at', 'created_at', 'updated_at',
+  'case_id',
+  'partner_id',
+  'reference',
+  'currency',
+  'digits',
+  'gross_amount',
+  'total_fees',
+  'interest_fees',
+  'reminder_fees',
+  'collection_fees',
+  'total_payments',
+  'payment_count',
+  'success_fee_ppm',
+  'revenue_share_ppm',
+  'is_test',
+  'notify_email',
+  'lifecycle',
+  'close_code',
+  'closed_at',
+  'created_at',
+  'updated_at',
 ] as const;
 const KEYED_COLUMNS = [
-  'id', 'case_id', 'partner_id', 'date', 'amount', 'recipient', 'commission_status', 'idempotency_key', 'record_result', 'created_at', 'updated_at',
-  'payout_creditor', 'payout_collection_partner', 'platform_fee', 'invoice_id',
+  'id',
+  'case_id',
+  'partner_id',
+  'date',
+  'amount',
+  'recipient',
+  'commission_status',
+  'idempotency_key',
+  'record_result',
+  'created_at',
+  'updated_at',
+  'payout_creditor',
+  'payout_collection_partner',
+  'platform_fee',
+  'invoice_id',
 ] as const;
 
 const LOCK_FOR_RECORD = `
@@ -252,7 +310,12 @@ FOR UPDATE OF a`;
  * Locks the case account for a record and, in the same round trip, finds the payment already recorded
  * under `key` by this partner (if any): a retry after a crash is answered from it.
  */
-export async function lockForRecord(db: Queryable, partnerId: string, caseId: string, key: string | null): Promise<{ account: AccountRow; keyed: PaymentRow | undefined } | undefined> {
+export async function lockForRecord(
+  db: Queryable,
+  partnerId: string,
+  caseId: string,
+  key: string | null,
+): Promise<{ account: AccountRow; keyed: PaymentRow | undefined } | undefined> {
   const res = await db.raw<{ rows: Record<string, unknown>[] }>(LOCK_FOR_RECORD, [key, caseId, partnerId]).options({ name: 'ledger_lock_for_record' });
   const row = res.rows[0];
   if (!row) return undefined;

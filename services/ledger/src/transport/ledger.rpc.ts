@@ -131,25 +131,59 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
         actor: r.actor,
         requestId: call.requestId,
       });
-      return { payment: out.payment ? paymentMessage(out.payment, out.account.currency) : null, accountEvents: eventsMessage(out.accountChanges), reference: out.account.reference, remainder: accountMessage(out.account).remainder };
+      return {
+        payment: out.payment ? paymentMessage(out.payment, out.account.currency) : null,
+        accountEvents: eventsMessage(out.accountChanges),
+        reference: out.account.reference,
+        remainder: accountMessage(out.account).remainder,
+      };
     },
     DeletePayment: async (r, call) => {
-      const out = await deletePayment(ctx, { partnerId: r.partnerId, caseId: r.caseId, paymentId: r.paymentId, reopenConsent: r.reopenConsent, actor: r.actor, requestId: call.requestId });
-      return { payment: null, accountEvents: eventsMessage(out.accountChanges), reference: out.account.reference, remainder: accountMessage(out.account).remainder };
+      const out = await deletePayment(ctx, {
+        partnerId: r.partnerId,
+        caseId: r.caseId,
+        paymentId: r.paymentId,
+        reopenConsent: r.reopenConsent,
+        actor: r.actor,
+        requestId: call.requestId,
+      });
+      return {
+        payment: null,
+        accountEvents: eventsMessage(out.accountChanges),
+        reference: out.account.reference,
+        remainder: accountMessage(out.account).remainder,
+      };
     },
     SettleCommission: async (r, call) => {
       const out = await settleCommission(ctx, { partnerId: r.partnerId, caseId: r.caseId, paymentId: r.paymentId, actor: r.actor, requestId: call.requestId });
-      return { payment: out.payment ? paymentMessage(out.payment, out.account.currency) : null, accountEvents: [], reference: out.account.reference, remainder: accountMessage(out.account).remainder };
+      return {
+        payment: out.payment ? paymentMessage(out.payment, out.account.currency) : null,
+        accountEvents: [],
+        reference: out.account.reference,
+        remainder: accountMessage(out.account).remainder,
+      };
     },
     ListPayments: async (r) => {
       const account = await q.findAccount(ctx.db, r.partnerId, r.caseId);
       if (!account) throw new DomainError('CaseNotFound', 'Case not found');
-      const rows = await q.listPayments(ctx.db, r.partnerId, r.caseId, { dateFrom: r.dateFrom, dateTo: r.dateTo, minAmount: r.minAmount, maxAmount: r.maxAmount });
+      const rows = await q.listPayments(ctx.db, r.partnerId, r.caseId, {
+        dateFrom: r.dateFrom,
+        dateTo: r.dateTo,
+        minAmount: r.minAmount,
+        maxAmount: r.maxAmount,
+      });
       return { payments: rows.map((p) => paymentMessage(p, account.currency)), account: accountMessage(account) };
     },
     CloseAccount: async (r, call) => {
       if (!isCloseCode(r.closeCode)) throw new DomainError('ValidationError', 'Unknown closeCode', 'closeCode');
-      const out = await closeAccount(ctx, { partnerId: r.partnerId, caseId: r.caseId, closeCode: r.closeCode, comment: r.comment || null, actor: r.actor, requestId: call.requestId });
+      const out = await closeAccount(ctx, {
+        partnerId: r.partnerId,
+        caseId: r.caseId,
+        closeCode: r.closeCode,
+        comment: r.comment || null,
+        actor: r.actor,
+        requestId: call.requestId,
+      });
       return { account: accountMessage(out.account), accountEvents: eventsMessage(out.accountChanges) };
     },
     GetAudit: async (r) => {
@@ -157,7 +191,15 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
       if (!account) throw new DomainError('CaseNotFound', 'Case not found');
       const rows = await q.listAudit(ctx.db, r.caseId);
       return {
-        entries: rows.map((e) => ({ id: e.id, type: e.type, paymentId: e.payment_id ?? '', beforeJson: e.before === null ? '' : JSON.stringify(e.before), afterJson: e.after === null ? '' : JSON.stringify(e.after), actor: e.actor, at: iso(e.at) })),
+        entries: rows.map((e) => ({
+          id: e.id,
+          type: e.type,
+          paymentId: e.payment_id ?? '',
+          beforeJson: e.before === null ? '' : JSON.stringify(e.before),
+          afterJson: e.after === null ? '' : JSON.stringify(e.after),
+          actor: e.actor,
+          at: iso(e.at),
+        })),
       };
     },
     RunInvoicing: async (r) => {
@@ -174,7 +216,11 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
         interestFees: given(r.hasInterestFees, r.interestFees),
         reminderFees: given(r.hasReminderFees, r.reminderFees),
         collectionFees: given(r.hasCollectionFees, r.collectionFees),
-        createdWith: { interestFees: BigInt(r.createdInterestFees), reminderFees: BigInt(r.createdReminderFees), collectionFees: BigInt(r.createdCollectionFees) },
+        createdWith: {
+          interestFees: BigInt(r.createdInterestFees),
+          reminderFees: BigInt(r.createdReminderFees),
+          collectionFees: BigInt(r.createdCollectionFees),
+        },
         actor: r.actor,
         requestId: call.requestId,
       });

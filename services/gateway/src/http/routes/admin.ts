@@ -18,9 +18,23 @@ export function adminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const legal = f.get('legalRevenueShare');
     f.check();
     const apiKey = newApiKey();
-    const row: q.PartnerRow = { id: randomUUID(), company_name: companyName!, office_email: officeEmail!, pre_legal_share_ppm: pre!.toString(), legal_share_ppm: legal!.toString(), api_key_hash: hashApiKey(apiKey) };
+    const row: q.PartnerRow = {
+      id: randomUUID(),
+      company_name: companyName!,
+      office_email: officeEmail!,
+      pre_legal_share_ppm: pre!.toString(),
+      legal_share_ppm: legal!.toString(),
+      api_key_hash: hashApiKey(apiKey),
+    };
     await q.insertPartner(ctx.db, row);
-    return reply.code(201).send({ id: row.id, companyName: row.company_name, officeEmail: row.office_email, preLegalRevenueShare: Number(pre) / 1e6, legalRevenueShare: Number(legal) / 1e6, apiKey });
+    return reply.code(201).send({
+      id: row.id,
+      companyName: row.company_name,
+      officeEmail: row.office_email,
+      preLegalRevenueShare: Number(pre) / 1e6,
+      legalRevenueShare: Number(legal) / 1e6,
+      apiKey,
+    });
   });
 
   app.post('/admin/cases', async (req, reply) => {
@@ -31,7 +45,14 @@ export function adminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const partner = await q.findPartner(ctx.db, partnerId!);
     if (!partner) throw new DomainError('ValidationError', 'partnerId: no such partner', 'partnerId');
     const isTest = f.get('isTestCase');
-    const c = await createCaseFromFields(ctx, f, partner, currency!, { isTest, managed: false, amount: f.get('grossAmount', { currency }), creditor: () => f.get('creditor'), tag: null }, callCtx(req));
+    const c = await createCaseFromFields(
+      ctx,
+      f,
+      partner,
+      currency!,
+      { isTest, managed: false, amount: f.get('grossAmount', { currency }), creditor: () => f.get('creditor'), tag: null },
+      callCtx(req),
+    );
     return reply.code(201).send(c);
   });
 
@@ -42,13 +63,22 @@ export function adminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const out = await ctx.ledger.RunInvoicing({ partnerId: partnerId ?? '' }, callCtx(req));
     return {
       invoicedPayouts: out.invoicedPayouts,
-      invoices: out.invoices.map((i) => ({ id: i.id, partnerId: i.partnerId, currency: i.currency, totalPlatformFee: money(i.totalPlatformFee, i.currency), payoutCount: i.payoutCount })),
+      invoices: out.invoices.map((i) => ({
+        id: i.id,
+        partnerId: i.partnerId,
+        currency: i.currency,
+        totalPlatformFee: money(i.totalPlatformFee, i.currency),
+        payoutCount: i.payoutCount,
+      })),
     };
   });
 }
 
 /** The case fields POST /admin/cases and POST /managed-cases share (their declarations in ../api). */
-type CaseFields = Pick<api.BodyOf<typeof api.createCase> & api.BodyOf<typeof api.createTestCase>, 'interestFees' | 'reminderFees' | 'collectionFees' | 'successFee' | 'currentEngagementPhase' | 'creditorReference' | 'dueDate' | 'debtor' | 'date'>;
+type CaseFields = Pick<
+  api.BodyOf<typeof api.createCase> & api.BodyOf<typeof api.createTestCase>,
+  'interestFees' | 'reminderFees' | 'collectionFees' | 'successFee' | 'currentEngagementPhase' | 'creditorReference' | 'dueDate' | 'debtor' | 'date'
+>;
 
 /** Shared by the operator's POST /admin/cases and the partner's POST /managed-cases; reads the rest of the case fields. */
 export async function createCaseFromFields(
@@ -56,7 +86,13 @@ export async function createCaseFromFields(
   f: Reader<CaseFields>,
   partner: q.PartnerRow,
   currency: string,
-  opts: { isTest: boolean; managed: boolean; amount: bigint | undefined; creditor: () => { companyName: string | undefined; officeEmail: string | undefined } | undefined; tag: string | null },
+  opts: {
+    isTest: boolean;
+    managed: boolean;
+    amount: bigint | undefined;
+    creditor: () => { companyName: string | undefined; officeEmail: string | undefined } | undefined;
+    tag: string | null;
+  },
   call: { requestId: string },
 ) {
   const gross = opts.amount;

@@ -26,7 +26,10 @@ const MANAGED: Scope = { managedOnly: true };
 
 export async function loadCase(ctx: GatewayContext, req: FastifyRequest, caseId: string, scope: Scope = ANY) {
   const partner = partnerOf(req);
-  const [c, accounts] = await Promise.all([ctx.cases.GetCase({ partnerId: partner.id, caseId, ...scope }, callCtx(req)), ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [caseId] }, callCtx(req))]);
+  const [c, accounts] = await Promise.all([
+    ctx.cases.GetCase({ partnerId: partner.id, caseId, ...scope }, callCtx(req)),
+    ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: [caseId] }, callCtx(req)),
+  ]);
   ctx.currencies.set(partner.id, c.id, c.currency);
   return caseJson(c, accounts.accounts[0], partner);
 }
@@ -45,7 +48,20 @@ export async function loadCaseByReference(ctx: GatewayContext, req: FastifyReque
 }
 
 /** One page of the caller's cases (GET /cases), or of those it created itself (GET /managed-cases). */
-async function casePage(ctx: GatewayContext, req: FastifyRequest, filter: { statuses: string[]; page: number; pageSize: number; includeTestCases: boolean; managedOnly: boolean; ids: string[]; debtorIds: string[]; sort: string }) {
+async function casePage(
+  ctx: GatewayContext,
+  req: FastifyRequest,
+  filter: {
+    statuses: string[];
+    page: number;
+    pageSize: number;
+    includeTestCases: boolean;
+    managedOnly: boolean;
+    ids: string[];
+    debtorIds: string[];
+    sort: string;
+  },
+) {
   const partner = partnerOf(req);
   const out = await ctx.cases.ListCases({ partnerId: partner.id, ...filter }, callCtx(req));
   const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: out.cases.map((c) => c.id) }, callCtx(req));
@@ -61,23 +77,42 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/cases', async (req) => {
     // the first bad parameter answers at once (queryFailFast)
     const query = api.listCases.readQuery(req.query);
-    const [statuses, page, pageSize, ids, debtorIds, sort, includeTestCases] = [query.get('Statuses'), query.get('Page'), query.get('PageSize'), query.get('Ids'), query.get('DebtorIds'), query.get('Sort'), query.get('includeTestCases')];
+    const [statuses, page, pageSize, ids, debtorIds, sort, includeTestCases] = [
+      query.get('Statuses'),
+      query.get('Page'),
+      query.get('PageSize'),
+      query.get('Ids'),
+      query.get('DebtorIds'),
+      query.get('Sort'),
+      query.get('includeTestCases'),
+    ];
     return casePage(ctx, req, { statuses, page, pageSize, ids, debtorIds, sort, includeTestCases, managedOnly: false });
   });
 
   app.get('/managed-cases', async (req) => {
     const query = api.listManagedCases.readQuery(req.query);
-    const [statuses, page, pageSize, ids, debtorIds, sort] = [query.get('Statuses'), query.get('Page'), query.get('PageSize'), query.get('Ids'), query.get('DebtorIds'), query.get('Sort')];
+    const [statuses, page, pageSize, ids, debtorIds, sort] = [
+      query.get('Statuses'),
+      query.get('Page'),
+      query.get('PageSize'),
+      query.get('Ids'),
+      query.get('DebtorIds'),
+      query.get('Sort'),
+    ];
     return casePage(ctx, req, { statuses, page, pageSize, ids, debtorIds, sort, includeTestCases: true, managedOnly: true });
   });
 
   app.get<IdParams>('/managed-cases/:id', async (req) => loadCase(ctx, req, caseIdOf(req), MANAGED));
 
-  app.get<{ Params: { caseReference: string } }>('/managed-cases/case-reference/:caseReference', async (req) => loadCaseByReference(ctx, req, req.params.caseReference, MANAGED));
+  app.get<{ Params: { caseReference: string } }>('/managed-cases/case-reference/:caseReference', async (req) =>
+    loadCaseByReference(ctx, req, req.params.caseReference, MANAGED),
+  );
 
   app.get<IdParams>('/cases/:id', async (req) => loadCase(ctx, req, caseIdOf(req)));
 
-  app.get<{ Params: { caseReference: string } }>('/cases/case-reference/:caseReference', async (req) => loadCaseByReference(ctx, req, req.params.caseReference));
+  app.get<{ Params: { caseReference: string } }>('/cases/case-reference/:caseReference', async (req) =>
+    loadCaseByReference(ctx, req, req.params.caseReference),
+  );
 
   app.get<IdParams>('/cases/:id/audit', async (req) => {
     const partner = partnerOf(req);
@@ -86,7 +121,15 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const currency = out.entries.length === 0 ? '' : await currencyOf(ctx, req, caseId);
     // the API's names and money, never the ledger's minor units (./audit.ts)
     const values = (s: string) => (s === '' ? null : auditValues(JSON.parse(s) as unknown, currency));
-    return out.entries.map((e) => ({ id: e.id, type: e.type, paymentId: e.paymentId || null, before: values(e.beforeJson), after: values(e.afterJson), actor: e.actor, at: e.at }));
+    return out.entries.map((e) => ({
+      id: e.id,
+      type: e.type,
+      paymentId: e.paymentId || null,
+      before: values(e.beforeJson),
+      after: values(e.afterJson),
+      actor: e.actor,
+      at: e.at,
+    }));
   });
 
   app.post<IdParams>('/cases/:id/close', async (req) => {
@@ -96,7 +139,10 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const closeCode = f.get('closeCode');
     const comment = f.get('comment');
     f.check();
-    const out = await ctx.cases.CloseCase({ partnerId: partner.id, caseId, closeCode: closeCode!, comment: comment ?? '', actor: partner.company_name }, callCtx(req));
+    const out = await ctx.cases.CloseCase(
+      { partnerId: partner.id, caseId, closeCode: closeCode!, comment: comment ?? '', actor: partner.company_name },
+      callCtx(req),
+    );
     const c = out.case!;
     const recovered = money(out.totalPayments, c.currency);
     return {
@@ -133,7 +179,13 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         f,
         partner,
         currency!,
-        { isTest: true, managed: true, amount: f.get('amountToRecover', { currency }), creditor: () => ({ companyName: creditorName, officeEmail: undefined }), tag: tag ?? null },
+        {
+          isTest: true,
+          managed: true,
+          amount: f.get('amountToRecover', { currency }),
+          creditor: () => ({ companyName: creditorName, officeEmail: undefined }),
+          tag: tag ?? null,
+        },
         callCtx(req),
       ),
     }));
@@ -147,18 +199,25 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     f.check();
     const current = await loadCase(ctx, req, caseId);
     if (!current.isTestCase) throw validationError([{ field: 'id', message: 'Only test cases can be advanced' }]);
-    const state = current.lifecycle === 'Closed' ? `Closed:${current.closeCode === 'Paid' ? 'Paid' : current.closeCode === 'PreLegalExhaustedNoPayment' ? 'NoPayment' : current.closeCode}` : current.lifecycle;
+    const state =
+      current.lifecycle === 'Closed'
+        ? `Closed:${current.closeCode === 'Paid' ? 'Paid' : current.closeCode === 'PreLegalExhaustedNoPayment' ? 'NoPayment' : current.closeCode}`
+        : current.lifecycle;
     if (to === 'Active') return { advanced: false, state };
     if (state === to) return { advanced: false, state };
     if (current.lifecycle === 'Closed') throw validationError([{ field: 'to', message: `The case is already closed as ${current.closeCode}` }]);
     if (to === 'Closed:NoPayment') {
-      await ctx.cases.CloseCase({ partnerId: partner.id, caseId, closeCode: 'PreLegalExhaustedNoPayment', comment: '', actor: partner.company_name }, callCtx(req));
+      await ctx.cases.CloseCase(
+        { partnerId: partner.id, caseId, closeCode: 'PreLegalExhaustedNoPayment', comment: '', actor: partner.company_name },
+        callCtx(req),
+      );
       return { advanced: true, state: to };
     }
     const amount = f.get('amount', { currency: current.currency, required: true }); // required for Closed:Paid
     f.check();
     const remainder = parseMajor(Math.max(0, current.remainder), currencyDigits(current.currency));
-    if (remainder.ok && amount! < remainder.minor) throw validationError([{ field: 'amount', message: `amount: must settle the outstanding balance (${current.remainder}) to close as Paid` }]);
+    if (remainder.ok && amount! < remainder.minor)
+      throw validationError([{ field: 'amount', message: `amount: must settle the outstanding balance (${current.remainder}) to close as Paid` }]);
     const out = await recordPaymentCall(ctx, req, caseId, {
       date: new Date().toISOString().slice(0, 10),
       amount: amount!,
@@ -263,9 +322,26 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       ctx.ledger.GetAudit({ partnerId: partner.id, caseId }, callCtx(req)),
     ]);
     // a test case may be the partner's own (POST /managed-cases); every other case comes from the operator
-    const ownCase = c.isTest && (await ctx.cases.GetCase({ partnerId: partner.id, caseId, reference: '', managedOnly: true }, callCtx(req)).then(() => true, (error: unknown) => (error instanceof DomainError && error.type === 'CaseNotFound' ? false : Promise.reject(error))));
+    const ownCase =
+      c.isTest &&
+      (await ctx.cases.GetCase({ partnerId: partner.id, caseId, reference: '', managedOnly: true }, callCtx(req)).then(
+        () => true,
+        (error: unknown) => (error instanceof DomainError && error.type === 'CaseNotFound' ? false : Promise.reject(error)),
+      ));
     const createdBy = ownCase ? { type: 'Partner' as const, name: partner.company_name } : { type: 'Operator' as const, name: 'Platform operator' };
-    const items = timeline({ reference: c.reference, currency: c.currency, createdAt: c.createdAt, grossAmount: c.grossAmount, interestFees: c.interestFees, reminderFees: c.reminderFees, collectionFees: c.collectionFees, createdBy }, audit.entries);
+    const items = timeline(
+      {
+        reference: c.reference,
+        currency: c.currency,
+        createdAt: c.createdAt,
+        grossAmount: c.grossAmount,
+        interestFees: c.interestFees,
+        reminderFees: c.reminderFees,
+        collectionFees: c.collectionFees,
+        createdBy,
+      },
+      audit.entries,
+    );
     return { items, currentEngagementPhase: c.engagementPhase || null };
   });
 }

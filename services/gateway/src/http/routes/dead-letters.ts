@@ -33,7 +33,10 @@ function deadLetterJson(service: Service, d: deadLettersV1.DeadLetter__Output) {
 const notFound = (id: string) => new DomainError('NotFound', `No dead letter ${id}`);
 
 export function deadLetterRoutes(app: FastifyInstance, ctx: GatewayContext): void {
-  const holders: Record<Service, Pick<GatewayContext['cases'], 'ListDeadLetters' | 'RetryDeadLetter'>> = { 'case-lifecycle': ctx.cases, 'follow-up': ctx.followUp };
+  const holders: Record<Service, Pick<GatewayContext['cases'], 'ListDeadLetters' | 'RetryDeadLetter'>> = {
+    'case-lifecycle': ctx.cases,
+    'follow-up': ctx.followUp,
+  };
 
   app.get('/admin/dead-letters', { config: { auth: 'operator' } }, async (req) => {
     const query = api.listDeadLetters.readQuery(req.query);
@@ -41,7 +44,9 @@ export function deadLetterRoutes(app: FastifyInstance, ctx: GatewayContext): voi
     const status = query.get('status');
     const limit = query.get('limit');
     const services = service ? [service] : api.DEAD_LETTER_SERVICES;
-    const lists = await Promise.all(services.map(async (s) => (await holders[s].ListDeadLetters({ status, limit }, callCtx(req))).deadLetters.map((d) => deadLetterJson(s, d))));
+    const lists = await Promise.all(
+      services.map(async (s) => (await holders[s].ListDeadLetters({ status, limit }, callCtx(req))).deadLetters.map((d) => deadLetterJson(s, d))),
+    );
     return lists
       .flat()
       .sort((a, b) => b.firstFailedAt.localeCompare(a.firstFailedAt) || a.id.localeCompare(b.id))
@@ -52,7 +57,9 @@ export function deadLetterRoutes(app: FastifyInstance, ctx: GatewayContext): voi
     const { id } = req.params as { id: string };
     if (!UUID.test(id)) throw notFound(id);
     // The id is a UUID of one service's table: ask every holder; the one that has it retries it.
-    const outcomes = await Promise.allSettled(api.DEAD_LETTER_SERVICES.map(async (s) => deadLetterJson(s, await holders[s].RetryDeadLetter({ id: id.toLowerCase() }, callCtx(req)))));
+    const outcomes = await Promise.allSettled(
+      api.DEAD_LETTER_SERVICES.map(async (s) => deadLetterJson(s, await holders[s].RetryDeadLetter({ id: id.toLowerCase() }, callCtx(req)))),
+    );
     for (const o of outcomes) if (o.status === 'fulfilled') return o.value;
     const failures = outcomes.map((o) => (o as PromiseRejectedResult).reason as unknown);
     const other = failures.find((e) => !(e instanceof DomainError && e.type === 'NotFound'));

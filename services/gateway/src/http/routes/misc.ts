@@ -8,7 +8,13 @@ import { money } from '../mappers';
 export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/me', async (req) => {
     const p = partnerOf(req);
-    return { id: p.id, companyName: p.company_name, officeEmail: p.office_email, preLegalRevenueShare: Number(p.pre_legal_share_ppm) / 1e6, legalRevenueShare: Number(p.legal_share_ppm) / 1e6 };
+    return {
+      id: p.id,
+      companyName: p.company_name,
+      officeEmail: p.office_email,
+      preLegalRevenueShare: Number(p.pre_legal_share_ppm) / 1e6,
+      legalRevenueShare: Number(p.legal_share_ppm) / 1e6,
+    };
   });
 
   app.get('/tasks', async (req) => {
@@ -31,9 +37,23 @@ export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const checks = await Promise.all([
       // not ready while the schema is still being waited for at start, even if the server answers
       ctx.startup?.ready === false ? false : ping(ctx.db),
-      ctx.ledger.GetAccounts({ partnerId: '00000000-0000-0000-0000-000000000000', caseIds: [] }, { ...callCtx(req), deadlineMs: 2000 }).then(() => true, () => false),
-      ctx.cases.ListCases({ partnerId: '00000000-0000-0000-0000-000000000000', statuses: [], includeTestCases: false, page: 1, pageSize: 1 }, { ...callCtx(req), deadlineMs: 2000 }).then(() => true, () => false),
-      ctx.followUp.ListTasks({ partnerId: '00000000-0000-0000-0000-000000000000', caseId: '', status: '' }, { ...callCtx(req), deadlineMs: 2000 }).then(() => true, () => false),
+      ctx.ledger.GetAccounts({ partnerId: '00000000-0000-0000-0000-000000000000', caseIds: [] }, { ...callCtx(req), deadlineMs: 2000 }).then(
+        () => true,
+        () => false,
+      ),
+      ctx.cases
+        .ListCases(
+          { partnerId: '00000000-0000-0000-0000-000000000000', statuses: [], includeTestCases: false, page: 1, pageSize: 1 },
+          { ...callCtx(req), deadlineMs: 2000 },
+        )
+        .then(
+          () => true,
+          () => false,
+        ),
+      ctx.followUp.ListTasks({ partnerId: '00000000-0000-0000-0000-000000000000', caseId: '', status: '' }, { ...callCtx(req), deadlineMs: 2000 }).then(
+        () => true,
+        () => false,
+      ),
     ]);
     const [database, ledger, caseLifecycle, followUp] = checks;
     const ok = checks.every(Boolean);

@@ -24,7 +24,10 @@ async function mirror(ctx: GatewayContext, req: FastifyRequest, events: ledgerV1
   }
 }
 
-type SplitFields = Pick<api.BodyOf<typeof api.recordPayment> & api.BodyOf<typeof api.updatePayment>, 'paymentAmount' | 'payoutCreditor' | 'payoutCollectionPartner'>;
+type SplitFields = Pick<
+  api.BodyOf<typeof api.recordPayment> & api.BodyOf<typeof api.updatePayment>,
+  'paymentAmount' | 'payoutCreditor' | 'payoutCollectionPartner'
+>;
 
 /** The amount and the explicit split; payoutCreditor and payoutCollectionPartner come both or neither (api: bodyRules). */
 function splitFields(f: Reader<SplitFields>, currency: string) {
@@ -33,8 +36,15 @@ function splitFields(f: Reader<SplitFields>, currency: string) {
   const hasPartner = f.has('payoutCollectionPartner');
   const payoutCreditor = f.get('payoutCreditor', { currency });
   const payoutPartner = f.get('payoutCollectionPartner', { currency });
-  if (hasCreditor !== hasPartner) f.fields.problems.push({ field: hasCreditor ? 'payoutCollectionPartner' : 'payoutCreditor', message: 'payoutCreditor and payoutCollectionPartner must be sent together' });
-  const explicitSplit = hasCreditor && hasPartner && payoutCreditor !== undefined && payoutPartner !== undefined ? { payoutCreditor, payoutCollectionPartner: payoutPartner } : undefined;
+  if (hasCreditor !== hasPartner)
+    f.fields.problems.push({
+      field: hasCreditor ? 'payoutCollectionPartner' : 'payoutCreditor',
+      message: 'payoutCreditor and payoutCollectionPartner must be sent together',
+    });
+  const explicitSplit =
+    hasCreditor && hasPartner && payoutCreditor !== undefined && payoutPartner !== undefined
+      ? { payoutCreditor, payoutCollectionPartner: payoutPartner }
+      : undefined;
   return { amount, explicitSplit };
 }
 
@@ -124,7 +134,10 @@ function managedScope(ctx: GatewayContext): PaymentScope {
         if (error instanceof DomainError && error.type === 'CaseNotFound') return undefined;
         throw error;
       });
-      if (c && !c.isTest) throw validationError([{ field: 'id', message: 'id: payments under /managed-cases are for test cases only; record on a production case with /cases/{id}/payments' }]);
+      if (c && !c.isTest)
+        throw validationError([
+          { field: 'id', message: 'id: payments under /managed-cases are for test cases only; record on a production case with /cases/{id}/payments' },
+        ]);
       throw new DomainError(notFound, notFound === 'CaseNotFound' ? 'Case not found' : 'Payment not found');
     },
   };
@@ -156,7 +169,16 @@ function scopedPaymentRoutes(app: FastifyInstance, ctx: GatewayContext, scope: P
         const closeCase = f.get('closeCase');
         const createFollowUp = f.get('createUnpaidCommissionFollowUp');
         f.check();
-        const out = await recordPaymentCall(ctx, req, caseId, { date: date!, amount: amount!, recipient: recipient!, commissionStatus: status, explicitSplit, closeCase, createFollowUp, idempotencyKey: key });
+        const out = await recordPaymentCall(ctx, req, caseId, {
+          date: date!,
+          amount: amount!,
+          recipient: recipient!,
+          commissionStatus: status,
+          explicitSplit,
+          closeCase,
+          createFollowUp,
+          idempotencyKey: key,
+        });
         return { status: 200, body: out.payment, replayed: out.replayed };
       });
     });
@@ -173,9 +195,25 @@ function scopedPaymentRoutes(app: FastifyInstance, ctx: GatewayContext, scope: P
         const closeCase = f.get('closeCase');
         f.check();
         // the partner passes everything on to the creditor: no commission, so nothing to follow up
-        const input = { date: date!, amount: amount!, recipient: 'CollectionPartner', commissionStatus: undefined, explicitSplit: wholeToCreditor(amount), closeCase, createFollowUp: false, idempotencyKey: key } as const;
+        const input = {
+          date: date!,
+          amount: amount!,
+          recipient: 'CollectionPartner',
+          commissionStatus: undefined,
+          explicitSplit: wholeToCreditor(amount),
+          closeCase,
+          createFollowUp: false,
+          idempotencyKey: key,
+        } as const;
         const { payment, replayed } = await recordPaymentCall(ctx, req, caseId, input);
-        const body = { paymentId: payment.paymentId, caseReference: payment.caseReference, date: payment.date, paymentAmount: payment.paymentAmount, caseClosed: payment.caseClosed, remainingAmount: payment.remainingAmount };
+        const body = {
+          paymentId: payment.paymentId,
+          caseReference: payment.caseReference,
+          date: payment.date,
+          paymentAmount: payment.paymentAmount,
+          caseClosed: payment.caseClosed,
+          remainingAmount: payment.remainingAmount,
+        };
         return { status: 200, body, replayed };
       });
     });
@@ -193,7 +231,14 @@ function scopedPaymentRoutes(app: FastifyInstance, ctx: GatewayContext, scope: P
     const maxAmount = f.get('maxAmount', { currency });
     f.check();
     const out = await ctx.ledger.ListPayments(
-      { partnerId: partner.id, caseId, dateFrom: dateFrom ?? '', dateTo: dateTo ?? '', minAmount: minAmount?.toString() ?? '', maxAmount: maxAmount?.toString() ?? '' },
+      {
+        partnerId: partner.id,
+        caseId,
+        dateFrom: dateFrom ?? '',
+        dateTo: dateTo ?? '',
+        minAmount: minAmount?.toString() ?? '',
+        maxAmount: maxAmount?.toString() ?? '',
+      },
       callCtx(req),
     );
     const a = out.account!;

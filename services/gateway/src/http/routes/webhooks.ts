@@ -54,7 +54,10 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const caseId = f.get('caseId');
     const since = f.get('since');
     f.check();
-    const out = await ctx.cases.ListWebhookEvents({ partnerId: partnerOf(req).id, caseId: caseId?.toLowerCase() ?? '', since: since?.toISOString() ?? '', limit: 1000 }, callCtx(req));
+    const out = await ctx.cases.ListWebhookEvents(
+      { partnerId: partnerOf(req).id, caseId: caseId?.toLowerCase() ?? '', since: since?.toISOString() ?? '', limit: 1000 },
+      callCtx(req),
+    );
     return out.events.map((e) => ({
       id: e.id,
       subscriptionId: e.subscriptionId,
@@ -74,7 +77,9 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     return { eventId: out.eventId, subscriptionId: out.subscriptionId, eventType: out.eventType };
   });
 
-  app.get<IdParams>('/webhooks/:id', async (req) => webhookJson(await ctx.cases.GetWebhook({ partnerId: partnerOf(req).id, id: idOf(req, 'WebhookNotFound') }, callCtx(req)), false));
+  app.get<IdParams>('/webhooks/:id', async (req) =>
+    webhookJson(await ctx.cases.GetWebhook({ partnerId: partnerOf(req).id, id: idOf(req, 'WebhookNotFound') }, callCtx(req)), false),
+  );
 
   app.put<IdParams>('/webhooks/:id', async (req) => {
     const id = idOf(req, 'WebhookNotFound');
@@ -86,7 +91,17 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const regenerateSecret = f.get('regenerateSecret');
     f.check();
     const out = await ctx.cases.UpdateWebhook(
-      { partnerId: partnerOf(req).id, id, hasUrl: url !== undefined, url: url ?? '', hasEvents: events !== undefined, events: events ?? [], hasIsActive: hasActive, isActive, regenerateSecret },
+      {
+        partnerId: partnerOf(req).id,
+        id,
+        hasUrl: url !== undefined,
+        url: url ?? '',
+        hasEvents: events !== undefined,
+        events: events ?? [],
+        hasIsActive: hasActive,
+        isActive,
+        regenerateSecret,
+      },
       callCtx(req),
     );
     return webhookJson(out, regenerateSecret);
@@ -107,7 +122,10 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const subscriptionId = f.get('subscriptionId');
     f.check();
     return idempotent(ctx, req, reply, '/test/webhooks/fire', async () => {
-      const out = await ctx.cases.FireTestWebhook({ partnerId: partner.id, caseId: caseId!.toLowerCase(), event: event!, subscriptionId: subscriptionId?.toLowerCase() ?? '' }, callCtx(req));
+      const out = await ctx.cases.FireTestWebhook(
+        { partnerId: partner.id, caseId: caseId!.toLowerCase(), event: event!, subscriptionId: subscriptionId?.toLowerCase() ?? '' },
+        callCtx(req),
+      );
       return { status: 200, body: { eventType: out.eventType, caseId: out.caseId, enqueuedCount: out.enqueuedCount } };
     });
   });
