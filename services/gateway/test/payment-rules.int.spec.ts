@@ -151,8 +151,9 @@ describe('operator API: partners and cases (§2, §3)', () => {
       isTestCase: false,
       currentEngagementPhase: 'Pre-legal',
       creditorReference: null,
-      creditor: null,
-      debtor: null,
+      // no parties given: their objects with the ids the platform assigned (SPEC §3, §10)
+      creditor: { id: expect.stringMatching(/^[0-9a-f-]{36}$/), companyName: null, officeEmail: null },
+      debtor: { id: expect.stringMatching(/^[0-9a-f-]{36}$/), type: null, name: null },
     });
     expect(minimal.reference).not.toBe(res.body.reference);
     const test = await newCase(call, partner.id, { isTestCase: true });

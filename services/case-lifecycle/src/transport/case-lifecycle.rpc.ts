@@ -12,8 +12,14 @@ import * as q from '../infra/cases.queries';
 import * as w from '../infra/webhooks.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
-const party = (p: q.Party | null | undefined, id: string): caseLifecycleV1.Party | null =>
-  p ? { companyName: p.companyName ?? '', officeEmail: p.officeEmail ?? '', type: p.type ?? '', name: p.name ?? '', id } : null;
+/** A party of the case: always its id (assigned when none was given), and what was given (has_creditor/has_debtor say whether). */
+const party = (p: q.Party | null | undefined, id: string): caseLifecycleV1.Party => ({
+  companyName: p?.companyName ?? '',
+  officeEmail: p?.officeEmail ?? '',
+  type: p?.type ?? '',
+  name: p?.name ?? '',
+  id,
+});
 /** A calendar date column as YYYY-MM-DD ('' when null). */
 const day = (d: string | Date | null): string => (d === null ? '' : typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10));
 

@@ -95,11 +95,19 @@ export function caseJson(
     preLegalSuccessFee: rateToNumber(BigInt(c.successFeePpm), 100),
     currentEngagementPhase: c.engagementPhase,
     creditorReference: c.hasCreditorReference ? c.creditorReference : null,
-    creditor:
-      c.hasCreditor && c.creditor
-        ? { id: c.creditor.id, companyName: orNull(c.creditor.companyName), officeEmail: orNull(c.creditor.officeEmail), ...CREDITOR_UNKNOWN }
-        : null,
-    debtor: c.hasDebtor && c.debtor ? { id: c.debtor.id, type: orNull(c.debtor.type), name: orNull(c.debtor.name), ...DEBTOR_UNKNOWN } : null,
+    // always the parties' objects with their ids (SPEC §3): a party not given at creation has null fields
+    creditor: {
+      id: c.creditor?.id ?? null,
+      companyName: c.hasCreditor ? orNull(c.creditor?.companyName ?? '') : null,
+      officeEmail: c.hasCreditor ? orNull(c.creditor?.officeEmail ?? '') : null,
+      ...CREDITOR_UNKNOWN,
+    },
+    debtor: {
+      id: c.debtor?.id ?? null,
+      type: c.hasDebtor ? orNull(c.debtor?.type ?? '') : null,
+      name: c.hasDebtor ? orNull(c.debtor?.name ?? '') : null,
+      ...DEBTOR_UNKNOWN,
+    },
     collectionPartner: {
       id: partner.id,
       name: partner.company_name,
