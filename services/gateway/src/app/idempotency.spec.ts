@@ -28,6 +28,15 @@ describe('canonical request hashing', () => {
     );
   });
 
+  it('ignores the letter case of keys, as bodies are read (SPEC §10), but not of values', () => {
+    const sent = JSON.parse('{"paymentAmount":1,"date":"2026-11-01","debtor":{"name":"A"}}');
+    expect(requestHash('POST', '/x', JSON.parse('{"PaymentAmount":1,"Date":"2026-11-01","DEBTOR":{"Name":"A"}}'))).toBe(requestHash('POST', '/x', sent));
+    expect(requestHash('POST', '/x', JSON.parse('{"paymentAmount":1,"date":"2026-11-01","debtor":{"name":"a"}}'))).not.toBe(requestHash('POST', '/x', sent));
+    // two spellings of one key (a 400 anyway) hash apart from one spelling, in a fixed order
+    expect(requestHash('POST', '/x', { a: 1, A: 2 })).toBe(requestHash('POST', '/x', { A: 2, a: 1 }));
+    expect(requestHash('POST', '/x', { a: 1, A: 2 })).not.toBe(requestHash('POST', '/x', { a: 1 }));
+  });
+
   it('hashes a value nested 100,000 deep without exhausting the stack', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = i % 2 ? [deep] : { k: deep };

@@ -34,9 +34,12 @@ class Literal {
 
 /**
  * The value as JSON with object keys sorted, so the same request hashes the same whatever its key
- * order or spacing. Iterative (an explicit stack), so no nesting depth can exhaust the call stack.
+ * order or spacing; with `foldCase`, keys are lower-cased first, as bodies are read (property names
+ * are case-insensitive, SPEC §10: `PaymentAmount` is `paymentAmount`). Iterative (an explicit stack),
+ * so no nesting depth can exhaust the call stack.
  */
-export function canonical(value: unknown): string {
+export function canonical(value: unknown, options: { foldCase?: boolean } = {}): string {
+  const keyOf = options.foldCase ? (k: string) => k.toLowerCase() : (k: string) => k;
   const out: string[] = [];
   const stack: unknown[] = [value];
   while (stack.length > 0) {
@@ -48,11 +51,12 @@ export function canonical(value: unknown): string {
       for (let i = item.length - 1; i >= 0; i--) stack.push(item[i] as unknown, ...(i > 0 ? [new Literal(',')] : []));
       stack.push(new Literal('['));
     } else if (item !== null && typeof item === 'object') {
-      const keys = Object.keys(item).sort();
+      // by the key as hashed, then as sent (two spellings of one key stay apart and in a fixed order)
+      const keys = Object.keys(item).sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : a < b ? -1 : a > b ? 1 : 0));
       stack.push(new Literal('}'));
       for (let i = keys.length - 1; i >= 0; i--) {
         const k = keys[i]!;
-        stack.push((item as Record<string, unknown>)[k], new Literal(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`));
+        stack.push((item as Record<string, unknown>)[k], new Literal(`${i > 0 ? ',' : ''}${JSON.stringify(keyOf(k))}:`));
       }
       stack.push(new Literal('{'));
     } else {
@@ -62,7 +66,15 @@ export function canonical(value: unknown): string {
   return out.join('');
 }
 
+/** The hash a retry must match: the same method, path and body, whatever the key order, spacing or key case. */
 export function requestHash(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`v2 ${method} ${path}\n${canonical(body, { foldCase: true })}`)
+    .digest('hex');
+}
+
+/** The hash of keys stored before key case was folded (still matched, so a retry across the upgrade replays). */
+export function caseSensitiveRequestHash(method: string, path: string, body: unknown): string {
   return createHash('sha256')
     .update(`${method} ${path}\n${canonical(body)}`)
     .digest('hex');
@@ -87,7 +99,7 @@ export async function withIdempotency(
   if (!(await q.claimKey(db, { partner_id: request.partnerId, key: request.key, request_hash: hash, locked_until: lease(), owner }))) {
     const existing = await q.findKey(db, request.partnerId, request.key);
     if (!existing) return withIdempotency(db, request, run, now); // released in between: claim again
-    if (existing.request_hash !== hash)
+    if (existing.request_hash !== hash && existing.request_hash !== caseSensitiveRequestHash(request.method, request.path, request.body))
       throw new DomainError('IdempotencyConflict', 'This Idempotency-Key was used with a different request', 'Idempotency-Key');
     if (existing.state === 'done') return { status: existing.status_code ?? 200, body: existing.response_body ?? '', replayed: true };
     if (!(await q.takeOverStaleKey(db, { partnerId: request.partnerId, key: request.key, owner, lockedUntil: lease(), now: now() }))) {
