@@ -960,6 +960,10 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       const again = await call('POST', path, { key, body: { date: '2026-11-02', paymentAmount: 40 }, headers });
       expect(again).toMatchObject({ status: 200, body: recorded });
       expect(again.headers.get('idempotency-replayed')).toBe('true');
+      // the same body with its names in another letter case is the same request (SPEC §10, §4.2)
+      const pascal = await call('POST', path, { key, body: { PaymentAmount: 40, Date: '2026-11-02' }, headers });
+      expect(pascal).toMatchObject({ status: 200, body: recorded });
+      expect(pascal.headers.get('idempotency-replayed')).toBe('true');
       const listed = await ok<Json[]>(call('GET', path, { key }), 200);
       expect(listed).toHaveLength(1);
       expect(listed[0]).toMatchObject({ id: recorded.paymentId, paymentAmount: 40, payoutCreditor: 40, payoutCollectionPartner: 0, platformFee: 0 });
@@ -1083,8 +1087,10 @@ export function validationSuite(start: (env: Record<string, string>) => Promise<
       await pollUntil(async () => (await ids('Sort=-dateUpdated'))[0] === a, { what: 'the paid case first by dateUpdated' });
       // a fee of 100 on b (remainder 110): the largest now; a fee change moves the order too
       await ok(call('PUT', `/cases/${b}/fees`, { key, body: { interestFees: 100 } }), 200);
-      await pollUntil(async () => JSON.stringify(await ids('Sort=-remainder')) === JSON.stringify([b, c, a]), {
-        what: 'the remainder order after a fee change',
+      // a page is in the order of the values it shows at once, right after the write
+      expect(await ids('Sort=-remainder')).toEqual([b, c, a]);
+      await pollUntil(async () => JSON.stringify(await ids('Sort=-remainder&PageSize=1')) === JSON.stringify([b]), {
+        what: 'the copy following the fee change',
       });
     });
   });

@@ -108,11 +108,9 @@ export async function listCases(db: Queryable, partnerId: string, filter: CaseLi
   const [column, order] = CASE_SORTS[filter.sort ?? '-dateCreated'];
   const [count] = await base().count<{ count: string }[]>({ count: '*' });
   const rows = await base()
-    // a remainder not known yet (a case from before the copy existed, until it is filled) sorts last
-    .orderBy([
-      { column, order, nulls: 'last' },
-      { column: 'id', order },
-    ])
+    // a remainder not known yet (a case from before the copy existed, until it is filled) sorts last; the
+    // other columns are never NULL, and a NULLS clause there would keep cases_partner_created from giving the order
+    .orderBy([column === 'remainder' ? { column, order, nulls: 'last' as const } : { column, order }, { column: 'id', order }])
     .limit(filter.pageSize)
     .offset((filter.page - 1) * filter.pageSize)
     .select<CaseRow[]>();

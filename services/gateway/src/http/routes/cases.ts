@@ -69,8 +69,25 @@ async function casePage(
   const { page, pageSize } = filter;
   return {
     page: { totalResults: out.totalResults, pageSize, currentPage: page, responseCount: out.cases.length, totalPages: Math.ceil(out.totalResults / pageSize) },
-    cases: out.cases.map((c) => caseJson(c, byId.get(c.id), partner)),
+    cases: inFreshOrder(
+      out.cases.map((c) => caseJson(c, byId.get(c.id), partner)),
+      filter.sort,
+    ),
   };
+}
+
+/**
+ * case-lifecycle orders by remainder and dateUpdated from its copy of the ledger's values, which follows
+ * a write within the consumer's lag; the page shows the ledger's values at once. So that a page never
+ * shows them out of its order right after a write (SPEC §1, read-your-writes), the page is put in the
+ * order of the values it shows. (Which cases fall on which page still follows the copy.)
+ */
+function inFreshOrder<C extends { id: string; remainder: number; dateUpdated: string }>(cases: C[], sort: string): C[] {
+  const by = sort.replace(/^-/, '');
+  if (by !== 'remainder' && by !== 'dateUpdated') return cases;
+  const sign = sort.startsWith('-') ? -1 : 1;
+  const key = (c: C) => (by === 'remainder' ? c.remainder : Date.parse(c.dateUpdated));
+  return [...cases].sort((a, b) => sign * (key(a) - key(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
 }
 
 export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
