@@ -38,9 +38,11 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
   };
   const result = await post(subscription.url, delivery.payload, headers);
   await ctx.uow.run(async ({ trx, emit }) => {
+    // Locks in the order every writer takes them, subscription before delivery: DELETE /webhooks/{id}
+    // deletes the subscription and then, by cascade, its deliveries; the other order deadlocked with it.
+    const sub = await w.lockSubscriptionById(trx, subscription.id);
     const current = await w.findLeased(trx, delivery.id, token);
     if (!current) return; // replayed or taken over meanwhile: that run records its own outcome
-    const sub = await w.lockSubscriptionById(trx, subscription.id);
     const now = ctx.clock();
     const outcome = decideAttempt(
       result.status !== undefined ? { status: result.status } : { error: result.error ?? 'unknown error' },
