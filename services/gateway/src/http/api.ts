@@ -845,6 +845,16 @@ const reopenQuery = {
   reopenCaseIfNeeded: t.query.boolean({ description: 'Consent to reopen a case closed as Paid that the delete leaves with remainder > 0.' }),
 };
 
+/** What refuses a payment record after its body was read: a closed case, or its Idempotency-Key. */
+const recordRefusals = {
+  409: failure(
+    ['CaseClosed', 'IdempotencyKeyInUse'],
+    'The case is closed; or a request with this Idempotency-Key is still running (retry after Retry-After).',
+    { 'Retry-After': HEADERS.retryAfter },
+  ),
+  422: idempotencyAnswers[422],
+};
+
 export const recordPayment = op({
   method: 'POST',
   path: '/cases/:id/payments',
@@ -879,12 +889,7 @@ export const recordPayment = op({
   responses: {
     200: json('The payment is recorded', ref('PaymentRecorded'), replayedHeader),
     404: caseNotFound,
-    409: failure(
-      ['CaseClosed', 'IdempotencyKeyInUse'],
-      'The case is closed; or a request with this Idempotency-Key is still running (retry after Retry-After).',
-      { 'Retry-After': HEADERS.retryAfter },
-    ),
-    422: idempotencyAnswers[422],
+    ...recordRefusals,
   },
 });
 
@@ -1055,12 +1060,7 @@ export const recordManagedPayment = op({
     200: json('The payment is recorded', ref('ManagedPaymentRecorded'), replayedHeader),
     400: productionCase,
     404: caseNotFound,
-    409: failure(
-      ['CaseClosed', 'IdempotencyKeyInUse'],
-      'The case is closed; or a request with this Idempotency-Key is still running (retry after Retry-After).',
-      { 'Retry-After': HEADERS.retryAfter },
-    ),
-    422: idempotencyAnswers[422],
+    ...recordRefusals,
   },
 });
 

@@ -199,6 +199,15 @@ function withAliases(shape: Shape, input: unknown): unknown {
   return out;
 }
 
+/** A list parameter's entries: repeatable, and each value may be a comma list; blanks dropped. */
+function listParts(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
 function needCurrency(name: string, ctx: ReadContext): string {
   if (!ctx.currency) throw new Error(`${name}: reading money needs the currency`);
   return ctx.currency;
@@ -283,14 +292,7 @@ function readField(f: Fields, name: string, s: FieldSpec, ctx: ReadContext): unk
       return v === 'true';
     }
     case 'query.list': {
-      const v = f.value(name);
-      const parts =
-        v === undefined
-          ? []
-          : (Array.isArray(v) ? v : [v])
-              .flatMap((x) => String(x).split(','))
-              .map((x) => x.trim())
-              .filter(Boolean);
+      const parts = listParts(f.value(name));
       const unknown = parts.filter((x) => !s.values.includes(x));
       if (unknown.length > 0) f.problem(name, `unknown ${s.label} ${unknown.join(', ')}`);
       return parts;
@@ -302,14 +304,7 @@ function readField(f: Fields, name: string, s: FieldSpec, ctx: ReadContext): unk
       return text;
     }
     case 'query.uuids': {
-      const v = f.value(name);
-      const parts =
-        v === undefined
-          ? []
-          : (Array.isArray(v) ? v : [v])
-              .flatMap((x) => String(x).split(','))
-              .map((x) => x.trim())
-              .filter(Boolean);
+      const parts = listParts(f.value(name));
       if (parts.some((x) => !UUID.test(x))) f.problem(name, 'must be UUIDs (repeat the parameter or send a comma-separated list)');
       else if (new Set(parts).size > s.max) f.problem(name, `must name at most ${s.max} ids`);
       return [...new Set(parts.map((x) => x.toLowerCase()))];
