@@ -1,5 +1,6 @@
 // Lint for every project: type-aware TypeScript rules and Nx module boundaries.
 import nx from '@nx/eslint-plugin';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const services = ['ledger', 'case-lifecycle', 'follow-up', 'gateway'];
@@ -10,7 +11,13 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
-    plugins: { '@nx': nx },
+    plugins: { '@nx': nx, 'import-x': importX },
+    // relative imports resolve to .ts sources (a cycle between files of a project is an error)
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts'],
+    },
     languageOptions: {
       parserOptions: { project: ['./packages/*/tsconfig.spec.json', './services/*/tsconfig.spec.json'], tsconfigRootDir: import.meta.dirname },
     },
@@ -19,6 +26,8 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // no import cycle between modules: a cycle means two modules that cannot be understood apart
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
       '@nx/enforce-module-boundaries': [
         'error',
         {

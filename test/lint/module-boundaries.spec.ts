@@ -1,5 +1,6 @@
 // The module-boundary rules are enforced by the lint: the pure domain package cannot import knex, pg,
-// kafkajs, gRPC, an HTTP framework or Node's I/O, and no service imports another service. Each case
+// kafkajs, gRPC, an HTTP framework or Node's I/O, no service imports another service, and no two
+// modules import each other, directly or around a longer cycle (import-x/no-cycle). Each case
 // lints an in-memory variant of a real source file (so type-aware rules see it in its project).
 import * as path from 'node:path';
 import { ESLint } from 'eslint';
@@ -38,5 +39,14 @@ describe('module boundaries', { timeout: 120_000 }, () => {
   it('refuses the domain package depending on the platform adapters', async () => {
     const found = await problems(DOMAIN_FILE, `import { createDb } from '@pp/platform';\nexport const x = createDb;\n`);
     expect(found).toEqual(expect.arrayContaining([expect.stringMatching(/^@nx\/enforce-module-boundaries: /)]));
+  });
+
+  it('refuses an import cycle: the path-id module importing a route module that imports it', async () => {
+    const IDS_FILE = 'services/gateway/src/http/ids.ts';
+    const fs = await import('node:fs/promises');
+    const source = await fs.readFile(path.join(root, IDS_FILE), 'utf8');
+    expect(await problems(IDS_FILE, source)).toEqual([]);
+    const found = await problems(IDS_FILE, `${source}\nimport { caseRoutes } from './routes/cases';\nexport const routes = caseRoutes;\n`);
+    expect(found).toEqual(expect.arrayContaining([expect.stringMatching(/^import-x\/no-cycle: /)]));
   });
 });

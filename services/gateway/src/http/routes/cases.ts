@@ -2,7 +2,7 @@
 import { currencyDigits, DomainError, parseMajor, rateToNumber, validationError } from '@pp/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
-import { UUID } from '../body';
+import { caseIdOf } from '../ids';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
 import { auditValues } from '../audit';
 import { callCtx, currencyOf, partnerOf, type GatewayContext } from '../context';
@@ -13,11 +13,6 @@ import { createCaseFromFields } from './admin';
 import { recordPaymentCall } from './payments';
 
 type IdParams = { Params: { id: string } };
-
-export function caseIdOf(req: FastifyRequest<IdParams>, type: 'CaseNotFound' | 'PaymentNotFound' = 'CaseNotFound'): string {
-  if (!UUID.test(req.params.id)) throw new DomainError(type, type === 'CaseNotFound' ? 'Case not found' : 'Payment not found');
-  return req.params.id.toLowerCase();
-}
 
 /** Which cases a read may answer: any of the caller's, or only those it created itself (GET /managed-cases…). */
 type Scope = { readonly managedOnly: boolean };

@@ -4,12 +4,11 @@ import { answerDate } from '@pp/events';
 import type { ledgerV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
-import { UUID } from '../body';
+import { caseIdOf, pathId } from '../ids';
 import { callCtx, currencyOf, partnerOf, type GatewayContext } from '../context';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
 import { money, paymentJson } from '../mappers';
 import type { Reader } from '../schema';
-import { caseIdOf } from './cases';
 
 type IdParams = { Params: { id: string } };
 type PaymentParams = { Params: { id: string; paymentId: string } };
@@ -246,8 +245,8 @@ function scopedPaymentRoutes(app: FastifyInstance, ctx: GatewayContext, scope: P
   });
 
   const paymentIds = (req: FastifyRequest<PaymentParams>) => {
-    if (!UUID.test(req.params.paymentId)) throw new DomainError('PaymentNotFound', 'Payment not found');
-    return { caseId: caseIdOf(req as unknown as FastifyRequest<IdParams>, 'PaymentNotFound'), paymentId: req.params.paymentId.toLowerCase() };
+    const paymentId = pathId(req.params.paymentId, 'PaymentNotFound');
+    return { caseId: pathId(req.params.id, 'PaymentNotFound'), paymentId };
   };
 
   const paymentResponse = async (req: FastifyRequest, caseId: string, p: ledgerV1.Payment__Output | null, reference: string) => {

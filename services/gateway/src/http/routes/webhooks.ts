@@ -1,12 +1,10 @@
 // Webhook subscriptions and the delivery log (SPEC §6), and webhook testing (SPEC §10); case-lifecycle owns them.
-import { DomainError } from '@pp/domain';
 import type { caseLifecycleV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
-import { UUID } from '../body';
+import { caseIdOf, pathId } from '../ids';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
-import { caseIdOf } from './cases';
 
 type IdParams = { Params: { id: string } };
 
@@ -25,8 +23,7 @@ function webhookJson(w: caseLifecycleV1.Webhook__Output, withSecret: boolean) {
 }
 
 function idOf(req: FastifyRequest<IdParams>, notFound: 'WebhookNotFound' | 'EventNotFound'): string {
-  if (!UUID.test(req.params.id)) throw new DomainError(notFound, notFound === 'WebhookNotFound' ? 'Webhook not found' : 'Event not found');
-  return req.params.id.toLowerCase();
+  return pathId(req.params.id, notFound);
 }
 
 export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
