@@ -181,4 +181,11 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE INDEX IF NOT EXISTS cases_partner_debtor ON ??.cases (partner_id, debtor_id)`, [schema]);
     },
   },
+  {
+    // Issue 16: the delivery history shows the start of each answer a receiver gave.
+    name: '20261205140000_webhook_attempts_response_excerpt',
+    async up(db, schema) {
+      await db.raw(`ALTER TABLE ??.webhook_attempts ADD COLUMN IF NOT EXISTS response_excerpt text`, [schema]);
+    },
+  },
 ];

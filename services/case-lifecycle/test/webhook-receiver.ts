@@ -20,7 +20,7 @@ export interface Received {
 export class WebhookReceiver {
   readonly received: Received[] = [];
   /** status to answer per path; a function gets the number of earlier requests to that path */
-  private readonly scripts = new Map<string, (n: number) => { status: number; headers?: Record<string, string> }>();
+  private readonly scripts = new Map<string, (n: number) => { status: number; headers?: Record<string, string>; body?: string }>();
   private readonly holds = new Map<string, { until: Promise<void>; arrived: () => void }>();
   private server: http.Server | undefined;
   port = 0;
@@ -49,7 +49,7 @@ export class WebhookReceiver {
         void (hold?.until ?? Promise.resolve()).then(() => {
           if (res.destroyed) return;
           res.writeHead(answer.status, answer.headers ?? {});
-          res.end();
+          res.end(answer.body);
         });
       });
     });
@@ -61,7 +61,7 @@ export class WebhookReceiver {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
-  script(path: string, answer: (n: number) => { status: number; headers?: Record<string, string> }): void {
+  script(path: string, answer: (n: number) => { status: number; headers?: Record<string, string>; body?: string }): void {
     this.scripts.set(path, answer);
   }
 

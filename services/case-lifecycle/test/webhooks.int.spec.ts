@@ -259,7 +259,7 @@ describe('delivery', () => {
   it('retries a failing receiver at the scheduled times and delivers on the third attempt', async () => {
     const partner = await api.newPartner('Flaky Receiver');
     const sub = await subscribe(partner.apiKey, ['payment.created']);
-    receiver.script(sub.path, (n) => ({ status: n < 2 ? 500 : 200 }));
+    receiver.script(sub.path, (n) => (n < 2 ? { status: 500, body: `not yet ${n}` } : { status: 200, body: 'thanks' }));
     const c = await api.newCase(partner.id);
     await api.expect(200, 'POST', `/cases/${c.id}/payments`, {
       key: partner.apiKey,
@@ -279,6 +279,17 @@ describe('delivery', () => {
     );
     expect(entry).toMatchObject({ attemptCount: 3, lastResponseCode: 200, lastError: null });
     expect(receiver.at(sub.path)).toHaveLength(3);
+    // the delivery history (issue 16): every attempt with its answer
+    const history = await api.expect<Record<string, unknown>[]>(200, 'GET', `/webhooks/events/${entry!.id}/attempts`, { key: partner.apiKey });
+    expect(history).toMatchObject([
+      { attempt: 1, responseCode: 500, error: 'HTTP 500', responseBodyExcerpt: 'not yet 0', replay: false },
+      { attempt: 2, responseCode: 500, error: 'HTTP 500', responseBodyExcerpt: 'not yet 1', replay: false },
+      { attempt: 3, responseCode: 200, error: null, responseBodyExcerpt: 'thanks', replay: false },
+    ]);
+    for (const a of history) expect(a.durationMs).toEqual(expect.any(Number));
+    const other = await api.newPartner('Not The Receiver');
+    await api.expect(404, 'GET', `/webhooks/events/${entry!.id}/attempts`, { key: other.apiKey });
+    await api.expect(404, 'GET', '/webhooks/events/not-a-uuid/attempts', { key: partner.apiKey });
   });
 
   it('410 disables at once; exhausted events disable after WEBHOOK_DISABLE_AFTER; isActive: true re-enables', async () => {

@@ -263,6 +263,8 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(400, 'GET', '/webhooks/events', '/webhooks/events?since=yesterday', { key });
     await expectStatus(200, 'POST', '/webhooks/events/{id}/replay', `/webhooks/events/${deliveries[0].id}/replay`, { key });
     await expectStatus(404, 'POST', '/webhooks/events/{id}/replay', '/webhooks/events/00000000-0000-4000-8000-000000000000/replay', { key });
+    await expectStatus(200, 'GET', '/webhooks/events/{id}/attempts', `/webhooks/events/${deliveries[0].id}/attempts`, { key });
+    await expectStatus(404, 'GET', '/webhooks/events/{id}/attempts', '/webhooks/events/00000000-0000-4000-8000-000000000000/attempts', { key });
     await expectStatus(204, 'DELETE', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key });
     await expectStatus(404, 'GET', '/webhooks/{id}', `/webhooks/${webhook.id}`, { key });
 
@@ -388,7 +390,7 @@ describe('GET /docs', () => {
         expect(record).toContain(text);
       // the filter narrows the list
       await page.fill('#filter', 'webhooks/events');
-      expect(await page.locator('section.op:visible').count()).toBe(2);
+      expect(await page.locator('section.op:visible').count()).toBe(3); // the log, a replay, the attempts
       await page.fill('#filter', '');
       await page.addScriptTag({ content: AXE_SOURCE });
       const violations = (await page.evaluate(

@@ -59,6 +59,7 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
       error,
       replay: current.replay,
       at: now,
+      response_excerpt: result.responseExcerpt ?? null,
     });
     const base = { attempt_count: message.attempt, last_response_code: result.status ?? null, last_error: error, lease_token: null, lease_until: null };
     ctx.metrics?.webhookAttempts.inc({ outcome: outcome.kind });

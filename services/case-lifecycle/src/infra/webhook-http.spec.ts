@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDestination, isPublicAddress, postWebhook, sign } from './webhook-http';
+import { checkDestination, excerpt, isPublicAddress, postWebhook, sign } from './webhook-http';
 
 const strict = { allowInsecure: false, allowPrivate: false };
 
@@ -107,5 +107,14 @@ describe('Standard Webhooks signature', () => {
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const body = '{"test": 2432232314}';
     expect(sign(secret, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, body)).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  });
+});
+
+describe("the start of a receiver's answer, as the delivery history keeps it", () => {
+  it('keeps text, drops control characters and a multi-byte character cut at the end', () => {
+    expect(excerpt(Buffer.from('ok\n\tdone'))).toBe('ok\n\tdone');
+    expect(excerpt(Buffer.from('a\u0000b\u001bc'))).toBe('abc');
+    expect(excerpt(Buffer.from('prix 5€').subarray(0, 7))).toBe('prix 5');
+    expect(excerpt(Buffer.alloc(0))).toBe('');
   });
 });

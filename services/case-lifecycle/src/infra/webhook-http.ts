@@ -114,8 +114,21 @@ export function sign(secret: string, id: string, timestamp: number, body: string
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
+/** How much of a receiver's answer the delivery history keeps. */
+export const EXCERPT_BYTES = 1024;
+
+/** The start of an answer as text ('' stays ''), control characters but newlines and tabs dropped. */
+export function excerpt(bytes: Buffer): string {
+  return bytes
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
+}
+
 export interface PostResult {
   readonly status?: number;
+  /** the first EXCERPT_BYTES of the receiver's answer, when it answered */
+  readonly responseExcerpt?: string;
   readonly error?: string;
   readonly latencyMs: number;
 }
@@ -163,15 +176,19 @@ export async function postWebhook(
       },
       (res) => {
         const status = res.statusCode ?? 0;
-        // Read (and cap) the answer so the socket closes cleanly; its content is not used.
+        // Read (and cap) the answer so the socket closes cleanly; its first bytes are kept for the
+        // delivery history (GET /webhooks/events/{id}/attempts).
         let size = 0;
+        const head: Buffer[] = [];
         res.on('data', (chunk: Buffer) => {
+          if (size < EXCERPT_BYTES) head.push(chunk.subarray(0, EXCERPT_BYTES - size));
           size += chunk.length;
           if (size > 64 * 1024) res.destroy();
         });
-        res.on('end', () => done({ status }));
-        res.on('close', () => done({ status }));
-        res.on('error', () => done({ status }));
+        const finish = () => done({ status, responseExcerpt: excerpt(Buffer.concat(head)) });
+        res.on('end', finish);
+        res.on('close', finish);
+        res.on('error', finish);
       },
     );
     const timer = setTimeout(() => {

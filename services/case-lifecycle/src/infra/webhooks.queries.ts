@@ -112,11 +112,30 @@ export async function updateDelivery(db: Queryable, id: string, changes: Partial
   await deliveries(db).where('id', id).update(changes);
 }
 
-export async function insertAttempt(
-  db: Queryable,
-  row: { delivery_id: string; attempt: number; response_code: number | null; latency_ms: number; error: string | null; replay: boolean; at: Date },
-): Promise<void> {
+export interface AttemptRow {
+  delivery_id: string;
+  attempt: number;
+  response_code: number | null;
+  latency_ms: number;
+  error: string | null;
+  replay: boolean;
+  at: Date;
+  /** the start of the receiver's answer (NULL for attempts from before it was kept, or without an answer) */
+  response_excerpt: string | null;
+}
+
+export async function insertAttempt(db: Queryable, row: AttemptRow): Promise<void> {
   await db.withSchema(SCHEMA).table('webhook_attempts').insert(row);
+}
+
+/** Every attempt of a delivery, in the order they were made. */
+export async function listAttempts(db: Queryable, deliveryId: string): Promise<AttemptRow[]> {
+  return db
+    .withSchema(SCHEMA)
+    .table('webhook_attempts')
+    .where('delivery_id', deliveryId)
+    .orderBy([{ column: 'at' }, { column: 'id' }])
+    .select<AttemptRow[]>();
 }
 
 /**

@@ -162,6 +162,23 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
       await deleteWebhook(ctx, r.partnerId, r.id);
       return {};
     },
+    ListWebhookAttempts: async (r) => {
+      const delivery = await w.findDelivery(ctx.db, r.partnerId, r.eventId);
+      if (!delivery) throw new DomainError('EventNotFound', 'Event not found');
+      const attempts = await w.listAttempts(ctx.db, delivery.id);
+      return {
+        attempts: attempts.map((a) => ({
+          attempt: a.attempt,
+          at: a.at.toISOString(),
+          responseCode: a.response_code ?? 0,
+          error: a.error ?? '',
+          latencyMs: a.latency_ms,
+          replay: a.replay,
+          responseExcerpt: a.response_excerpt ?? '',
+          hasResponseExcerpt: a.response_excerpt !== null,
+        })),
+      };
+    },
     ListWebhookEvents: async (r) => ({
       events: (
         await w.listDeliveries(ctx.db, r.partnerId, {

@@ -384,6 +384,18 @@ export const SCHEMAS = {
     },
     'A webhook subscription with its signing secret',
   ),
+  WebhookAttempt: obj(
+    {
+      attempt: int('1 for the first attempt; a replay starts again at 1'),
+      at: timestamp('When the attempt ended'),
+      responseCode: nullable(int('The HTTP status the receiver answered')),
+      error: nullable(str('Why the attempt failed (a connection error, a timeout, or HTTP <status>); null when it was delivered')),
+      durationMs: int('From connecting to the end of the answer'),
+      replay: bool('Made for a replay (POST /webhooks/events/{id}/replay)'),
+      responseBodyExcerpt: nullable(str("The start of the receiver's answer (at most 1 KiB)")),
+    },
+    'One attempt to deliver an event',
+  ),
   WebhookDelivery: obj({
     id: uuid(),
     subscriptionId: uuid(),
@@ -1175,6 +1187,19 @@ export const replayWebhookEvent = op({
   description: 'The same payload again as a fresh delivery (attempt 1), with the header webhook-replay: true.',
   params: { id: 'The delivery id' },
   responses: { 200: json('Queued', ref('ReplayResult')), 404: failure(['EventNotFound'], 'No such delivery, or not yours.') },
+});
+
+export const listWebhookAttempts = op({
+  method: 'GET',
+  path: '/webhooks/events/:id/attempts',
+  operationId: 'listWebhookDeliveryAttempts',
+  tag: 'Webhooks',
+  auth: 'partner',
+  summary: 'Every attempt to deliver an event, oldest first',
+  description:
+    "Why a delivery failed: each attempt's time, the receiver's status code (null when it did not answer: see error), the error, how long it took, whether it was a replay, and the start of the receiver's answer (its first 1 KiB as text; null for attempts without an answer).",
+  params: { id: 'The delivery id (GET /webhooks/events)' },
+  responses: { 200: json('Oldest first', arrayOf(ref('WebhookAttempt'))), 404: failure(['EventNotFound'], 'No such delivery, or not yours.') },
 });
 
 const webhookNotFound = failure(['WebhookNotFound'], 'No such subscription, or not yours.');

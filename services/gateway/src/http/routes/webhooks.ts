@@ -69,6 +69,19 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     }));
   });
 
+  app.get<IdParams>('/webhooks/events/:id/attempts', async (req) => {
+    const out = await ctx.cases.ListWebhookAttempts({ partnerId: partnerOf(req).id, eventId: idOf(req, 'EventNotFound') }, callCtx(req));
+    return out.attempts.map((a) => ({
+      attempt: a.attempt,
+      at: a.at,
+      responseCode: a.responseCode === 0 ? null : a.responseCode,
+      error: a.error || null,
+      durationMs: a.latencyMs,
+      replay: a.replay,
+      responseBodyExcerpt: a.hasResponseExcerpt ? a.responseExcerpt : null,
+    }));
+  });
+
   app.post<IdParams>('/webhooks/events/:id/replay', async (req) => {
     const out = await ctx.cases.ReplayWebhookEvent({ partnerId: partnerOf(req).id, eventId: idOf(req, 'EventNotFound') }, callCtx(req));
     return { eventId: out.eventId, subscriptionId: out.subscriptionId, eventType: out.eventType };
