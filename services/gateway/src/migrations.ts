@@ -59,4 +59,58 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE INDEX rate_limit_windows_start ON ??.rate_limit_windows (window_start)`, [schema]);
     },
   },
+  {
+    // Several keys per partner (rotation with overlap: create the new, then revoke the old), each with its
+    // own row: prefix to recognise it, last use, revocation. A partner can be deactivated: its keys stop,
+    // its data stays. The existing keys move over (their prefix is unknown: only hashes were kept);
+    // partners.api_key_hash is no longer read or written and is dropped by a later migration, once no
+    // replica of the previous release can be running.
+    name: '20261206090000_api_keys_and_partner_state',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).alterTable('partners', (t) => {
+        t.boolean('active').notNullable().defaultTo(true);
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+      await db.raw(`ALTER TABLE ??.partners ALTER COLUMN api_key_hash DROP NOT NULL`, [schema]);
+      await db.schema.withSchema(schema).createTable('api_keys', (t) => {
+        t.uuid('id').primary();
+        t.uuid('partner_id').notNullable().references('id').inTable(`${schema}.partners`);
+        // sha-256 of a 256-bit random key: the key itself is never stored
+        t.text('key_hash').notNullable().unique();
+        // the key's first characters, to tell keys apart in lists (null for keys made before this table)
+        t.text('prefix');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.timestamp('last_used_at', { useTz: true });
+        t.timestamp('revoked_at', { useTz: true });
+      });
+      await db.raw(`CREATE INDEX api_keys_partner ON ??.api_keys (partner_id, created_at)`, [schema]);
+      await db.raw(
+        `INSERT INTO ??.api_keys (id, partner_id, key_hash, created_at) SELECT gen_random_uuid(), id, api_key_hash, created_at FROM ??.partners WHERE api_key_hash IS NOT NULL`,
+        [schema, schema],
+      );
+      await db.raw(`UPDATE ??.partners SET api_key_hash = NULL`, [schema]);
+    },
+  },
+  {
+    // Every write to the operator API, recorded before it runs and completed with its outcome after, so
+    // that a write interrupted by a crash still shows (as Started). `operator` is the operator key's id
+    // (a fingerprint of ADMIN_API_KEY, never the key).
+    name: '20261206090100_operator_audit',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).createTable('operator_audit', (t) => {
+        t.uuid('id').primary();
+        t.timestamp('at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.text('operator').notNullable();
+        t.text('operation').notNullable();
+        t.text('method').notNullable();
+        t.text('path').notNullable();
+        t.uuid('target_id');
+        t.text('request');
+        t.integer('status_code');
+        t.timestamp('completed_at', { useTz: true });
+      });
+      await db.raw(`CREATE INDEX operator_audit_at ON ??.operator_audit (at DESC, id DESC)`, [schema]);
+      await db.raw(`CREATE INDEX operator_audit_target ON ??.operator_audit (target_id, at DESC)`, [schema]);
+    },
+  },
 ];

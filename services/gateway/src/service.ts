@@ -2,6 +2,9 @@
 import { createGrpcClient, Metrics, migrate, retryUntilDone, type Db, type Logger } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { CaseCurrencies } from './app/case-currencies';
+import { PartnerKeyCache } from './app/partner-keys';
+import { Partners } from './app/partners';
+import { listenForKeyChanges } from './infra/key-announcements';
 import { deleteExpiredKeys } from './infra/gateway.queries';
 import { buildServer } from './http/server';
 import { migrations, SCHEMA } from './migrations';
@@ -31,6 +34,7 @@ export async function startGateway(deps: GatewayDeps) {
   const calls = { inProcess: deps.inProcessCalls };
   // Until the schema is migrated the gateway listens but answers 503 (/readyz too); /healthz answers 200.
   const startup = { ready: false };
+  const keys = new PartnerKeyCache();
   const ctx = {
     db: deps.db,
     logger: deps.logger,
@@ -41,6 +45,8 @@ export async function startGateway(deps: GatewayDeps) {
     currencies: new CaseCurrencies(),
     metrics: deps.metrics ?? new Metrics('gateway'),
     startup,
+    keys,
+    partners: new Partners(deps.db, keys),
   };
   const app = buildServer(ctx, deps.rateLimitPerMinute);
   await app.listen({ host: deps.host, port: deps.port });
@@ -49,6 +55,7 @@ export async function startGateway(deps: GatewayDeps) {
   deps.onListening?.(port);
   // A database that is merely late is waited for (retried with backoff, logged), never a reason to exit.
   await retryUntilDone('PostgreSQL (gateway migrations)', () => migrate(deps.db, SCHEMA, migrations), { logger: deps.logger });
+  const keyChanges = listenForKeyChanges(deps.db, keys, deps.logger);
   startup.ready = true;
   // Idempotency records are kept 24 h, then cleaned up.
   const cleanup = setInterval(() => void deleteExpiredKeys(deps.db, new Date(Date.now() - DAY_MS)).catch(() => undefined), 3600_000);
@@ -58,6 +65,7 @@ export async function startGateway(deps: GatewayDeps) {
     stop: async () => {
       clearInterval(cleanup);
       await app.close();
+      await keyChanges.stop();
       ctx.ledger.close();
       ctx.cases.close();
       ctx.followUp.close();

@@ -146,6 +146,25 @@ describe('GET /openapi.json of the running gateway', () => {
       debtor: { type: 'Person', name: 'Debtor', id: '6f1c2a3b-1111-4222-8333-444455556666' },
     };
     const a = await expectStatus(201, 'POST', '/admin/cases', '/admin/cases', { key: ADMIN, body: full });
+
+    // partners and keys (issue 15)
+    const unknownPartner = '00000000-0000-4000-8000-000000000000';
+    const onePartner = `/admin/partners/${partner.id}`;
+    await expectStatus(200, 'GET', '/admin/partners', '/admin/partners?PageSize=2', { key: ADMIN });
+    await expectStatus(400, 'GET', '/admin/partners', '/admin/partners?Page=0', { key: ADMIN });
+    await expectStatus(200, 'GET', '/admin/partners/{id}', onePartner, { key: ADMIN });
+    await expectStatus(404, 'GET', '/admin/partners/{id}', `/admin/partners/${unknownPartner}`, { key: ADMIN });
+    await expectStatus(200, 'PATCH', '/admin/partners/{id}', onePartner, { key: ADMIN, body: { companyName: 'OpenAPI Partner Ltd' } });
+    await expectStatus(400, 'PATCH', '/admin/partners/{id}', onePartner, { key: ADMIN, body: { active: 'yes' } });
+    await expectStatus(404, 'PATCH', '/admin/partners/{id}', `/admin/partners/${unknownPartner}`, { key: ADMIN, body: {} });
+    const spare = await expectStatus(201, 'POST', '/admin/partners/{id}/keys', `${onePartner}/keys`, { key: ADMIN });
+    await expectStatus(404, 'POST', '/admin/partners/{id}/keys', `/admin/partners/${unknownPartner}/keys`, { key: ADMIN });
+    await expectStatus(200, 'GET', '/admin/partners/{id}/keys', `${onePartner}/keys`, { key: ADMIN });
+    await expectStatus(404, 'GET', '/admin/partners/{id}/keys', `/admin/partners/${unknownPartner}/keys`, { key: ADMIN });
+    await expectStatus(204, 'DELETE', '/admin/partners/{id}/keys/{keyId}', `${onePartner}/keys/${spare.id}`, { key: ADMIN });
+    await expectStatus(404, 'DELETE', '/admin/partners/{id}/keys/{keyId}', `${onePartner}/keys/${spare.id}`, { key: ADMIN });
+    await expectStatus(200, 'GET', '/admin/audit', `/admin/audit?targetId=${partner.id}`, { key: ADMIN });
+    await expectStatus(400, 'GET', '/admin/audit', '/admin/audit?PageSize=0', { key: ADMIN });
     const b = await expectStatus(201, 'POST', '/admin/cases', '/admin/cases', {
       key: ADMIN,
       body: { partnerId: partner.id, currency: 'JPY', grossAmount: 5000, successFee: 10 },
@@ -153,6 +172,11 @@ describe('GET /openapi.json of the running gateway', () => {
 
     // cases (SPEC §3), partner (SPEC §8)
     await expectStatus(200, 'GET', '/me', '/me', { key });
+    const mine = (await expectStatus(200, 'GET', '/me/keys', '/me/keys', { key })) as Json[];
+    const rotated = await expectStatus(201, 'POST', '/me/keys', '/me/keys', { key });
+    await expectStatus(400, 'DELETE', '/me/keys/{keyId}', `/me/keys/${mine[0].id}`, { key });
+    await expectStatus(204, 'DELETE', '/me/keys/{keyId}', `/me/keys/${rotated.id}`, { key });
+    await expectStatus(404, 'DELETE', '/me/keys/{keyId}', `/me/keys/${rotated.id}`, { key });
     await expectStatus(200, 'GET', '/cases', '/cases?Statuses=Active&PageSize=5', { key });
     await expectStatus(400, 'GET', '/cases', '/cases?Page=0', { key });
     await expectStatus(401, 'GET', '/cases', '/cases', { key: 'unknown-key' });

@@ -16,7 +16,7 @@ import {
 import { anyCaseBody, Reader, t, type JsonSchema, type Shape } from './schema';
 import { ACTOR_TYPES } from './timeline';
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Auth = 'partner' | 'admin' | 'public';
 
 export interface ResponseSpec {
@@ -181,6 +181,49 @@ export const SCHEMAS = {
   ),
   Partner: obj(partnerProfile, 'A collection partner'),
   PartnerCreated: obj({ ...partnerProfile, apiKey: str('The partner API key (header XApiKey), shown this once: only its hash is stored') }),
+  PartnerAccount: obj(
+    {
+      ...partnerProfile,
+      active: bool('false: deactivated; its keys answer 401, its data stays'),
+      createdAt: timestamp(),
+      updatedAt: timestamp(),
+    },
+    'A collection partner as the operator sees it',
+  ),
+  PartnerPage: obj({ page: ref('PageInfo'), partners: arrayOf(ref('PartnerAccount')) }),
+  ApiKey: obj(
+    {
+      id: uuid('The key id (not the key)'),
+      prefix: nullable(str('The first characters of the key, to tell keys apart; null for keys made before keys were listed')),
+      createdAt: timestamp(),
+      lastUsedAt: nullable(timestamp('When the key last authenticated, to within about 10 seconds; null when never')),
+    },
+    'A live API key of a partner; the key itself is never shown again',
+  ),
+  ApiKeyCreated: obj({
+    id: uuid('The key id (not the key)'),
+    prefix: str('The first characters of the key'),
+    createdAt: timestamp(),
+    lastUsedAt: { type: 'null' },
+    apiKey: str('The API key (header XApiKey), shown this once: only its hash is stored'),
+  }),
+  OperatorAuditEntry: obj(
+    {
+      id: uuid(),
+      at: timestamp('When the write was received'),
+      operatorKeyId: str('Which operator key made it: a fingerprint of ADMIN_API_KEY (op_ and 12 hex digits), never the key'),
+      operation: str('The operationId of the write (createPartner, updatePartner, …)'),
+      method: str(),
+      path: str('The path as requested, without the query'),
+      targetId: nullable(uuid('The partner, case, key, invoice or dead letter written, when there is one')),
+      request: nullable(str('The JSON body as sent, cut to 4 KiB')),
+      status: nullable(int('The answer; null while running, or when the process stopped before answering')),
+      completedAt: nullable(timestamp()),
+    },
+    'One write to the operator API',
+  ),
+  OperatorAuditPage: obj({ page: ref('PageInfo'), entries: arrayOf(ref('OperatorAuditEntry')) }),
+  PageInfo: obj({ totalResults: int(), pageSize: int(), currentPage: int(), responseCount: int(), totalPages: int() }, 'The page object of SPEC §1'),
   Creditor: obj({
     id: uuid('The creditor of this case, assigned by the platform'),
     companyName: nullable(str()),
@@ -645,6 +688,106 @@ export const runInvoicing = op({
   body: { partnerId: t.uuid({ description: 'Only this partner; all partners when absent.' }) },
   bodyOptional: true,
   responses: { 200: json('The run', ref('InvoicingRun')) },
+});
+
+const pageQuery = {
+  Page: t.query.int({ min: 1, max: 1_000_000, default: 1, digits: 9, aliases: ['page'], description: 'Page number, from 1.' }),
+  PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
+};
+const partnerParam = { id: 'The partner id' };
+const partnerNotFound = failure(['PartnerNotFound'], 'No such partner (an id that is no UUID answers the same).');
+const keyNotFound = failure(['NotFound'], 'No such live key of this partner (revoked already, of another partner, or an id that is no UUID).');
+
+export const listPartners = op({
+  method: 'GET',
+  path: '/admin/partners',
+  operationId: 'listPartners',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'Every partner, oldest first, paginated',
+  query: pageQuery,
+  queryFailFast: true,
+  responses: { 200: json('One page of partners', ref('PartnerPage')) },
+});
+
+export const getPartner = op({
+  method: 'GET',
+  path: '/admin/partners/:id',
+  operationId: 'getPartner',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'One partner',
+  params: partnerParam,
+  responses: { 200: json('The partner', ref('PartnerAccount')), 404: partnerNotFound },
+});
+
+export const updatePartner = op({
+  method: 'PATCH',
+  path: '/admin/partners/:id',
+  operationId: 'updatePartner',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'Change a partner, or deactivate it',
+  description:
+    'Only the fields sent change. Revenue shares apply to cases created afterwards (a case keeps the shares it was created with). active false deactivates the partner: every key of it answers 401 at once, in every gateway replica; its cases, payments and invoices stay. active true lets its live keys in again.',
+  params: partnerParam,
+  body: {
+    companyName: t.string({ min: 1, max: 200 }),
+    officeEmail: t.email({ description: 'Where follow-up emails go' }),
+    preLegalRevenueShare: t.rate({ unit: 1, max: 1, invalid: 'must be a fraction between 0 and 1 with at most 6 decimals' }),
+    legalRevenueShare: t.rate({ unit: 1, max: 1, invalid: 'must be a fraction between 0 and 1 with at most 6 decimals' }),
+    active: t.boolean(undefined, { description: 'false deactivates the partner, true reactivates it' }),
+  },
+  bodyOptional: true,
+  responses: { 200: json('The partner after the change', ref('PartnerAccount')), 404: partnerNotFound },
+});
+
+export const listPartnerKeys = op({
+  method: 'GET',
+  path: '/admin/partners/:id/keys',
+  operationId: 'listPartnerKeys',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: "A partner's live API keys (never the keys themselves)",
+  params: partnerParam,
+  responses: { 200: json('The live keys, oldest first', arrayOf(ref('ApiKey'))), 404: partnerNotFound },
+});
+
+export const createPartnerKey = op({
+  method: 'POST',
+  path: '/admin/partners/:id/keys',
+  operationId: 'createPartnerKey',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'Give a partner another API key',
+  description: 'Rotation with overlap: create the new key, move the integration over (both keys work), then revoke the old one. The body is ignored.',
+  params: partnerParam,
+  responses: { 201: json('The new key, shown this once', ref('ApiKeyCreated')), 404: partnerNotFound },
+});
+
+export const revokePartnerKey = op({
+  method: 'DELETE',
+  path: '/admin/partners/:id/keys/:keyId',
+  operationId: 'revokePartnerKey',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: "Revoke one of a partner's keys, at once",
+  params: { id: 'The partner id', keyId: 'The key id' },
+  responses: { 204: noContent('Revoked: the key answers 401 from now on, in every gateway replica'), 404: keyNotFound },
+});
+
+export const listOperatorAudit = op({
+  method: 'GET',
+  path: '/admin/audit',
+  operationId: 'listOperatorAudit',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'Every write to the operator API, newest first, paginated',
+  description:
+    'Each POST, PATCH, PUT and DELETE under /admin is recorded before it runs (who, what, when) and completed with its answer. A write the process did not finish shows status null.',
+  query: { ...pageQuery, targetId: t.query.uuid({ description: 'Only the writes to this partner, case, key, invoice or dead letter' }) },
+  queryFailFast: true,
+  responses: { 200: json('One page of the audit log', ref('OperatorAuditPage')) },
 });
 
 export const listDeadLetters = op({
@@ -1112,6 +1255,43 @@ export const getMe = op({
   auth: 'partner',
   summary: "The caller's partner profile",
   responses: { 200: json('The partner', ref('Partner')) },
+});
+
+export const listMyKeys = op({
+  method: 'GET',
+  path: '/me/keys',
+  operationId: 'listMyKeys',
+  tag: 'Partner',
+  auth: 'partner',
+  summary: "The caller's live API keys (never the keys themselves)",
+  responses: { 200: json('The live keys, oldest first', arrayOf(ref('ApiKey'))) },
+});
+
+export const createMyKey = op({
+  method: 'POST',
+  path: '/me/keys',
+  operationId: 'createMyKey',
+  tag: 'Partner',
+  auth: 'partner',
+  summary: 'Create another API key for the caller (rotation)',
+  description: 'Rotate with overlap: create a new key, move over to it, then revoke the old one with the new key. The body is ignored.',
+  responses: { 201: json('The new key, shown this once', ref('ApiKeyCreated')) },
+});
+
+export const revokeMyKey = op({
+  method: 'DELETE',
+  path: '/me/keys/:keyId',
+  operationId: 'revokeMyKey',
+  tag: 'Partner',
+  auth: 'partner',
+  summary: "Revoke one of the caller's keys, at once",
+  description: 'The key of this request cannot revoke itself (400): revoke it with another key, so that the caller is never locked out.',
+  params: { keyId: 'The key id' },
+  responses: {
+    204: noContent('Revoked: the key answers 401 from now on'),
+    400: failure(['ValidationError'], 'The key of this request names itself.'),
+    404: keyNotFound,
+  },
 });
 
 export const listTasks = op({

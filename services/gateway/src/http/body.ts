@@ -55,7 +55,9 @@ export class Fields {
     return this.string(name, { required, max: 36, pattern: UUID });
   }
 
-  boolean(name: string, fallback: boolean): boolean {
+  boolean(name: string, fallback: boolean): boolean;
+  boolean(name: string, fallback: boolean | undefined): boolean | undefined;
+  boolean(name: string, fallback: boolean | undefined): boolean | undefined {
     const v = this.raw[name];
     if (v === undefined || v === null) return fallback;
     if (typeof v !== 'boolean') return this.bad(name, 'must be true or false') ?? fallback;

@@ -3,6 +3,8 @@ import type { CaseLifecycleDefinition, FollowUpDefinition, LedgerDefinition } fr
 import { DomainError } from '@pp/domain';
 import type { FastifyRequest } from 'fastify';
 import type { CaseCurrencies } from '../app/case-currencies';
+import type { PartnerKeyCache } from '../app/partner-keys';
+import type { Partners } from '../app/partners';
 import type { PartnerRow } from '../infra/gateway.queries';
 
 export interface GatewayContext {
@@ -15,6 +17,9 @@ export interface GatewayContext {
   /** (partner, case) → currency; a case's currency never changes, so this cache is always right */
   readonly currencies: CaseCurrencies;
   readonly metrics: Metrics;
+  /** authenticated partner keys, remembered briefly (../app/partner-keys) */
+  readonly keys: PartnerKeyCache;
+  readonly partners: Partners;
   /** false while the gateway waits for its database at start: every non-public route answers 503 (./startup) */
   readonly startup?: { readonly ready: boolean };
 }
@@ -22,6 +27,8 @@ export interface GatewayContext {
 declare module 'fastify' {
   interface FastifyRequest {
     partner?: PartnerRow;
+    /** the id of the partner key that authenticated the request */
+    partnerKeyId?: string;
   }
 }
 

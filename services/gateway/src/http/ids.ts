@@ -9,6 +9,8 @@ const NOT_FOUND = {
   PaymentNotFound: 'Payment not found',
   WebhookNotFound: 'Webhook not found',
   EventNotFound: 'Event not found',
+  PartnerNotFound: 'No such partner',
+  NotFound: 'Not found',
 } as const;
 export type NotFound = keyof typeof NOT_FOUND;
 

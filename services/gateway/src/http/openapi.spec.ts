@@ -137,7 +137,13 @@ describe('GET /openapi.json', () => {
     expect([...new Set(served.map((r) => opKey(r.method, r.url)))].sort()).toEqual([...documented].sort());
 
     // What takes input, independently of the declarations (SPEC §2–§8).
-    const withoutBody = new Set(['POST /webhooks/events/{id}/replay', 'POST /admin/dead-letters/{id}/retry', 'POST /test/cases/{id}/replay-last-event']);
+    const withoutBody = new Set([
+      'POST /webhooks/events/{id}/replay',
+      'POST /admin/dead-letters/{id}/retry',
+      'POST /test/cases/{id}/replay-last-event',
+      'POST /admin/partners/{id}/keys',
+      'POST /me/keys',
+    ]);
     const withQuery = new Set([
       'GET /cases',
       'GET /managed-cases',
@@ -150,11 +156,13 @@ describe('GET /openapi.json', () => {
       'GET /webhooks/events',
       'DELETE /test/cases',
       'GET /admin/dead-letters',
+      'GET /admin/partners',
+      'GET /admin/audit',
     ]);
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(item)) {
         const key = `${method.toUpperCase()} ${p}`;
-        const takesBody = (method === 'post' || method === 'put') && !withoutBody.has(key);
+        const takesBody = (method === 'post' || method === 'put' || method === 'patch') && !withoutBody.has(key);
         expect(Boolean(o.requestBody), `${key} request body`).toBe(takesBody);
         if (takesBody) expect(o.requestBody!.content['application/json']!.schema.properties, key).toBeTruthy();
         const query = (o.parameters ?? []).map((x) => resolve(doc, x)).filter((x) => x.in === 'query');
@@ -258,6 +266,7 @@ describe('the declarations validate what the document says', () => {
       debtor: { type: 'Person', name: 'Debtor' },
     },
     runInvoicing: { partnerId: ID },
+    updatePartner: { companyName: 'Renamed Co', officeEmail: 'renamed@example.test', preLegalRevenueShare: 0.5, legalRevenueShare: 0.25, active: false },
     closeCase: { closeCode: 'Other', comment: 'fine' },
     updateCaseFees: { grossAmount: 1000, interestFees: 12.5, reminderFees: 0, collectionFees: 7, confirmPriceChange: false, keepIntentionalRate: true },
     recordPayment: {

@@ -27,7 +27,7 @@ type Kind =
   | { readonly kind: 'uuid'; readonly required?: boolean }
   | { readonly kind: 'date'; readonly required?: boolean }
   | { readonly kind: 'currency'; readonly required?: boolean }
-  | { readonly kind: 'boolean'; readonly default: boolean }
+  | { readonly kind: 'boolean'; readonly default: boolean | undefined }
   | { readonly kind: 'oneOf'; readonly values: readonly string[]; readonly required?: boolean; readonly default?: string }
   | { readonly kind: 'listOf'; readonly values: readonly string[]; readonly required?: boolean }
   | { readonly kind: 'number'; readonly required?: boolean; readonly min?: number; readonly max?: number; readonly integer?: boolean }
@@ -63,6 +63,13 @@ function oneOf<T extends string>(values: readonly T[], o: Req & { readonly defau
   return spec({ kind: 'oneOf', values, ...o });
 }
 
+/** true or false; absent → `fallback` (undefined: absent stays absent, for a change of only what is sent). */
+function boolean(fallback: boolean, o?: Doc): FieldSpec<boolean>;
+function boolean(fallback: undefined, o?: Doc): FieldSpec<boolean | undefined>;
+function boolean(fallback: boolean | undefined, o: Doc = {}): FieldSpec<boolean | undefined> {
+  return spec({ kind: 'boolean', default: fallback, ...o });
+}
+
 function money(o: { readonly default: 0; readonly positive?: boolean } & Doc): FieldSpec<Minor>;
 function money(o?: Req & { readonly positive?: boolean } & Doc): FieldSpec<Minor | undefined>;
 function money(o: Req & { readonly positive?: boolean; readonly default?: 0 } & Doc = {}): FieldSpec<Minor | undefined> {
@@ -79,7 +86,7 @@ export const t = {
   date: (o: Req & Doc = {}) => spec<string | undefined>({ kind: 'date', ...o }),
   /** An ISO 4217 code, three capital letters. */
   currency: (o: Req & Doc = {}) => spec<string | undefined>({ kind: 'currency', ...o }),
-  boolean: (fallback: boolean, o: Doc = {}) => spec<boolean>({ kind: 'boolean', default: fallback, ...o }),
+  boolean,
   oneOf,
   /** A non-empty array of distinct known values (duplicates are dropped). */
   listOf: <T extends string>(values: readonly T[], o: Req & Doc = {}) => spec<T[] | undefined>({ kind: 'listOf', values, ...o }),
@@ -397,7 +404,7 @@ function baseSchema(s: FieldSpec): JsonSchema {
     case 'currency':
       return { type: 'string', pattern: '^[A-Z]{3}$', description: 'An ISO 4217 currency code.', examples: ['EUR'] };
     case 'boolean':
-      return { type: 'boolean', default: s.default };
+      return { type: 'boolean', ...(s.default !== undefined ? { default: s.default } : {}) };
     case 'oneOf':
       return { type: 'string', enum: [...s.values], ...(s.default !== undefined ? { default: s.default } : {}) };
     case 'listOf':

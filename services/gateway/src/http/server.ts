@@ -6,8 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { hashApiKey, sameSecret } from '../app/auth';
 import { KeyInUse } from '../app/idempotency';
-import { PartnerKeyCache } from '../app/partner-keys';
-import * as q from '../infra/gateway.queries';
+import { authenticate } from '../infra/partners.queries';
 import type { GatewayContext } from './context';
 import { drainRequest } from './drain';
 import { bodyForDomainError, errorBody, problemDetails } from './errors';
@@ -16,7 +15,9 @@ import { isPortalPath, portalRoutes } from './portal';
 import { TOO_DEEP_MESSAGE, tooDeep } from './json';
 import { notFoundUnlessOwned } from './ownership';
 import { createRateLimits, rateLimitHeaders, tooManyRequests } from './rate-limit';
+import { auditOperatorWrites } from './operator-audit';
 import { adminRoutes } from './routes/admin';
+import { partnerRoutes } from './routes/partners';
 import { deadLetterRoutes } from './routes/dead-letters';
 import { caseRoutes } from './routes/cases';
 import { mailRoutes } from './routes/mail';
@@ -102,7 +103,6 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     },
   });
   const limits = createRateLimits(ctx, rateLimitPerMinute);
-  const partnerKeys = new PartnerKeyCache();
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -147,7 +147,8 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     if (wait > 0) return tooManyRequests(reply, wait);
     if (!key || keyHash === undefined) return reply.code(401).send(problemDetails(401, 'Missing XApiKey header'));
     const operator = !!ctx.adminApiKey && sameSecret(key, ctx.adminApiKey);
-    const partner = operator ? undefined : await partnerKeys.lookup(keyHash, () => q.findPartnerByKeyHash(ctx.db, keyHash));
+    const owner = operator ? undefined : await ctx.keys.lookup(keyHash, () => authenticate(ctx.db, keyHash));
+    const partner = owner?.partner;
     if (!operator && !partner) return reply.code(401).send(problemDetails(401, 'Unknown API key'));
     if (screened) limits.addresses.refund(req.ip);
     // A known key: its own budget, shared by every replica; every answer carries the RateLimit-* headers.
@@ -160,6 +161,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     }
     if (!partner) return reply.code(401).send(problemDetails(401, 'Unknown API key'));
     req.partner = partner;
+    req.partnerKeyId = owner?.keyId;
   });
 
   // Parse the JSON text ourselves so a malformed body is a clean 400 with our error body.
@@ -197,7 +199,9 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     reply.code(404).send(errorBody('NotFound', [{ message: `No route ${req.method} ${req.url.split('?')[0]}` }], 'Not found')),
   );
 
+  auditOperatorWrites(app, ctx);
   adminRoutes(app, ctx);
+  partnerRoutes(app, ctx);
   deadLetterRoutes(app, ctx);
   caseRoutes(app, ctx);
   paymentRoutes(app, ctx);

@@ -7,7 +7,6 @@ export interface PartnerRow {
   office_email: string;
   pre_legal_share_ppm: string;
   legal_share_ppm: string;
-  api_key_hash: string;
 }
 
 export interface IdempotencyRow {
@@ -24,18 +23,6 @@ export interface IdempotencyRow {
 }
 
 const t = (db: Queryable, table: string) => db.withSchema(SCHEMA).table(table);
-
-export async function insertPartner(db: Queryable, row: PartnerRow): Promise<void> {
-  await t(db, 'partners').insert(row);
-}
-
-export async function findPartnerByKeyHash(db: Queryable, hash: string): Promise<PartnerRow | undefined> {
-  return t(db, 'partners').where('api_key_hash', hash).first<PartnerRow | undefined>();
-}
-
-export async function findPartner(db: Queryable, id: string): Promise<PartnerRow | undefined> {
-  return t(db, 'partners').where('id', id).first<PartnerRow | undefined>();
-}
 
 /** Inserts a running record; false when the key already exists. */
 export async function claimKey(

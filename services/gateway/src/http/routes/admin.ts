@@ -1,9 +1,8 @@
 // Operator API (SPEC §2).
 import { DomainError } from '@pp/domain';
 import type { FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
-import { hashApiKey, newApiKey } from '../../app/auth';
-import * as q from '../../infra/gateway.queries';
+import type * as q from '../../infra/gateway.queries';
+import { findPartner } from '../../infra/partners.queries';
 import * as api from '../api';
 import { callCtx, type GatewayContext } from '../context';
 import { caseJson, money } from '../mappers';
@@ -17,23 +16,14 @@ export function adminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const pre = f.get('preLegalRevenueShare');
     const legal = f.get('legalRevenueShare');
     f.check();
-    const apiKey = newApiKey();
-    const row: q.PartnerRow = {
-      id: randomUUID(),
-      company_name: companyName!,
-      office_email: officeEmail!,
-      pre_legal_share_ppm: pre!.toString(),
-      legal_share_ppm: legal!.toString(),
-      api_key_hash: hashApiKey(apiKey),
-    };
-    await q.insertPartner(ctx.db, row);
+    const { partner, key } = await ctx.partners.create({ companyName: companyName!, officeEmail: officeEmail!, preLegalSharePpm: pre!, legalSharePpm: legal! });
     return reply.code(201).send({
-      id: row.id,
-      companyName: row.company_name,
-      officeEmail: row.office_email,
-      preLegalRevenueShare: Number(pre) / 1e6,
-      legalRevenueShare: Number(legal) / 1e6,
-      apiKey,
+      id: partner.id,
+      companyName: partner.company_name,
+      officeEmail: partner.office_email,
+      preLegalRevenueShare: Number(partner.pre_legal_share_ppm) / 1e6,
+      legalRevenueShare: Number(partner.legal_share_ppm) / 1e6,
+      apiKey: key.apiKey,
     });
   });
 
@@ -42,7 +32,7 @@ export function adminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const partnerId = f.get('partnerId');
     const currency = f.get('currency');
     f.check();
-    const partner = await q.findPartner(ctx.db, partnerId!);
+    const partner = await findPartner(ctx.db, partnerId!);
     if (!partner) throw new DomainError('ValidationError', 'partnerId: no such partner', 'partnerId');
     const isTest = f.get('isTestCase');
     const c = await createCaseFromFields(
