@@ -15,6 +15,8 @@ export interface EmbeddedOptions {
   readonly env?: Record<string, string>;
   /** where the process's output goes (default: kept only for the error of a failed start) */
   readonly output?: NodeJS.WritableStream;
+  /** an existing DATA_DIR, kept on stop (a restart on the same data); default: a fresh one, removed on stop */
+  readonly dataDir?: string;
 }
 
 export interface RunningEmbedded {
@@ -27,10 +29,10 @@ export interface RunningEmbedded {
 }
 
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<RunningEmbedded> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-embedded-'));
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pp-embedded-'));
   const env: Record<string, string | undefined> = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...options.env };
   // the embedded default: PGlite and the in-process bus, whatever the caller's environment says
-  for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'SMTP_URL']) if (!options.env?.[name]) delete env[name];
+  for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'SMTP_URL', 'ADMIN_API_KEY']) if (!options.env?.[name]) delete env[name];
   const child = spawn(process.execPath, [path.join(repoRoot, 'services/embedded/dist/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const recent: string[] = [];
@@ -42,7 +44,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Runn
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     const port = await new Promise<number>((resolve, reject) => {

@@ -23,16 +23,17 @@ import {
   initTracing,
 } from '@pp/platform';
 import * as path from 'node:path';
+import { banner, ensureDemo, operatorKey, type FirstRunState } from './first-run';
 
 async function main(): Promise<void> {
   const config = parseConfig(gatewayEnvSchema.extend(consumerRetryEnv), process.env);
   const deadLetterPolicy = deadLetterPolicyFrom(config);
-  const logger = createLogger('embedded', config.LOG_LEVEL);
+  const logger = createLogger('embedded', config.LOG_LEVEL, config.LOG_FORMAT);
   const tracing = initTracing('embedded', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const started = Date.now();
-  const db = config.DATABASE_URL
-    ? createDb({ kind: 'pg', url: config.DATABASE_URL })
-    : createDb({ kind: 'pglite', dataDir: path.resolve(config.DATA_DIR, 'pg') });
+  const dataDir = path.resolve(config.DATA_DIR);
+  const operator = operatorKey(dataDir, config.ADMIN_API_KEY);
+  const db = config.DATABASE_URL ? createDb({ kind: 'pg', url: config.DATABASE_URL }) : createDb({ kind: 'pglite', dataDir: path.join(dataDir, 'pg') });
   const metrics = new Metrics('embedded');
   const bus: MessageBus = config.KAFKA_BROKERS
     ? new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: 'embedded', logger, metrics })
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
       allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
     },
   });
-  const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.resolve(config.DATA_DIR, 'mail'));
+  const mail = config.SMTP_URL ? smtpTransport(config.SMTP_URL) : fileTransport(path.join(dataDir, 'mail'));
   const followUp = await startFollowUp({
     db,
     bus,
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     logger: logger.child({ service: 'gateway' }),
     host: config.HOST,
     port: config.PORT,
-    adminApiKey: config.ADMIN_API_KEY,
+    adminApiKey: operator.key,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     ledgerAddress,
     caseLifecycleAddress: `${loopback}:${cases.grpcPort}`,
@@ -90,9 +91,25 @@ async function main(): Promise<void> {
     await db.destroy();
     await tracing.shutdown();
   });
-  logger.info(
-    { port: gateway.port, ms: Date.now() - started, database: config.DATABASE_URL ? 'postgres' : 'pglite', bus: bus.kind },
-    `listening on http://localhost:${gateway.port}`,
+  const loopbackHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  let demo: FirstRunState['demo'];
+  if (operator.generated) {
+    // A demo that cannot be set up (its partner deactivated, say) is no reason not to serve.
+    demo = await ensureDemo(`http://${loopbackHost}:${gateway.port}`, dataDir, operator.key).catch((error: unknown) => {
+      logger.warn({ err: error }, 'the demo partner could not be set up');
+      return undefined;
+    });
+  }
+  const database = config.DATABASE_URL ? 'postgres' : 'pglite';
+  logger.info({ port: gateway.port, ms: Date.now() - started, database, bus: bus.kind }, `listening on http://localhost:${gateway.port}`);
+  process.stdout.write(
+    banner({
+      url: `http://localhost:${gateway.port}`,
+      dataDir,
+      database: config.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `PGlite in ${path.join(dataDir, 'pg')}`,
+      operator,
+      demo,
+    }),
   );
   announceReady('embedded', { port: gateway.port });
 }

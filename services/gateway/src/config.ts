@@ -21,6 +21,8 @@ export const gatewayEnvSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE: env.bool(false),
   RATE_LIMIT_PER_MINUTE: env.positiveInt(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  /** json lines, or readable lines; absent: readable on a terminal, JSON otherwise */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   LEDGER_GRPC_ADDRESS: z.string().optional(),
   CASE_LIFECYCLE_GRPC_ADDRESS: z.string().optional(),
   FOLLOW_UP_GRPC_ADDRESS: z.string().optional(),

@@ -5,7 +5,7 @@ import { startGateway } from './service';
 
 async function main(): Promise<void> {
   const config = parseConfig(gatewayEnvSchema, process.env);
-  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const logger = createLogger('gateway', config.LOG_LEVEL, config.LOG_FORMAT);
   const tracing = initTracing('gateway', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const missing = ['DATABASE_URL', 'LEDGER_GRPC_ADDRESS', 'CASE_LIFECYCLE_GRPC_ADDRESS', 'FOLLOW_UP_GRPC_ADDRESS'].filter(
     (k) => !config[k as keyof typeof config],
