@@ -2,6 +2,7 @@
 // schemas shipped in kubernetes-models, and checks the deployment rules (policy.ts). Broken objects
 // are fed to the same checks to show they fail.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TOPIC_PARTITIONS, TOPICS } from '../../packages/events/src/index';
@@ -106,6 +107,27 @@ describe('overlays', () => {
     for (const t of topics) {
       expect(schemaErrors(t)).toEqual([]);
       expect((t.spec as { partitions: number }).partitions).toBe(TOPIC_PARTITIONS);
+    }
+  });
+
+  it('the kafka-sasl-ssl component on prod: valid, within the rules, Kafka credentials by secretKeyRef and the CA mounted in every Kafka client', () => {
+    const overlay = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-kafka-sasl-ssl-'));
+    try {
+      const from = (dir: string) => path.relative(overlay, path.join(deployDir, dir));
+      fs.writeFileSync(path.join(overlay, 'kustomization.yaml'), `resources: [${from('overlays/prod')}]\ncomponents: [${from('components/kafka-sasl-ssl')}]\n`);
+      const objects = build(overlay);
+      expect(validateAll(objects)).toEqual([]);
+      expect(overlayViolations(objects, knownEnvironment, TOPIC_PARTITIONS)).toEqual([]);
+      const platform = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'platform-config')!;
+      expect(platform.data).toMatchObject({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/etc/kafka-ca/ca.crt', KAFKA_SASL_MECHANISM: 'scram-sha-512' });
+      for (const name of ['ledger', 'case-lifecycle', 'follow-up']) {
+        const text = JSON.stringify(byKind(objects, 'Deployment').find((d) => d.metadata.name === name));
+        for (const key of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']) expect(text).toContain(`"secretKeyRef":{"name":"${name}-secrets","key":"${key}"}`);
+        expect(text).toContain('"mountPath":"/etc/kafka-ca","readOnly":true');
+        expect(text).toContain('"secret":{"secretName":"kafka-ca"');
+      }
+    } finally {
+      fs.rmSync(overlay, { recursive: true, force: true });
     }
   });
 

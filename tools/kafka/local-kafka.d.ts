@@ -18,6 +18,24 @@ export interface StartOptions {
   log?: LogFn | false;
   /** Default 90000. */
   readyTimeoutMs?: number;
+  /** 'sasl_ssl': `port` is a SASL_SSL listener (test CA made with openssl; PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). Default 'plaintext'. */
+  security?: 'plaintext' | 'sasl_ssl';
+  /** With 'sasl_ssl': 'required' makes the broker demand a client certificate signed by the test CA. Default 'none'. */
+  clientAuth?: 'none' | 'required';
+  /** With 'sasl_ssl': fixed port of the PLAINTEXT inter-broker listener (for restarts); default: a free loopback port. */
+  internalPort?: number;
+}
+
+/** What a client needs to reach a 'sasl_ssl' broker: PEM files of the test CA and a client certificate, and one user. */
+export interface LocalKafkaSecurity {
+  protocol: 'SASL_SSL';
+  caFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+  clientAuth: 'none' | 'required';
+  username: string;
+  password: string;
+  mechanisms: ('plain' | 'scram-sha-256' | 'scram-sha-512')[];
 }
 
 export interface LocalKafka {
@@ -25,6 +43,10 @@ export interface LocalKafka {
   brokers: string;
   port: number;
   controllerPort: number;
+  /** 'sasl_ssl' only: the PLAINTEXT inter-broker listener (the readiness probe's). */
+  internalPort?: number;
+  /** 'sasl_ssl' only. */
+  security?: LocalKafkaSecurity;
   pid: number;
   dataDir: string;
   clusterId: string;

@@ -14,13 +14,19 @@
  *   const again = await startLocalKafka({ dataDir: kafka.dataDir, port: kafka.port, controllerPort: kafka.controllerPort });
  *   // or simply: const again = await kafka.restart();
  *
+ *   // A SASL_SSL client listener (test CA and certificates made with openssl, one user for PLAIN,
+ *   // SCRAM-SHA-256 and SCRAM-SHA-512; see sasl-ssl.js); clientAuth 'required' also demands a client certificate:
+ *   const secure = await startLocalKafka({ security: 'sasl_ssl', clientAuth: 'required' });
+ *   // secure.security = { caFile, clientCertFile, clientKeyFile, username, password, mechanisms, ... }
+ *
  * CLI:
  *   node tools/kafka/local-kafka.js fetch     # download the jars into the cache only
- *   node tools/kafka/local-kafka.js start [--data-dir DIR] [--port N] [--controller-port N]
+ *   node tools/kafka/local-kafka.js start [--data-dir DIR] [--port N] [--controller-port N] [--security sasl_ssl [--client-auth required]]
  *     prints one JSON line {"brokers":"127.0.0.1:N","pid":N,...} and runs until SIGINT/SIGTERM.
  *
  * Env: KAFKA_CACHE_DIR (jar cache dir, default <repo>/.cache/kafka/<version>),
- *      KAFKA_LOG_LEVEL (broker log4j root level, default WARN), JAVA_HOME, MVN (maven binary).
+ *      KAFKA_LOG_LEVEL (broker log4j root level, default WARN), JAVA_HOME, MVN (maven binary),
+ *      OPENSSL (openssl binary, for security 'sasl_ssl').
  */
 
 const { spawn } = require('node:child_process');
@@ -30,6 +36,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
+const { clientSecurity, prepareSaslSsl, saslSslProperties, scramFormatArgs } = require('./sasl-ssl');
 
 // Keep in sync with <kafka.version> in pom.xml (we also pass it to Maven explicitly).
 const KAFKA_VERSION = '3.9.2';
@@ -336,7 +343,7 @@ async function freePorts(count) {
 // Java .properties treats backslash as an escape char (matters for Windows paths).
 const propValue = (v) => String(v).replace(/\\/g, '\\\\');
 
-function serverProperties({ dataDir, port, controllerPort }) {
+function serverProperties({ dataDir, port, controllerPort, saslSsl }) {
   const props = {
     // KRaft combined mode: this one JVM is both the broker and the only controller (quorum voter).
     'process.roles': 'broker,controller',
@@ -347,6 +354,8 @@ function serverProperties({ dataDir, port, controllerPort }) {
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    // SASL_SSL mode: the clients' listener on `port`, the plaintext one moves to saslSsl.internalPort.
+    ...(saslSsl ? saslSslProperties({ ...saslSsl, host: HOST, port, controllerPort }) : {}),
 
     'log.dirs': path.join(dataDir, 'logs'),
 
@@ -423,11 +432,11 @@ function readClusterId(dataDir) {
   return m[1].trim();
 }
 
-async function formatStorage({ libsDir, dataDir, propsFile, log }) {
+async function formatStorage({ libsDir, dataDir, propsFile, log, extraArgs = [] }) {
   const clusterId = generateClusterId();
   const args = [
     ...jvmArgs(libsDir, dataDir, ['-Xmx256m']),
-    'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile,
+    'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, ...extraArgs,
   ];
   const result = await run(javaBin(), args);
   if (result.code !== 0) {
@@ -484,10 +493,12 @@ const ownedDataDirs = new Set();
 
 /**
  * Starts a single-node KRaft Kafka broker and resolves once it answers Metadata requests.
- * @param {{ dataDir?: string, port?: number, controllerPort?: number, log?: ((msg: string) => void) | false,
- *           readyTimeoutMs?: number }} [opts]
+ * @param {{ dataDir?: string, port?: number, controllerPort?: number, internalPort?: number, log?: ((msg: string) => void) | false,
+ *           readyTimeoutMs?: number, security?: 'plaintext' | 'sasl_ssl', clientAuth?: 'none' | 'required' }} [opts]
  *   dataDir: reused as-is if already formatted (restart); otherwise a fresh temp dir is created.
  *   port/controllerPort: fixed ports (for restarts); otherwise free ports are picked.
+ *   security 'sasl_ssl': `port` is a SASL_SSL listener (sasl-ssl.js) and the plaintext inter-broker
+ *   listener gets `internalPort`; the result's `security` has what a client needs.
  * @returns {Promise<{ brokers: string, port: number, controllerPort: number, pid: number, dataDir: string,
  *   clusterId: string, startupMs: number, exited: Promise<{code: number|null, signal: string|null}>,
  *   stop: (opts?: { keepData?: boolean }) => Promise<void>, restart: () => Promise<object> }>}
@@ -496,7 +507,8 @@ async function startLocalKafka(opts = {}) {
   const log = toLogger(opts.log);
   const { libsDir } = await ensureKafkaJars({ log });
 
-  const fixedPorts = opts.port != null || opts.controllerPort != null;
+  if (opts.security != null && opts.security !== 'plaintext' && opts.security !== 'sasl_ssl') throw new Error(`unknown security mode: ${opts.security}`);
+  const fixedPorts = opts.port != null || opts.controllerPort != null || opts.internalPort != null;
   // Auto-picked ports can be grabbed by someone else between our probe and Kafka's bind:
   // retry once with new ports in that case.
   for (let attempt = 1; ; attempt++) {
@@ -509,7 +521,8 @@ async function startLocalKafka(opts = {}) {
   }
 }
 
-async function startOnce({ dataDir: givenDataDir, port, controllerPort, log, libsDir, readyTimeoutMs = READY_TIMEOUT_MS }) {
+async function startOnce({ dataDir: givenDataDir, port, controllerPort, internalPort, log, libsDir, readyTimeoutMs = READY_TIMEOUT_MS, security, clientAuth }) {
+  const secure = security === 'sasl_ssl';
   const created = !givenDataDir;
   const dataDir = path.resolve(givenDataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-')));
   const ownsDataDir = created || ownedDataDirs.has(dataDir);
@@ -523,24 +536,30 @@ async function startOnce({ dataDir: givenDataDir, port, controllerPort, log, lib
 
   try {
     fs.mkdirSync(dataDir, { recursive: true });
-    if (port == null || controllerPort == null) {
-      const [a, b] = await freePorts(2);
-      port = port ?? a;
-      controllerPort = controllerPort ?? (a !== port ? a : b);
+    if (port == null || controllerPort == null || (secure && internalPort == null)) {
+      const taken = new Set([port, controllerPort, internalPort].filter((p) => p != null));
+      const free = (await freePorts(3)).filter((p) => !taken.has(p));
+      port = port ?? free.shift();
+      controllerPort = controllerPort ?? free.shift();
+      if (secure) internalPort = internalPort ?? free.shift();
     }
+    // The readiness probe speaks plain Kafka protocol: in SASL_SSL mode it asks the inter-broker listener.
+    const probePort = secure ? internalPort : port;
 
+    const saslSslState = secure ? await prepareSaslSsl(dataDir) : undefined;
     const propsFile = path.join(dataDir, 'server.properties');
-    fs.writeFileSync(propsFile, serverProperties({ dataDir, port, controllerPort }));
+    const saslSsl = secure ? { state: saslSslState, internalPort, clientAuth } : undefined;
+    fs.writeFileSync(propsFile, serverProperties({ dataDir, port, controllerPort, saslSsl }));
 
     // An existing meta.properties means the dir was formatted before (restart): keep its cluster id.
     const clusterId = fs.existsSync(metaPropertiesFile(dataDir))
       ? readClusterId(dataDir)
-      : await formatStorage({ libsDir, dataDir, propsFile, log });
+      : await formatStorage({ libsDir, dataDir, propsFile, log, extraArgs: secure ? scramFormatArgs(saslSslState) : [] });
 
     const startedAt = Date.now();
     const outFile = path.join(dataDir, 'kafka.out');
     const outFd = fs.openSync(outFile, 'a');
-    fs.writeSync(outFd, `=== ${new Date().toISOString()} starting kafka ${KAFKA_VERSION} on ${HOST}:${port} ===\n`);
+    fs.writeSync(outFd, `=== ${new Date().toISOString()} starting kafka ${KAFKA_VERSION} on ${HOST}:${port}${secure ? ' (SASL_SSL)' : ''} ===\n`);
     let child;
     try {
       child = spawn(javaBin(), [...jvmArgs(libsDir, dataDir, ['-Xms256m', '-Xmx512m']), 'kafka.Kafka', propsFile], {
@@ -567,7 +586,7 @@ async function startOnce({ dataDir: givenDataDir, port, controllerPort, log, lib
     installHooks();
 
     try {
-      await waitUntilReady({ child, port, clusterId, exited, spawnError, readyTimeoutMs });
+      await waitUntilReady({ child, port: probePort, clusterId, exited, spawnError, readyTimeoutMs });
     } catch (err) {
       if (!exitInfo && child.pid !== undefined) {
         child.kill('SIGKILL');
@@ -583,7 +602,7 @@ async function startOnce({ dataDir: givenDataDir, port, controllerPort, log, lib
     }
 
     const startupMs = Date.now() - startedAt;
-    log(`kafka ${KAFKA_VERSION} ready on ${HOST}:${port} (pid ${child.pid}, ${startupMs} ms, data ${dataDir})`);
+    log(`kafka ${KAFKA_VERSION} ready on ${HOST}:${port}${secure ? ' (SASL_SSL)' : ''} (pid ${child.pid}, ${startupMs} ms, data ${dataDir})`);
 
     let stopping = null;
     const stop = ({ keepData = false } = {}) => {
@@ -610,10 +629,22 @@ async function startOnce({ dataDir: givenDataDir, port, controllerPort, log, lib
 
     const restart = async () => {
       await stop({ keepData: true });
-      return startLocalKafka({ dataDir, port, controllerPort, log, readyTimeoutMs });
+      return startLocalKafka({ dataDir, port, controllerPort, internalPort, log, readyTimeoutMs, security, clientAuth });
     };
 
-    return { brokers: `${HOST}:${port}`, port, controllerPort, pid: child.pid, dataDir, clusterId, startupMs, exited, stop, restart };
+    return {
+      brokers: `${HOST}:${port}`,
+      port,
+      controllerPort,
+      ...(secure ? { internalPort, security: clientSecurity(saslSslState, clientAuth) } : {}),
+      pid: child.pid,
+      dataDir,
+      clusterId,
+      startupMs,
+      exited,
+      stop,
+      restart,
+    };
   } catch (err) {
     cleanupCreated();
     throw err;
@@ -676,7 +707,7 @@ async function main(argv) {
     return;
   }
   if (command !== 'start') {
-    process.stderr.write('usage: local-kafka.js fetch | start [--data-dir DIR] [--port N] [--controller-port N]\n');
+    process.stderr.write('usage: local-kafka.js fetch | start [--data-dir DIR] [--port N] [--controller-port N] [--security sasl_ssl [--client-auth required]]\n');
     process.exitCode = 2;
     return;
   }
@@ -692,9 +723,18 @@ async function main(argv) {
     dataDir: flags['data-dir'],
     port: toPort(flags.port),
     controllerPort: toPort(flags['controller-port']),
+    security: flags.security,
+    clientAuth: flags['client-auth'],
   });
   process.stdout.write(
-    JSON.stringify({ brokers: kafka.brokers, pid: kafka.pid, port: kafka.port, controllerPort: kafka.controllerPort, dataDir: kafka.dataDir }) + '\n',
+    JSON.stringify({
+      brokers: kafka.brokers,
+      pid: kafka.pid,
+      port: kafka.port,
+      controllerPort: kafka.controllerPort,
+      dataDir: kafka.dataDir,
+      ...(kafka.security ? { security: kafka.security } : {}),
+    }) + '\n',
   );
 
   let shuttingDown = false;

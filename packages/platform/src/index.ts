@@ -4,6 +4,7 @@ export * from './embedded-bus';
 export * from './grpc';
 export * from './inbox';
 export * from './kafka-bus';
+export * from './kafka-security';
 export * from './logger';
 export * from './messaging';
 export * from './outbox';

@@ -2,7 +2,8 @@
 // after the handler succeeded or the dead-letter guard parked the message (at-least-once; handlers are
 // idempotent through their inbox). A consumer that cannot start (broker, topic or group not ready yet)
 // or that crashes for good is started again, with backoff and a log line per attempt, until it runs.
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type Producer, type SASLOptions } from 'kafkajs';
+import { describeKafkaSecurity, explainKafkaError, type KafkaSecurity } from './kafka-security';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { IncomingMessage, MessageBus, OutgoingMessage, SubscribeOptions, Subscription } from './messaging';
@@ -24,11 +25,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** kafkajs types each mechanism's options apart: a union it can tell apart needs one branch per mechanism. */
+function saslOptions({ mechanism, username, password }: NonNullable<KafkaSecurity['sasl']>): SASLOptions {
+  if (mechanism === 'plain') return { mechanism, username, password };
+  return mechanism === 'scram-sha-256' ? { mechanism, username, password } : { mechanism, username, password };
+}
+
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /** TLS and SASL (./kafka-security); none: plaintext without authentication */
+  readonly security?: KafkaSecurity;
 }
 
 export class KafkaBus implements MessageBus {
@@ -41,9 +50,13 @@ export class KafkaBus implements MessageBus {
 
   constructor(private readonly options: KafkaBusOptions) {
     const log = options.logger.child({ component: 'kafkajs' });
+    const security = options.security ?? {};
+    options.logger.info({ brokers: options.brokers, ...describeKafkaSecurity(security) }, 'Kafka client configured');
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      ...(security.ssl ? { ssl: security.ssl } : {}),
+      ...(security.sasl ? { sasl: saslOptions(security.sasl) } : {}),
       logLevel: logLevel.WARN,
       retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
       logCreator: () => (entry) => {
@@ -63,7 +76,7 @@ export class KafkaBus implements MessageBus {
       return producer;
     })().catch((error: unknown) => {
       this.producerReady = undefined;
-      throw error;
+      throw this.explain(error);
     });
     return this.producerReady;
   }
@@ -180,7 +193,7 @@ export class KafkaBus implements MessageBus {
         state.consumer = undefined;
         this.consumers.delete(consumer);
         await withTimeout(consumer.disconnect(), DISCONNECT_TIMEOUT_MS, 'disconnecting the consumer took too long').catch(() => undefined);
-        throw error;
+        throw this.explain(error);
       }
     };
     const untilRunning = () =>
@@ -206,6 +219,8 @@ export class KafkaBus implements MessageBus {
         TOPICS_TIMEOUT_MS,
         `topics ${topics.map((t) => t.name).join(', ')} not ready within ${TOPICS_TIMEOUT_MS} ms`,
       );
+    } catch (error) {
+      throw this.explain(error);
     } finally {
       await withTimeout(admin.disconnect(), DISCONNECT_TIMEOUT_MS, 'disconnecting the admin client took too long').catch(() => undefined);
     }
@@ -235,6 +250,11 @@ export class KafkaBus implements MessageBus {
       if (Date.now() > deadline) throw new Error(`topics ${topics.map((t) => t.name).join(', ')} have no leaders after 30 s`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+  }
+
+  /** A refused SASL handshake as a KafkaAuthenticationError naming the variables to check; other errors as they are. */
+  private explain(error: unknown): unknown {
+    return explainKafkaError(error, this.options.security ?? {});
   }
 
   async healthy(): Promise<boolean> {

@@ -32,11 +32,14 @@ export interface RetryOptions extends BackoffOptions {
   readonly stopped?: () => boolean;
   /** extra fields of every log line (e.g. the consumer group) */
   readonly context?: Record<string, unknown>;
+  /** true for an error no wait can fix (a broker refusing our credentials): it ends the wait at once */
+  readonly fatal?: (error: unknown) => boolean;
 }
 
 /**
  * Runs `attempt` until it succeeds, pausing with capped exponential backoff between failures and logging
- * each one (with the attempt number and the pause). It gives up only when `stopped()` says so.
+ * each one (with the attempt number and the pause). It gives up only when `stopped()` says so, or on an
+ * error `fatal` picks out.
  */
 export async function retryUntilDone<T>(what: string, attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
   for (let n = 1; ; n++) {
@@ -46,7 +49,7 @@ export async function retryUntilDone<T>(what: string, attempt: (n: number) => Pr
       if (n > 1) options.logger.info({ ...options.context, what, attempts: n }, `${what}: ready after ${n} attempts`);
       return value;
     } catch (error) {
-      if (error instanceof RetryStopped) throw error;
+      if (error instanceof RetryStopped || options.fatal?.(error)) throw error;
       const delayMs = backoffDelay(n, options);
       options.logger.warn(
         { ...options.context, what, attempt: n, retryInMs: delayMs, err: error },

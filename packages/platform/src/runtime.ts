@@ -5,6 +5,7 @@ import { env, parseConfig } from './config';
 import { createDb, migrate, type Db, type Migration } from './db';
 import { DEFAULT_DEAD_LETTER_POLICY, type DeadLetterPolicy } from './dead-letters';
 import { KafkaBus } from './kafka-bus';
+import { KafkaAuthenticationError, kafkaSecurityEnv, kafkaSecurityFrom } from './kafka-security';
 import { createLogger, type Logger } from './logger';
 import type { MessageBus } from './messaging';
 import { Metrics } from './metrics';
@@ -30,6 +31,7 @@ export const serviceEnvSchema = z.object({
   /** Prometheus /metrics of this process, on GRPC_HOST */
   METRICS_PORT: env.port(9464),
   ...consumerRetryEnv,
+  ...kafkaSecurityEnv,
 });
 export type ServiceEnv = z.output<typeof serviceEnvSchema>;
 
@@ -43,7 +45,7 @@ export function distributedInfra(config: ServiceEnv, clientId: string, logger: L
   const metrics = new Metrics(clientId);
   return {
     db: createDb({ kind: 'pg', url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX }),
-    bus: new KafkaBus({ brokers: config.KAFKA_BROKERS ?? [], clientId, logger, metrics }),
+    bus: new KafkaBus({ brokers: config.KAFKA_BROKERS ?? [], clientId, logger, metrics, security: kafkaSecurityFrom(config) }),
     metrics,
   };
 }
@@ -107,7 +109,8 @@ export function runMigrationsCommand(service: string, schema: string, migrations
 
 /**
  * A service's start-up wait: its schema migrated, then its Kafka topics there with leaders. A dependency
- * that is merely late is retried with backoff and logged, never a reason to exit.
+ * that is merely late is retried with backoff and logged, never a reason to exit; a broker that refuses
+ * our SASL credentials is (KafkaAuthenticationError, naming the variables): no wait would fix that.
  */
 export async function awaitDependencies(
   service: string,
@@ -115,5 +118,8 @@ export async function awaitDependencies(
 ): Promise<void> {
   const wait = { logger: d.logger };
   await retryUntilDone(`PostgreSQL (${service} migrations)`, () => migrate(d.db, d.schema, d.migrations), wait);
-  await retryUntilDone('Kafka topics and their leaders', () => d.bus.ensureTopics(d.topics), wait);
+  await retryUntilDone('Kafka topics and their leaders', () => d.bus.ensureTopics(d.topics), {
+    ...wait,
+    fatal: (error) => error instanceof KafkaAuthenticationError,
+  });
 }

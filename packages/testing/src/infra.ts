@@ -16,8 +16,28 @@ export interface Infra {
 
 export interface LocalKafka {
   brokers: string;
+  /** with `security: 'sasl_ssl'`: the test CA and client certificate files, and the one user (tools/kafka/sasl-ssl.js) */
+  security?: LocalKafkaSecurity;
   stop(opts?: { keepData?: boolean }): Promise<void>;
   restart(): Promise<LocalKafka>;
+}
+
+export interface LocalKafkaSecurity {
+  caFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+  username: string;
+  password: string;
+  mechanisms: ('plain' | 'scram-sha-256' | 'scram-sha-512')[];
+}
+
+export interface LocalKafkaOptions {
+  /** fixes the broker's address (e.g. one a process already points at, to start it late) */
+  port?: number;
+  /** a SASL_SSL listener instead of PLAINTEXT (certificates made at start with openssl) */
+  security?: 'sasl_ssl';
+  /** with 'sasl_ssl': 'required' makes the broker demand a client certificate */
+  clientAuth?: 'none' | 'required';
 }
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -55,11 +75,11 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
   }
 }
 
-/** A KRaft broker from the jars; `port` fixes its address (e.g. one a process already points at, to start it late). */
-export async function startLocalKafka(log: (line: string) => void = () => undefined, options: { port?: number } = {}): Promise<LocalKafka> {
+/** A KRaft broker from the jars (tools/kafka/local-kafka.js). */
+export async function startLocalKafka(log: (line: string) => void = () => undefined, options: LocalKafkaOptions = {}): Promise<LocalKafka> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS tool shared with the shell scripts
   const tool = require(path.join(repoRoot, 'tools/kafka/local-kafka.js')) as {
-    startLocalKafka(o: { log?: (l: string) => void; port?: number }): Promise<LocalKafka>;
+    startLocalKafka(o: LocalKafkaOptions & { log?: (l: string) => void }): Promise<LocalKafka>;
   };
   return tool.startLocalKafka({ log, ...options });
 }

@@ -16,6 +16,8 @@ import {
   createLogger,
   EmbeddedBus,
   KafkaBus,
+  kafkaSecurityEnv,
+  kafkaSecurityFrom,
   Metrics,
   onShutdownSignal,
   parseConfig,
@@ -26,8 +28,9 @@ import * as path from 'node:path';
 import { banner, ensureDemo, operatorKey, type FirstRunState } from './first-run';
 
 async function main(): Promise<void> {
-  const config = parseConfig(gatewayEnvSchema.extend(consumerRetryEnv), process.env);
+  const config = parseConfig(gatewayEnvSchema.extend({ ...consumerRetryEnv, ...kafkaSecurityEnv }), process.env);
   const deadLetterPolicy = deadLetterPolicyFrom(config);
+  const kafkaSecurity = kafkaSecurityFrom(config); // checked even without KAFKA_BROKERS: a half-made setup is reported
   const logger = createLogger('embedded', config.LOG_LEVEL, config.LOG_FORMAT);
   const tracing = initTracing('embedded', process.env, logger); // off unless OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER
   const started = Date.now();
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
   const db = config.DATABASE_URL ? createDb({ kind: 'pg', url: config.DATABASE_URL }) : createDb({ kind: 'pglite', dataDir: path.join(dataDir, 'pg') });
   const metrics = new Metrics('embedded');
   const bus: MessageBus = config.KAFKA_BROKERS
-    ? new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: 'embedded', logger, metrics })
+    ? new KafkaBus({ brokers: config.KAFKA_BROKERS, clientId: 'embedded', logger, metrics, security: kafkaSecurity })
     : new EmbeddedBus(db, logger, undefined, undefined, metrics);
   const loopback = '127.0.0.1';
   const ledger = await startLedger({ db, bus, logger: logger.child({ service: 'ledger' }), grpcHost: loopback, grpcPort: 0, metrics });
