@@ -15,6 +15,8 @@ export interface GatewayContext {
   /** (partner, case) → currency; a case's currency never changes, so this cache is always right */
   readonly currencies: CaseCurrencies;
   readonly metrics: Metrics;
+  /** false when the process serves /metrics on a port of its own only (METRICS_ON_API_PORT) */
+  readonly metricsOnApiPort?: boolean;
   /** false while the gateway waits for its database at start: every non-public route answers 503 (./startup) */
   readonly startup?: { readonly ready: boolean };
 }
