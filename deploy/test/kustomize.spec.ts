@@ -185,6 +185,23 @@ patches:
     expect(cm).toMatchObject({ metadata: { name: 'extra', namespace: 'ns', labels: { team: 'pay' } }, data: { K: 'v', L: 'w' } });
   });
 
+  it('a component deletes an object with a whole-object $patch: delete; extra components render as if listed', () => {
+    const root = tree({
+      'base/kustomization.yaml': 'resources: [deployment.yaml, cm.yaml]\n',
+      'base/deployment.yaml': deployment,
+      'base/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: api-config}\ndata: {K: v}\n',
+      'swap/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [other.yaml]\npatches: [{path: delete.yaml}]\n',
+      'swap/other.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n',
+      'swap/delete.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: api-config}\n$patch: delete\n',
+      'overlay/kustomization.yaml': 'namespace: ns\nresources: [../base]\n',
+    });
+    const names = (objects: { metadata: { name: string } }[]) => objects.map((o) => o.metadata.name);
+    expect(names(build(path.join(root, 'overlay')))).toEqual(['api', 'api-config']);
+    const swapped = build(path.join(root, 'overlay'), ['../swap']);
+    expect(names(swapped)).toEqual(['api', 'other']);
+    expect(swapped[1]!.metadata.namespace).toBe('ns');
+  });
+
   it('refuses what it does not implement instead of ignoring it', () => {
     const unsupported = tree({ 'kustomization.yaml': 'resources: [d.yaml]\ncommonLabels: {a: b}\n', 'd.yaml': deployment });
     expect(() => build(unsupported)).toThrow(/commonLabels/);

@@ -117,10 +117,14 @@ function localPath(dir: string, entry: Json, what: string): string {
   return resolved;
 }
 
-/** `kustomize build <dir>`: the rendered objects, in resource order. */
-export function build(dir: string): K8sObject[] {
+/**
+ * `kustomize build <dir>`: the rendered objects, in resource order. `extraComponents` (paths relative
+ * to dir) render the overlay as if they were appended to its `components:`, which is how the tests try
+ * the optional components on every overlay without an overlay per combination.
+ */
+export function build(dir: string, extraComponents: readonly string[] = []): K8sObject[] {
   const k = loadKustomization(dir, 'Kustomization');
-  return accumulate(dir, k, []);
+  return accumulate(dir, extraComponents.length > 0 ? { ...k, components: [...list(k.components, 'components'), ...extraComponents] } : k, []);
 }
 
 function accumulate(dir: string, k: JsonObject, inherited: K8sObject[]): K8sObject[] {
@@ -206,6 +210,11 @@ function applyPatches(dir: string, k: JsonObject, objects: K8sObject[]): K8sObje
         ? objects.filter((o) => matchesTarget(o, target, where))
         : objects.filter((o) => o.kind === patch.kind && groupOf(o.apiVersion) === groupOf(patch.apiVersion) && o.metadata.name === patch.metadata.name);
       if (matched.length === 0) throw new KustomizeError(`${where}: ${patch.kind} ${patch.metadata.name} matches nothing`);
+      // A whole-object `$patch: delete` removes what it matches (a component replacing a resource).
+      if (patch.$patch === 'delete') {
+        for (const o of matched) objects.splice(objects.indexOf(o), 1);
+        continue;
+      }
       for (const o of matched) {
         const merged = strategicMerge(o, patch, '') as K8sObject;
         // As kustomize does: a patch never renames, moves or re-kinds what it patches.

@@ -197,7 +197,10 @@ export function completenessViolations(objects: readonly K8sObject[], maxConsume
       }
     }
     const hpa = find(objects, 'HorizontalPodAutoscaler', name);
-    if ((AUTOSCALED as readonly string[]).includes(name)) {
+    // With components/keda-lag-scaling a KEDA ScaledObject (monitoring.ts checks it) replaces the HPA.
+    const scaled = objects.find((o) => o.kind === 'ScaledObject' && get(o, 'spec', 'scaleTargetRef', 'name') === name);
+    if (scaled && hpa) out.push(`${name}: both an HPA and a ScaledObject scale it, and they fight`);
+    if ((AUTOSCALED as readonly string[]).includes(name) && !scaled) {
       if (!hpa) out.push(`${name}: HorizontalPodAutoscaler missing`);
       else {
         if (get(hpa, 'spec', 'scaleTargetRef', 'kind') !== 'Deployment' || get(hpa, 'spec', 'scaleTargetRef', 'name') !== name)

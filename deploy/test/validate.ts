@@ -5,7 +5,10 @@
 //  - strict fields: the object as a TypeScript literal typed with the package's interface, so an
 //    unknown or misspelt field (`readinesProbe`) fails as an excess property, which the schemas
 //    alone let through (the Kubernetes OpenAPI does not forbid additional properties).
-// Kinds outside the core API (Strimzi's KafkaTopic) have a hand-written check of the fields we use.
+// The custom resources of the optional components are checked the same way, with the typed models
+// generated from their CRDs by the same project: @kubernetes-models/prometheus-operator (ServiceMonitor,
+// PrometheusRule) and @kubernetes-models/keda (ScaledObject), pinned in package.json next to
+// kubernetes-models. Strimzi's KafkaTopic, for which no such package exists, has a hand-written check.
 import * as path from 'node:path';
 import ts from 'typescript';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -21,6 +24,9 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { isObject, type K8sObject } from './kustomize';
 
 interface Validatable {
@@ -52,6 +58,17 @@ const CORE_KINDS: Record<string, CoreKind> = {
   },
   'networking.k8s.io/v1/Ingress': { model: Ingress, module: 'kubernetes-models/networking.k8s.io/v1/Ingress', type: 'IIngress' },
   'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy, module: 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy', type: 'INetworkPolicy' },
+  'monitoring.coreos.com/v1/ServiceMonitor': {
+    model: ServiceMonitor,
+    module: '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor',
+    type: 'IServiceMonitor',
+  },
+  'monitoring.coreos.com/v1/PrometheusRule': {
+    model: PrometheusRule,
+    module: '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule',
+    type: 'IPrometheusRule',
+  },
+  'keda.sh/v1alpha1/ScaledObject': { model: ScaledObject, module: '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject', type: 'IScaledObject' },
 };
 
 // Custom resources: their CRDs are not in kubernetes-models; check the fields deploy/ relies on.

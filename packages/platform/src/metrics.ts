@@ -18,6 +18,7 @@ export class Metrics {
   readonly deadLettered: Counter<'group' | 'topic'>;
   readonly webhookAttempts: Counter<'outcome'>;
   readonly webhookLatency: Histogram<'outcome'>;
+  readonly webhookDisabled: Counter<'reason'>;
   readonly mailSends: Counter<'result'>;
   readonly rateLimitStoreErrors: Counter;
   private readonly outboxSources = new Map<string, BacklogSource>();
@@ -78,6 +79,12 @@ export class Metrics {
       help: 'Webhook POST latency',
       labelNames: ['outcome'],
       buckets,
+      registers: r,
+    });
+    this.webhookDisabled = new Counter({
+      name: 'webhook_subscriptions_disabled_total',
+      help: 'Webhook subscriptions the platform disabled: the endpoint answered 410 Gone (gone) or failed every attempt of consecutive events (failing)',
+      labelNames: ['reason'],
       registers: r,
     });
     this.mailSends = new Counter({ name: 'mail_sends_total', help: 'Follow-up mail send attempts', labelNames: ['result'], registers: r });

@@ -329,6 +329,10 @@ describe('delivery', () => {
       { timeoutMs: 20_000, what: 'disabled after two exhausted events' },
     );
     expect(disabledBroken.disabledReason).toMatch(/2 consecutive events/);
+    // both disablings are counted for the "webhook subscriptions disabled" alert (deploy/components/prometheus-rules)
+    const scraped = await (await fetch(`http://127.0.0.1:${stack.metricsPorts['case-lifecycle']}/metrics`)).text();
+    expect(scraped).toMatch(/webhook_subscriptions_disabled_total\{[^}]*reason="gone"[^}]*\} [1-9]/);
+    expect(scraped).toMatch(/webhook_subscriptions_disabled_total\{[^}]*reason="failing"[^}]*\} [1-9]/);
     expect(receiver.at(broken.path)).toHaveLength(6);
     // a disabled subscription receives nothing of what happens while it is disabled; re-enabled, it does
     receiver.script(broken.path, () => ({ status: 200 }));

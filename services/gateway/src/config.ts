@@ -1,5 +1,5 @@
 // The only place the gateway reads the environment: every SPEC §9 variable, validated at start.
-import { env } from '@pp/platform';
+import { ConfigError, env } from '@pp/platform';
 import { z } from 'zod';
 
 export const gatewayEnvSchema = z.object({
@@ -29,3 +29,32 @@ export const gatewayEnvSchema = z.object({
 });
 
 export type GatewayConfig = z.output<typeof gatewayEnvSchema>;
+
+/**
+ * Not SPEC §9, the distributed gateway only: where a cluster scrapes it. /metrics stays on PORT by
+ * default (SPEC §8 lists it); with METRICS_PORT set it is also served on a listener of its own (on
+ * HOST), and METRICS_ON_API_PORT=false takes it off the public port. No default port, unlike the gRPC
+ * services: the gateway already serves /metrics, and two gateways on one host must not collide.
+ */
+export const gatewayMetricsEnv = {
+  METRICS_PORT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `must be a port number, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  METRICS_ON_API_PORT: env.bool(true),
+};
+
+/** Where /metrics is served; refuses a configuration that would serve it nowhere. */
+export function metricsListeners(config: { METRICS_PORT: number | undefined; METRICS_ON_API_PORT: boolean }): { onApiPort: boolean; port?: number } {
+  if (!config.METRICS_ON_API_PORT && config.METRICS_PORT === undefined)
+    throw new ConfigError(['METRICS_ON_API_PORT: false needs METRICS_PORT, or /metrics would be served nowhere']);
+  return { onApiPort: config.METRICS_ON_API_PORT, ...(config.METRICS_PORT !== undefined ? { port: config.METRICS_PORT } : {}) };
+}

@@ -23,6 +23,8 @@ export interface GatewayDeps {
   readonly inProcessCalls?: boolean;
   /** the process's registry (the embedded default shares one across services) */
   readonly metrics?: Metrics;
+  /** false: GET /metrics on the API port answers 404 (the process serves it on its metrics port instead) */
+  readonly metricsOnApiPort?: boolean;
   /** called once the HTTP port is bound, before the database is waited for */
   readonly onListening?: (port: number) => void;
 }
@@ -44,6 +46,7 @@ export async function startGateway(deps: GatewayDeps) {
     adminApiKey: deps.adminApiKey,
     currencies: new CaseCurrencies(),
     metrics: deps.metrics ?? new Metrics('gateway'),
+    metricsOnApiPort: deps.metricsOnApiPort ?? true,
     startup,
     keys,
     partners: new Partners(deps.db, keys),

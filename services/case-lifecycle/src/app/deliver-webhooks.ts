@@ -93,7 +93,10 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
       }
       case 'gone':
         await w.updateDelivery(trx, delivery.id, { ...base, status: 'Failed' });
-        if (sub) await w.updateSubscription(trx, sub.id, { is_active: false, disabled_reason: 'The endpoint answered 410 Gone', updated_at: now });
+        if (sub) {
+          await w.updateSubscription(trx, sub.id, { is_active: false, disabled_reason: 'The endpoint answered 410 Gone', updated_at: now });
+          ctx.metrics?.webhookDisabled.inc({ reason: 'gone' });
+        }
         return;
       case 'exhausted':
         await w.updateDelivery(trx, delivery.id, { ...base, status: 'Failed' });
@@ -104,6 +107,7 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
               ? { is_active: false, disabled_reason: `Every delivery attempt failed for ${outcome.failedStreak} consecutive events`, updated_at: now }
               : {}),
           });
+          if (outcome.disable) ctx.metrics?.webhookDisabled.inc({ reason: 'failing' });
         }
         return;
     }

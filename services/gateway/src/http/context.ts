@@ -20,6 +20,8 @@ export interface GatewayContext {
   /** authenticated partner keys, remembered briefly (../app/partner-keys) */
   readonly keys: PartnerKeyCache;
   readonly partners: Partners;
+  /** false when the process serves /metrics on a port of its own only (METRICS_ON_API_PORT) */
+  readonly metricsOnApiPort?: boolean;
   /** false while the gateway waits for its database at start: every non-public route answers 503 (./startup) */
   readonly startup?: { readonly ready: boolean };
 }

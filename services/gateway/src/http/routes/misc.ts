@@ -3,6 +3,7 @@ import { ping } from '@pp/platform';
 import type { FastifyInstance } from 'fastify';
 import * as api from '../api';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
+import { errorBody } from '../errors';
 import { money } from '../mappers';
 
 export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
@@ -28,7 +29,10 @@ export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    // Off the public port (METRICS_ON_API_PORT=false): the same answer as a path no route matches.
+    if (ctx.metricsOnApiPort === false)
+      return reply.code(404).send(errorBody('NotFound', [{ message: `No route ${req.method} ${req.url.split('?')[0]}` }], 'Not found'));
     const { contentType, body } = await ctx.metrics.text();
     return reply.type(contentType).send(body);
   });
