@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     ledgerAddress: config.LEDGER_GRPC_ADDRESS!,
     caseLifecycleAddress: config.CASE_LIFECYCLE_GRPC_ADDRESS!,
     followUpAddress: config.FOLLOW_UP_GRPC_ADDRESS!,
+    migrateAtStart: config.DB_MIGRATE_AT_START,
     // `{"listening":…}` once HTTP is bound (/readyz 503 while the database is waited for), `{"ready":…}` once it serves.
     onListening: (port) => announceListening('gateway', { port }),
   });
