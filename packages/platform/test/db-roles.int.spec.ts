@@ -88,6 +88,7 @@ describe('a runtime role with DML only', () => {
     expect(await refusal(`TRUNCATE ${SCHEMA}.things`)).toBe('42501');
     expect(await refusal(`CREATE INDEX intruder ON ${SCHEMA}.things (name)`)).toBe('42501');
     expect(await refusal(`CREATE SCHEMA intruder`)).toBe('42501');
+    expect(await refusal(`CREATE TEMP TABLE intruder (id int)`)).toBe('42501'); // TEMP revoked from PUBLIC: not needed either
     expect(await refusal(`DROP SCHEMA ${SCHEMA} CASCADE`)).toBe('42501');
     // knex's bookkeeping is the owner's: readable, not writable.
     expect(await refusal(`SELECT name FROM ${SCHEMA}.knex_migrations`)).toBeUndefined();

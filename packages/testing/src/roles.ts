@@ -38,6 +38,8 @@ export async function createTwoRoleDatabase(adminUrl: string, prefix = 'pp_roles
   await asAdmin(adminUrl, [
     `CREATE ROLE ${ownerRole} LOGIN PASSWORD '${password}'`,
     `CREATE ROLE ${runtimeRole} LOGIN PASSWORD '${password}'`,
+    // As deploy/README.md advises: no CONNECT or TEMP for every role, so the runtime role has only what is granted.
+    `REVOKE ALL ON DATABASE ${name} FROM PUBLIC`,
     `GRANT CONNECT, CREATE ON DATABASE ${name} TO ${ownerRole}`,
     `GRANT CONNECT ON DATABASE ${name} TO ${runtimeRole}`,
   ]);
