@@ -76,6 +76,8 @@ export interface PrepareSchemaOptions {
   readonly logger: Logger;
   /** false: this process's role may not change the schema; wait for the migrate Job instead (DB_MIGRATE_AT_START) */
   readonly migrateAtStart?: boolean;
+  /** true ends the wait with RetryStopped (./retry.ts) */
+  readonly stopped?: () => boolean;
 }
 
 /**
@@ -85,7 +87,7 @@ export interface PrepareSchemaOptions {
  * never a reason to exit.
  */
 export async function prepareSchema(service: string, o: PrepareSchemaOptions): Promise<void> {
-  const wait = { logger: o.logger };
+  const wait = { logger: o.logger, stopped: o.stopped };
   if (o.migrateAtStart === false) {
     await retryUntilDone(`PostgreSQL (${service} schema migrated by its migrate Job)`, () => assertMigrated(o.db, o.schema, o.migrations), wait);
     return;

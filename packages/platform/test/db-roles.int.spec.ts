@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDb, grantRuntimeRole, migrate, prepareSchema, type Db, type Migration } from '@pp/platform';
+import { createDb, grantRuntimeRole, migrate, prepareSchema, RetryStopped, type Db, type Migration } from '@pp/platform';
 import { createTwoRoleDatabase, pollUntil, type TwoRoleDatabase } from '@pp/testing';
 
 const SCHEMA = 'roles_demo';
@@ -122,5 +122,28 @@ describe('a runtime role with DML only', () => {
     expect(await runtime.withSchema(SCHEMA).table('more_things').count<{ count: string }[]>({ count: '*' })).toEqual([{ count: '1' }]);
     // The release before, which knows only the first migration, still starts on the newer schema.
     await prepareSchema('demo', { db: runtime, schema: SCHEMA, migrations: [first], logger: pino({ level: 'silent' }), migrateAtStart: false });
+  });
+});
+
+describe('a runtime role left to migrate at start (DB_MIGRATE_AT_START unset)', () => {
+  it('is refused, and the log says which setting and which Job to use instead', async () => {
+    const lines: { msg?: string; err?: { message?: string } }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as { msg?: string });
+        done();
+      },
+    });
+    let stop = false;
+    const attempt = prepareSchema('demo', { db: runtime, schema: SCHEMA, migrations: [first], logger: pino({ level: 'warn' }, sink), stopped: () => stop });
+    const refused = await pollUntil(async () => lines.find((l) => l.msg?.startsWith('waiting for PostgreSQL (demo migrations)')), {
+      timeoutMs: 15_000,
+      what: 'the refused migration',
+    });
+    expect(refused.err?.message).toMatch(
+      /permission denied for database .*: this role may not migrate schema roles_demo; .*MIGRATION_DATABASE_URL.*DB_MIGRATE_AT_START=false/,
+    );
+    stop = true;
+    await expect(attempt).rejects.toBeInstanceOf(RetryStopped);
   });
 });
