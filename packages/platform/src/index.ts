@@ -1,5 +1,6 @@
 export * from './config';
 export * from './db';
+export * from './db-roles';
 export * from './embedded-bus';
 export * from './grpc';
 export * from './inbox';

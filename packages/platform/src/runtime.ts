@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { env, parseConfig } from './config';
 import { createDb, migrate, type Db, type Migration } from './db';
+import { currentRole, grantRuntimeRole, prepareSchema } from './db-roles';
 import { DEFAULT_DEAD_LETTER_POLICY, type DeadLetterPolicy } from './dead-letters';
 import { KafkaBus } from './kafka-bus';
 import { KafkaAuthenticationError, kafkaSecurityEnv, kafkaSecurityFrom } from './kafka-security';
@@ -28,6 +29,8 @@ export const serviceEnvSchema = z.object({
   GRPC_PORT: env.port(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   DB_POOL_MAX: env.positiveInt(10),
+  /** false: DATABASE_URL's role only reads and writes rows; the migrate Job migrates (./db-roles.ts) */
+  DB_MIGRATE_AT_START: env.bool(true),
   /** Prometheus /metrics of this process, on GRPC_HOST */
   METRICS_PORT: env.port(9464),
   ...consumerRetryEnv,
@@ -39,6 +42,8 @@ export interface Infra {
   readonly db: Db;
   readonly bus: MessageBus;
   readonly metrics: Metrics;
+  /** false: wait for the migrate Job rather than migrate (DB_MIGRATE_AT_START) */
+  readonly migrateAtStart?: boolean;
 }
 
 export function distributedInfra(config: ServiceEnv, clientId: string, logger: Logger): Infra {
@@ -47,6 +52,7 @@ export function distributedInfra(config: ServiceEnv, clientId: string, logger: L
     db: createDb({ kind: 'pg', url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX }),
     bus: new KafkaBus({ brokers: config.KAFKA_BROKERS ?? [], clientId, logger, metrics, security: kafkaSecurityFrom(config) }),
     metrics,
+    migrateAtStart: config.DB_MIGRATE_AT_START,
   };
 }
 
@@ -85,20 +91,41 @@ export function announceListening(service: string, ports: Record<string, number 
   process.stdout.write(`${JSON.stringify({ listening: service, ...ports })}\n`);
 }
 
+/** What `dist/migrate.js` reads: DATABASE_URL, and the owner's URL when the runtime role is a different one. */
+export const migrateEnvSchema = z.object({
+  DATABASE_URL: serviceEnvSchema.shape.DATABASE_URL,
+  /** the schema owner's connection: migrations run with it, then DATABASE_URL's role is granted its DML */
+  MIGRATION_DATABASE_URL: env.url(['postgres:', 'postgresql:']),
+  LOG_LEVEL: serviceEnvSchema.shape.LOG_LEVEL,
+});
+
 /**
  * The body of each service's `dist/migrate.js` (its migration Job in Kubernetes): runs the schema's
- * forward-only migrations and exits. Services also migrate at start, so this is safe to run any time.
+ * forward-only migrations and exits. With MIGRATION_DATABASE_URL they run as that role (the schema's
+ * owner), and the role of DATABASE_URL, the one the service runs as, is granted what it needs
+ * (./db-roles.ts); without it, as DATABASE_URL's role, as the services do at start by default. Safe to
+ * run any time.
  */
 export function runMigrationsCommand(service: string, schema: string, migrations: readonly Migration[]): void {
   const main = async () => {
-    const config = parseConfig(serviceEnvSchema.pick({ DATABASE_URL: true, LOG_LEVEL: true }), process.env);
+    const config = parseConfig(migrateEnvSchema, process.env);
     const logger = createLogger(`${service}-migrate`, config.LOG_LEVEL);
-    const db = createDb({ kind: 'pg', url: config.DATABASE_URL, poolMax: 2 });
+    const dbs: Db[] = [];
+    const open = (url: string) => {
+      const db = createDb({ kind: 'pg', url, poolMax: 2 });
+      dbs.push(db);
+      return db;
+    };
     try {
-      await migrate(db, schema, migrations);
-      logger.info({ schema, latest: migrations.at(-1)?.name }, 'schema up to date');
+      const runtime = open(config.DATABASE_URL);
+      const owner = config.MIGRATION_DATABASE_URL ? open(config.MIGRATION_DATABASE_URL) : runtime;
+      await migrate(owner, schema, migrations);
+      const [ownerRole, runtimeRole] = await Promise.all([currentRole(owner), currentRole(runtime)]);
+      // One role for both (no MIGRATION_DATABASE_URL, or the same role twice) owns the schema: nothing to grant.
+      if (runtimeRole !== ownerRole) await grantRuntimeRole(owner, schema, runtimeRole);
+      logger.info({ schema, latest: migrations.at(-1)?.name, owner: ownerRole, runtime: runtimeRole }, 'schema up to date');
     } finally {
-      await db.destroy();
+      await Promise.all(dbs.map((db) => db.destroy()));
     }
   };
   main().catch((error: unknown) => {
@@ -108,18 +135,25 @@ export function runMigrationsCommand(service: string, schema: string, migrations
 }
 
 /**
- * A service's start-up wait: its schema migrated, then its Kafka topics there with leaders. A dependency
- * that is merely late is retried with backoff and logged, never a reason to exit; a broker that refuses
- * our SASL credentials is (KafkaAuthenticationError, naming the variables): no wait would fix that.
+ * A service's start-up wait: its schema migrated (or, with `migrateAtStart: false`, migrated by its Job), then its Kafka
+ * topics there with leaders. A dependency that is merely late is retried with backoff and logged, never a reason to exit;
+ * a broker that refuses our SASL credentials is (KafkaAuthenticationError, naming the variables): no wait would fix that.
  */
 export async function awaitDependencies(
   service: string,
-  d: { db: Db; schema: string; migrations: readonly Migration[]; bus: MessageBus; topics: readonly { name: string; partitions: number }[]; logger: Logger },
+  d: {
+    db: Db;
+    schema: string;
+    migrations: readonly Migration[];
+    migrateAtStart?: boolean;
+    bus: MessageBus;
+    topics: readonly { name: string; partitions: number }[];
+    logger: Logger;
+  },
 ): Promise<void> {
-  const wait = { logger: d.logger };
-  await retryUntilDone(`PostgreSQL (${service} migrations)`, () => migrate(d.db, d.schema, d.migrations), wait);
+  await prepareSchema(service, d);
   await retryUntilDone('Kafka topics and their leaders', () => d.bus.ensureTopics(d.topics), {
-    ...wait,
+    logger: d.logger,
     fatal: (error) => error instanceof KafkaAuthenticationError,
   });
 }

@@ -11,3 +11,4 @@ export * from './fuzz';
 export * from './embedded';
 export * from './plans';
 export * from './chromium';
+export * from './roles';

@@ -9,7 +9,14 @@ const repoRoot = path.resolve(__dirname, '../../..');
 export type ServiceName = 'ledger' | 'case-lifecycle' | 'follow-up' | 'gateway';
 
 export interface StackOptions {
+  /** what every service connects as */
   databaseUrl: string;
+  /**
+   * The schema owner's connection, when `databaseUrl`'s role is a runtime role with DML only: each
+   * service's migrate command (its Kubernetes Job) runs first with it and grants the runtime role, and the
+   * services start with DB_MIGRATE_AT_START=false (README, "PostgreSQL: TLS and least privilege").
+   */
+  migrationDatabaseUrl?: string;
   kafkaBrokers: string;
   port?: number;
   env?: Record<string, string>;
@@ -82,9 +89,40 @@ function startProcess(
   });
 }
 
+const SERVICES: readonly ServiceName[] = ['ledger', 'case-lifecycle', 'follow-up', 'gateway'];
+
+/**
+ * Runs every service's `dist/migrate.js` (what the Kubernetes migrate Jobs run) with the runtime role's
+ * DATABASE_URL and the owner's MIGRATION_DATABASE_URL, and fails with its output if one exits non-zero.
+ */
+export async function runMigrateJobs(options: { databaseUrl: string; migrationDatabaseUrl: string; output?: NodeJS.WritableStream }): Promise<void> {
+  await Promise.all(
+    SERVICES.map(
+      (service) =>
+        new Promise<void>((resolve, reject) => {
+          const env = { ...process.env, DATABASE_URL: options.databaseUrl, MIGRATION_DATABASE_URL: options.migrationDatabaseUrl, LOG_LEVEL: 'info' };
+          const child = spawn(process.execPath, [path.join(repoRoot, 'services', service, 'dist/migrate.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+          const out: string[] = [];
+          const keep = (d: Buffer) => {
+            out.push(d.toString());
+            options.output?.write(d);
+          };
+          child.stdout.on('data', keep);
+          child.stderr.on('data', keep);
+          child.once('error', reject);
+          child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${service} migrate exited with ${code}: ${out.join('').slice(-2000)}`))));
+        }),
+    ),
+  );
+}
+
 export async function startStack(options: StackOptions): Promise<RunningStack> {
+  if (options.migrationDatabaseUrl !== undefined) {
+    await runMigrateJobs({ databaseUrl: options.databaseUrl, migrationDatabaseUrl: options.migrationDatabaseUrl, output: options.output });
+  }
   const common = {
     DATABASE_URL: options.databaseUrl,
+    ...(options.migrationDatabaseUrl !== undefined ? { DB_MIGRATE_AT_START: 'false' } : {}),
     KAFKA_BROKERS: options.kafkaBrokers,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     // several processes on one machine: every metrics endpoint on a free port (announced when ready)
@@ -123,7 +161,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ports[service] = service === 'gateway' ? Number(ready.port ?? 0) : Number(ready.grpcPort ?? 0);
     metricsPorts[service] = service === 'gateway' ? ports.gateway : Number(ready.metricsPort ?? 0);
   };
-  // Migrations of each schema run at start; the first two can go together.
+  // Migrations of each schema run at start (or ran above); the first two can go together.
   await Promise.all([launch('ledger'), launch('follow-up')]);
   await launch('case-lifecycle');
   await launch('gateway');

@@ -38,6 +38,8 @@ export interface CaseLifecycleDeps {
   readonly inProcessCalls?: boolean;
   readonly clock?: () => Date;
   readonly metrics?: Metrics;
+  /** false: the schema is migrated by its migrate Job; this process only checks it and waits (DB_MIGRATE_AT_START) */
+  readonly migrateAtStart?: boolean;
   readonly webhooks: {
     readonly retrySchedule: readonly number[];
     readonly disableAfter: number;

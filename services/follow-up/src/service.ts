@@ -39,6 +39,8 @@ export interface FollowUpDeps {
   readonly mailFrom?: string;
   readonly clock?: () => Date;
   readonly metrics?: Metrics;
+  /** false: the schema is migrated by its migrate Job; this process only checks it and waits (DB_MIGRATE_AT_START) */
+  readonly migrateAtStart?: boolean;
   /** how often due timers and mail retries are looked for */
   readonly pollMs?: number;
   readonly maxMailBackoffMs?: number;

@@ -10,6 +10,8 @@ export const gatewayEnvSchema = z.object({
     .optional()
     .transform((v) => (v === '' ? undefined : v)),
   DATABASE_URL: env.url(['postgres:', 'postgresql:']),
+  /** false: DATABASE_URL's role only reads and writes rows; the migrate Job migrates (distributed only) */
+  DB_MIGRATE_AT_START: env.bool(true),
   KAFKA_BROKERS: env.list(),
   DATA_DIR: z.string().optional().default('.data'),
   SMTP_URL: env.url(['smtp:', 'smtps:']),

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     followUpAddress: config.FOLLOW_UP_GRPC_ADDRESS!,
     metrics,
     metricsOnApiPort: metricsAt.onApiPort,
+    migrateAtStart: config.DB_MIGRATE_AT_START,
     // `{"listening":…}` once HTTP is bound (/readyz 503 while the database is waited for), `{"ready":…}` once it serves.
     onListening: (port) => announceListening('gateway', { port, ...metricsPort }),
   });

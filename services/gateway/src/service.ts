@@ -1,5 +1,5 @@
 // The gateway's composition: its own schema, gRPC clients to the services, the HTTP server.
-import { createGrpcClient, Metrics, migrate, retryUntilDone, type Db, type Logger } from '@pp/platform';
+import { createGrpcClient, Metrics, prepareSchema, type Db, type Logger } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { CaseCurrencies } from './app/case-currencies';
 import { PartnerKeyCache } from './app/partner-keys';
@@ -25,6 +25,8 @@ export interface GatewayDeps {
   readonly metrics?: Metrics;
   /** false: GET /metrics on the API port answers 404 (the process serves it on its metrics port instead) */
   readonly metricsOnApiPort?: boolean;
+  /** false: the schema is migrated by its migrate Job; this process only checks it and waits (DB_MIGRATE_AT_START) */
+  readonly migrateAtStart?: boolean;
   /** called once the HTTP port is bound, before the database is waited for */
   readonly onListening?: (port: number) => void;
 }
@@ -34,7 +36,7 @@ const DAY_MS = 24 * 3600 * 1000;
 export async function startGateway(deps: GatewayDeps) {
   const p = protos();
   const calls = { inProcess: deps.inProcessCalls };
-  // Until the schema is migrated the gateway listens but answers 503 (/readyz too); /healthz answers 200.
+  // Until the schema is migrated (by this process, or by its migrate Job) the gateway listens but answers 503 (/readyz too); /healthz answers 200.
   const startup = { ready: false };
   const keys = new PartnerKeyCache();
   const ctx = {
@@ -57,7 +59,7 @@ export async function startGateway(deps: GatewayDeps) {
   const port = typeof address === 'object' && address ? address.port : deps.port;
   deps.onListening?.(port);
   // A database that is merely late is waited for (retried with backoff, logged), never a reason to exit.
-  await retryUntilDone('PostgreSQL (gateway migrations)', () => migrate(deps.db, SCHEMA, migrations), { logger: deps.logger });
+  await prepareSchema('gateway', { db: deps.db, schema: SCHEMA, migrations, logger: deps.logger, migrateAtStart: deps.migrateAtStart });
   const keyChanges = listenForKeyChanges(deps.db, keys, deps.logger);
   startup.ready = true;
   // Idempotency records are kept 24 h, then cleaned up.

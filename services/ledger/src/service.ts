@@ -17,6 +17,8 @@ export interface LedgerDeps {
   readonly grpcPort: number;
   readonly clock?: () => Date;
   readonly metrics?: Metrics;
+  /** false: the schema is migrated by its migrate Job; this process only checks it and waits (DB_MIGRATE_AT_START) */
+  readonly migrateAtStart?: boolean;
   /** Test-only: see LedgerFault. Unset in every real deployment. */
   readonly fault?: LedgerFault;
   /** called once the gRPC port is bound, before the dependencies are waited for */
