@@ -9,6 +9,7 @@ const NOT_FOUND = {
   PaymentNotFound: 'Payment not found',
   WebhookNotFound: 'Webhook not found',
   EventNotFound: 'Event not found',
+  InvoiceNotFound: 'Invoice not found',
 } as const;
 export type NotFound = keyof typeof NOT_FOUND;
 

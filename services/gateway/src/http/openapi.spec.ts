@@ -150,6 +150,7 @@ describe('GET /openapi.json', () => {
       'GET /webhooks/events',
       'DELETE /test/cases',
       'GET /admin/dead-letters',
+      'GET /admin/invoices',
     ]);
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(item)) {

@@ -17,6 +17,7 @@ import { TOO_DEEP_MESSAGE, tooDeep } from './json';
 import { notFoundUnlessOwned } from './ownership';
 import { createRateLimits, rateLimitHeaders, tooManyRequests } from './rate-limit';
 import { adminRoutes } from './routes/admin';
+import { adminInvoiceRoutes } from './routes/admin-invoices';
 import { deadLetterRoutes } from './routes/dead-letters';
 import { caseRoutes } from './routes/cases';
 import { mailRoutes } from './routes/mail';
@@ -198,6 +199,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   );
 
   adminRoutes(app, ctx);
+  adminInvoiceRoutes(app, ctx);
   deadLetterRoutes(app, ctx);
   caseRoutes(app, ctx);
   paymentRoutes(app, ctx);
