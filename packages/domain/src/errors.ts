@@ -11,6 +11,7 @@ export const ERROR_TYPES = [
   'TaskNotFound',
   'WebhookNotFound',
   'EventNotFound',
+  'InvoiceNotFound',
   'CaseClosed',
   'CaseAlreadyClosed',
   'CloseCodeNotAllowed',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { currencyDigits, divRoundHalfUp, isCurrency, parseMajor, splitTolerance, toMajor } from './money';
+import { currencyDigits, divRoundHalfUp, isCurrency, parseMajor, splitTolerance, toMajor, toMajorText } from './money';
 
 describe('money', () => {
   it('knows ISO 4217 digits', () => {
@@ -30,6 +30,22 @@ describe('money', () => {
       fc.property(fc.bigInt({ min: 0n, max: 1_000_000_000_000n }), fc.constantFrom(0, 2, 3), (minor, digits) => {
         const major = toMajor(minor, digits);
         expect(parseMajor(JSON.parse(JSON.stringify(major)), digits)).toEqual({ ok: true, minor });
+      }),
+    );
+  });
+
+  it('writes decimal text with exactly the currency digits', () => {
+    expect(toMajorText(125050n, 2)).toBe('1250.50');
+    expect(toMajorText(5n, 2)).toBe('0.05');
+    expect(toMajorText(0n, 2)).toBe('0.00');
+    expect(toMajorText(5000n, 0)).toBe('5000');
+    expect(toMajorText(1125n, 3)).toBe('1.125');
+    expect(toMajorText(-1n, 3)).toBe('-0.001');
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.constantFrom(0, 2, 3), (minor, digits) => {
+        const text = toMajorText(minor, digits);
+        expect(text).toMatch(digits === 0 ? /^\d+$/ : new RegExp(`^\\d+\\.\\d{${digits}}$`));
+        expect(BigInt(text.replace('.', ''))).toBe(minor);
       }),
     );
   });

@@ -50,11 +50,16 @@ export function parseMajor(value: unknown, digits: number): { ok: true; minor: M
 
 /** Minor units to a JSON number in major units, exact to the currency's digits. */
 export function toMajor(minor: Minor, digits: number): number {
+  return Number(toMajorText(minor, digits));
+}
+
+/** Minor units to decimal text in major units with exactly the currency's digits (EUR 1250.50, JPY 5000, KWD 1.125). */
+export function toMajorText(minor: Minor, digits: number): string {
   const negative = minor < 0n;
   const abs = (negative ? -minor : minor).toString().padStart(digits + 1, '0');
   const whole = abs.slice(0, abs.length - digits);
   const fraction = digits > 0 ? `.${abs.slice(abs.length - digits)}` : '';
-  return Number(`${negative ? '-' : ''}${whole}${fraction}`);
+  return `${negative ? '-' : ''}${whole}${fraction}`;
 }
 
 /** n / d rounded half up (away from zero for ties), for n >= 0 and d > 0. */

@@ -44,6 +44,7 @@ function grpcStatusFor(type: ErrorType): grpc.status {
     case 'TaskNotFound':
     case 'WebhookNotFound':
     case 'EventNotFound':
+    case 'InvoiceNotFound':
       return grpc.status.NOT_FOUND;
     case 'CaseClosed':
     case 'CaseAlreadyClosed':

@@ -247,7 +247,16 @@ describe('GET /openapi.json of the running gateway', () => {
     });
     await expectStatus(204, 'DELETE', '/cases/{id}/payments/{paymentId}', `${paymentsOfB}/${another.paymentId}?reopenCaseIfNeeded=false`, { key });
     await expectStatus(404, 'DELETE', '/cases/{id}/payments/{paymentId}', `${paymentsOfB}/${another.paymentId}`, { key });
-    await expectStatus(200, 'POST', '/admin/invoicing-runs', '/admin/invoicing-runs', { key: ADMIN, body: { partnerId: partner.id } });
+    const run = await expectStatus(200, 'POST', '/admin/invoicing-runs', '/admin/invoicing-runs', { key: ADMIN, body: { partnerId: partner.id } });
+    // the invoices read back (issue 15)
+    const invoice = (run.invoices as Json[])[0]!;
+    await expectStatus(200, 'GET', '/admin/invoices', `/admin/invoices?PartnerId=${partner.id}&PageSize=5`, { key: ADMIN });
+    await expectStatus(400, 'GET', '/admin/invoices', '/admin/invoices?Page=0', { key: ADMIN });
+    await expectStatus(403, 'GET', '/admin/invoices', '/admin/invoices', { key });
+    await expectStatus(200, 'GET', '/admin/invoices/{id}', `/admin/invoices/${invoice.id}`, { key: ADMIN });
+    await expectStatus(404, 'GET', '/admin/invoices/{id}', '/admin/invoices/not-a-uuid', { key: ADMIN });
+    await expectStatus(200, 'GET', '/admin/invoices/{id}/csv', `/admin/invoices/${invoice.id}/csv`, { key: ADMIN });
+    await expectStatus(404, 'GET', '/admin/invoices/{id}/csv', '/admin/invoices/00000000-0000-4000-8000-000000000000/csv', { key: ADMIN });
     await expectStatus(422, 'DELETE', '/cases/{id}/payments/{paymentId}', `${paymentsOfB}/${onB.paymentId}`, { key });
 
     // closing, the audit trail

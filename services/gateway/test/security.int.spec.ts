@@ -135,6 +135,21 @@ describe('the operator API answers only the operator key, however its path is sp
     expect((await raw('GET', '/%61dmin/dead-letters', { headers: { XApiKey: ADMIN } })).status).toBe(200);
   });
 
+  it('the invoice reads too (issue 15): a partner reads no invoice, not even its own, in any spelling', async () => {
+    const c = await newCase(call, intruder.id);
+    expect((await pay(call, intruder.apiKey, c.id)).status).toBe(200);
+    const run = await call('POST', '/admin/invoicing-runs', { key: ADMIN, body: { partnerId: intruder.id } });
+    const id = (run.body as Json).invoices[0].id as string;
+    for (const path of ['/admin/invoices', `/admin/invoices/${id}`, `/admin/invoices/${id}/csv`]) {
+      for (const spelled of [path, ...spellings(path)]) {
+        const res = await raw('GET', spelled, { headers: { XApiKey: intruder.apiKey } });
+        expect([403, 404], `GET ${spelled} → ${res.status} ${res.text}`).toContain(res.status);
+        expect(res.text, spelled).not.toMatch(/totalPlatformFee|platformFee|invoiceCreatedAt/); // no invoice, as JSON or CSV
+      }
+      expect((await raw('GET', `/%61dmin${path.slice('/admin'.length)}`, { headers: { XApiKey: ADMIN } })).status, path).toBe(200);
+    }
+  });
+
   it('a partner key on any spelling of a partner route still works, and a 404 route still needs a key', async () => {
     expect((await raw('GET', '/%6De', { headers: { XApiKey: intruder.apiKey } })).status).toBe(200);
     expect((await raw('GET', '/no-such-route')).status).toBe(401);

@@ -338,6 +338,56 @@ const invoicingRuns: Row[] = [
   ),
 ];
 
+const listInvoices: Row[] = [
+  ...queryRows(
+    (v) => `/admin/invoices?PartnerId=${v}`,
+    'PartnerId',
+    [
+      ['empty', ''],
+      ['not a UUID', 'not-a-uuid'],
+      ['a UUID with a bad character', '0000000g-0000-0000-0000-000000000000'],
+      ['repeated', `${UUID_A}&PartnerId=${UUID_A}`],
+      ['10,000 characters', LONG],
+    ],
+    { admin: true },
+  ),
+  ...queryRows(
+    (v) => `/admin/invoices?Currency=${v}`,
+    'Currency',
+    [
+      ['empty', ''],
+      ['lower case', 'eur'],
+      ['unknown', 'XYZ'],
+      ['four letters', 'EURO'],
+      ['repeated', 'EUR&Currency=JPY'],
+    ],
+    { admin: true },
+  ),
+  ...queryRows(
+    (v) => `/admin/invoices?Page=${v}`,
+    'Page',
+    [
+      ['zero', '0'],
+      ['negative', '-1'],
+      ['text', 'abc'],
+      ['a fraction', '1.5'],
+      ['above the maximum', '1000001'],
+      ['repeated', '1&Page=2'],
+    ],
+    { admin: true },
+  ),
+  ...queryRows(
+    (v) => `/admin/invoices?pageSize=${v}`,
+    'PageSize',
+    [
+      ['zero', '0'],
+      ['above 100', '101'],
+      ['hexadecimal', '0xA'],
+    ],
+    { admin: true },
+  ),
+];
+
 const listCases: Row[] = [
   ...queryRows((v) => `/cases?Page=${v}`, 'Page', [
     ['zero', '0'],
@@ -752,6 +802,7 @@ const ENDPOINTS: [string, Row[]][] = [
   ['POST /admin/partners', adminPartners],
   ['POST /admin/cases', adminCases],
   ['POST /admin/invoicing-runs', invoicingRuns],
+  ['GET /admin/invoices', listInvoices],
   ['GET /cases', listCases],
   ['POST /cases/{id}/close', closeCase],
   ['POST /cases/{id}/payments', recordPayment],

@@ -117,4 +117,16 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    // Issue 15: the operator reads invoices after their run. GET /admin/invoices pages through them newest
+    // first, of everyone or of one partner: each order is an index, so a page never sorts the whole table
+    // (the invoices of one run share created_at, id breaks the tie). GET /admin/invoices/{id} reads the
+    // payouts of one invoice: until now invoice_id was written but never searched (only its NULLs were).
+    name: '20261206100000_invoices_list_and_payouts_by_invoice',
+    async up(db, schema) {
+      await db.raw(`CREATE INDEX IF NOT EXISTS invoices_list ON ??.invoices (created_at DESC, id DESC)`, [schema]);
+      await db.raw(`CREATE INDEX IF NOT EXISTS invoices_partner_list ON ??.invoices (partner_id, created_at DESC, id DESC)`, [schema]);
+      await db.raw(`CREATE INDEX IF NOT EXISTS payouts_by_invoice ON ??.payouts (invoice_id) WHERE invoice_id IS NOT NULL`, [schema]);
+    },
+  },
 ];

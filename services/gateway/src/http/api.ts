@@ -14,6 +14,7 @@ import {
   type ErrorType,
 } from '@pp/domain';
 import { anyCaseBody, Reader, t, type JsonSchema, type Shape } from './schema';
+import { INVOICE_CSV_COLUMNS } from './invoices';
 import { ACTOR_TYPES } from './timeline';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -152,6 +153,15 @@ const webhookProperties = {
   createdUtc: timestamp(),
   updatedUtc: timestamp(),
   disabledReason: nullable(str('Why the platform disabled the subscription (a 410 answer, or too many failed events)')),
+};
+
+const invoiceProperties = {
+  id: uuid(),
+  partnerId: uuid(),
+  currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217' },
+  totalPlatformFee: money('The sum of the platformFee of its payouts'),
+  payoutCount: int(),
+  createdAt: timestamp('When the invoicing run that made it committed'),
 };
 
 const eventBase = { caseId: uuid(), reference: str('The case reference'), sequence: int('Per-case event counter, to order the events of a case') };
@@ -393,6 +403,29 @@ export const SCHEMAS = {
       'One revenue-share invoice per partner and currency',
     ),
   }),
+  Invoice: obj(invoiceProperties, "A revenue-share invoice: the platform fees of one partner's payouts in one currency, made by one invoicing run"),
+  InvoicePage: obj({
+    page: obj({ totalResults: int(), pageSize: int(), currentPage: int(), responseCount: int(), totalPages: int() }),
+    invoices: arrayOf(ref('Invoice'), 'Newest first: createdAt descending, then id descending (the invoices of one run share createdAt)'),
+  }),
+  InvoicePayout: obj(
+    {
+      paymentId: uuid(),
+      caseId: uuid(),
+      caseReference: str('The case reference'),
+      date: calendarDate("The payment's date"),
+      currency: str("The invoice's currency (the case currency)"),
+      paymentAmount: money(),
+      payoutCreditor: money(),
+      payoutCollectionPartner: money(),
+      platformFee: money("The platform's revenue share of payoutCollectionPartner: what the invoice charges for this payout"),
+    },
+    'A payout on an invoice, with the payment it is the split of',
+  ),
+  InvoiceWithPayouts: obj(
+    { ...invoiceProperties, payouts: arrayOf(ref('InvoicePayout'), 'By payment date, then payment id') },
+    'A revenue-share invoice with its payouts',
+  ),
   Task: obj({
     id: uuid(),
     type: oneOfValues(TASK_TYPES),
@@ -690,6 +723,7 @@ export const runInvoicing = op({
   responses: { 200: json('The run', ref('InvoicingRun')) },
 });
 
+/** Page and PageSize of a paginated list (SPEC §1): cases, partners, invoices, the operator audit log. */
 const pageQuery = {
   Page: t.query.int({ min: 1, max: 1_000_000, default: 1, digits: 9, aliases: ['page'], description: 'Page number, from 1.' }),
   PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
@@ -828,11 +862,64 @@ export const retryDeadLetter = op({
   },
 });
 
+// ---- the invoices of earlier invoicing runs (issue 15)
+
+const invoiceIdParam = { id: 'The invoice id (from POST /admin/invoicing-runs or GET /admin/invoices)' };
+const invoiceNotFound = failure(['InvoiceNotFound'], 'No such invoice (an id that is no UUID answers the same).');
+
+export const listInvoices = op({
+  method: 'GET',
+  path: '/admin/invoices',
+  operationId: 'listInvoices',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'The revenue-share invoices of earlier invoicing runs, paginated, newest first',
+  description:
+    'Newest first; the invoices of one run share createdAt and follow each other by id, descending. A PartnerId of no partner is no error: it has no invoices.',
+  query: {
+    PartnerId: t.uuid({ aliases: ['partnerId'], description: 'Only the invoices of this partner.' }),
+    Currency: t.currency({ aliases: ['currency'], description: 'Only the invoices in this currency.' }),
+    ...pageQuery,
+  },
+  queryFailFast: true,
+  responses: { 200: json('One page of invoices', ref('InvoicePage')) },
+});
+
+export const getInvoice = op({
+  method: 'GET',
+  path: '/admin/invoices/:id',
+  operationId: 'getInvoice',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'One invoice with its payouts',
+  description: 'The payouts the run put on the invoice, each with its payment (id, case, date, amount) and the platform fee charged for it.',
+  params: invoiceIdParam,
+  responses: { 200: json('The invoice with its payouts', ref('InvoiceWithPayouts')), 404: invoiceNotFound },
+});
+
+export const getInvoiceCsv = op({
+  method: 'GET',
+  path: '/admin/invoices/:id/csv',
+  operationId: 'getInvoiceCsv',
+  tag: 'Operator',
+  auth: 'admin',
+  summary: 'One invoice as a CSV file, a row per payout',
+  description: `RFC 4180 (comma-separated, CRLF line ends, fields quoted when they hold a comma, a quote or a line end), UTF-8. A header row, then one row per payout in the order of GET /admin/invoices/{id}. Columns: ${INVOICE_CSV_COLUMNS.join(', ')}. Amounts are decimal numbers in major units with exactly the digits of the currency (EUR 12.50, JPY 1250, KWD 1.125); dates are YYYY-MM-DD. A text value that a spreadsheet would read as a formula (one starting with =, +, -, @, a tab or a carriage return) is written with a leading apostrophe.`,
+  params: invoiceIdParam,
+  responses: {
+    200: {
+      description: 'The invoice as a CSV file',
+      content: { type: 'text/csv', schema: { type: 'string' } },
+      headers: { 'Content-Disposition': { description: 'attachment; filename="invoice-{id}.csv"', schema: { type: 'string' } } },
+    },
+    404: invoiceNotFound,
+  },
+});
+
 /** The query of a case list, GET /cases and GET /managed-cases alike. */
 const caseListQuery = {
   Statuses: t.query.list(LIFECYCLES, { label: 'lifecycle', aliases: ['statuses'], description: 'Only cases in these lifecycles.' }),
-  Page: t.query.int({ min: 1, max: 1_000_000, default: 1, digits: 9, aliases: ['page'], description: 'Page number, from 1.' }),
-  PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
+  ...pageQuery,
   Ids: t.query.uuids({ max: 100, aliases: ['ids'], description: 'Only these cases (at most 100 ids).' }),
   DebtorIds: t.query.uuids({ max: 100, aliases: ['debtorIds'], description: 'Only the cases of these debtors (debtor.id; at most 100 ids).' }),
   Sort: t.query.oneOf(CASE_SORTS, {

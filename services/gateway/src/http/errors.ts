@@ -18,6 +18,7 @@ export function httpStatusFor(type: ErrorType): number {
     case 'TaskNotFound':
     case 'WebhookNotFound':
     case 'EventNotFound':
+    case 'InvoiceNotFound':
       return 404;
     case 'CaseClosed':
     case 'CaseAlreadyClosed':

@@ -11,6 +11,7 @@ const NOT_FOUND = {
   EventNotFound: 'Event not found',
   PartnerNotFound: 'No such partner',
   NotFound: 'Not found',
+  InvoiceNotFound: 'Invoice not found',
 } as const;
 export type NotFound = keyof typeof NOT_FOUND;
 

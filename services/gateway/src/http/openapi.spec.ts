@@ -158,6 +158,7 @@ describe('GET /openapi.json', () => {
       'GET /admin/dead-letters',
       'GET /admin/partners',
       'GET /admin/audit',
+      'GET /admin/invoices',
     ]);
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(item)) {

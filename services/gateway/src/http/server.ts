@@ -18,6 +18,7 @@ import { createRateLimits, rateLimitHeaders, tooManyRequests } from './rate-limi
 import { auditOperatorWrites } from './operator-audit';
 import { adminRoutes } from './routes/admin';
 import { partnerRoutes } from './routes/partners';
+import { adminInvoiceRoutes } from './routes/admin-invoices';
 import { deadLetterRoutes } from './routes/dead-letters';
 import { caseRoutes } from './routes/cases';
 import { mailRoutes } from './routes/mail';
@@ -202,6 +203,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   auditOperatorWrites(app, ctx);
   adminRoutes(app, ctx);
   partnerRoutes(app, ctx);
+  adminInvoiceRoutes(app, ctx);
   deadLetterRoutes(app, ctx);
   caseRoutes(app, ctx);
   paymentRoutes(app, ctx);

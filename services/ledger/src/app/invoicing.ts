@@ -1,6 +1,6 @@
 // An invoicing run puts every payout not yet invoiced on one revenue-share invoice per partner and
 // currency; invoiced payouts are frozen from then on.
-import * as q from '../infra/ledger.queries';
+import * as q from '../infra/invoices.queries';
 import type { LedgerContext } from './context';
 
 export interface InvoiceSummary {
@@ -9,6 +9,7 @@ export interface InvoiceSummary {
   currency: string;
   totalPlatformFee: bigint;
   payoutCount: number;
+  createdAt: Date;
 }
 
 export async function runInvoicing(ctx: LedgerContext, partnerId: string | undefined): Promise<{ invoicedPayouts: number; invoices: InvoiceSummary[] }> {
@@ -25,12 +26,12 @@ export async function runInvoicing(ctx: LedgerContext, partnerId: string | undef
     const invoices: InvoiceSummary[] = [];
     for (const g of groups.values()) {
       const id = ctx.newId();
-      await q.insertInvoice(
+      const createdAt = await q.insertInvoice(
         tx.trx,
         { id, partner_id: g.partnerId, currency: g.currency, total_platform_fee: g.total.toString(), payout_count: g.ids.length },
         g.ids,
       );
-      invoices.push({ id, partnerId: g.partnerId, currency: g.currency, totalPlatformFee: g.total, payoutCount: g.ids.length });
+      invoices.push({ id, partnerId: g.partnerId, currency: g.currency, totalPlatformFee: g.total, payoutCount: g.ids.length, createdAt });
     }
     return { invoicedPayouts: payouts.length, invoices };
   });

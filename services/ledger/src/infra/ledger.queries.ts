@@ -223,24 +223,6 @@ export async function listAudit(db: Queryable, caseId: string): Promise<AuditRow
   return t(db, 'audit').where('case_id', caseId).orderBy('seq').select<AuditRow[]>();
 }
 
-export async function uninvoicedPayouts(db: Queryable, partnerId: string | undefined) {
-  const q = t(db, 'payouts')
-    .whereNull('invoice_id')
-    .forUpdate()
-    .select<{ payment_id: string; partner_id: string; currency: string; platform_fee: string }[]>('payment_id', 'partner_id', 'currency', 'platform_fee');
-  if (partnerId) q.where('partner_id', partnerId);
-  return q.orderBy('payment_id');
-}
-
-export async function insertInvoice(
-  db: Queryable,
-  inv: { id: string; partner_id: string; currency: string; total_platform_fee: string; payout_count: number },
-  paymentIds: string[],
-): Promise<void> {
-  await t(db, 'invoices').insert(inv);
-  await t(db, 'payouts').whereIn('payment_id', paymentIds).update({ invoice_id: inv.id });
-}
-
 export async function purgeAccounts(db: Queryable, partnerId: string, caseIds: readonly string[]): Promise<number> {
   if (caseIds.length === 0) return 0;
   const owned = await t(db, 'accounts').where('partner_id', partnerId).where('is_test', true).whereIn('case_id', caseIds).pluck('case_id');

@@ -7,8 +7,10 @@ import { toDateString, type AccountChange, type LedgerContext } from '../app/con
 import { deletePayment, settleCommission, updatePayment } from '../app/correct-payment';
 import { runInvoicing } from '../app/invoicing';
 import { openAccount } from '../app/open-account';
+import { getInvoice, listInvoices } from '../app/read-invoices';
 import { recordPayment } from '../app/record-payment';
 import { updateFees } from '../app/update-fees';
+import type { InvoicePayoutRow, InvoiceRow } from '../infra/invoices.queries';
 import * as q from '../infra/ledger.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
@@ -52,6 +54,31 @@ function paymentMessage(p: q.PaymentRow, currency: string): ledgerV1.Payment {
     invoiceId: p.invoice_id ?? '',
     createdAt: iso(p.created_at),
     updatedAt: iso(p.updated_at),
+  };
+}
+
+function invoiceMessage(i: InvoiceRow): ledgerV1.Invoice {
+  return {
+    id: i.id,
+    partnerId: i.partner_id,
+    currency: i.currency,
+    totalPlatformFee: i.total_platform_fee,
+    payoutCount: i.payout_count,
+    createdAt: iso(i.created_at),
+  };
+}
+
+function invoicePayoutMessage(p: InvoicePayoutRow): ledgerV1.InvoicePayout {
+  return {
+    paymentId: p.payment_id,
+    caseId: p.case_id,
+    caseReference: p.case_reference,
+    date: toDateString(p.date),
+    currency: p.currency,
+    paymentAmount: p.payment_amount,
+    payoutCreditor: p.payout_creditor,
+    payoutCollectionPartner: p.payout_collection_partner,
+    platformFee: p.platform_fee,
   };
 }
 
@@ -204,7 +231,18 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
     },
     RunInvoicing: async (r) => {
       const out = await runInvoicing(ctx, r.partnerId || undefined);
-      return { invoicedPayouts: out.invoicedPayouts, invoices: out.invoices.map((i) => ({ ...i, totalPlatformFee: i.totalPlatformFee.toString() })) };
+      return {
+        invoicedPayouts: out.invoicedPayouts,
+        invoices: out.invoices.map((i) => ({ ...i, totalPlatformFee: i.totalPlatformFee.toString(), createdAt: iso(i.createdAt) })),
+      };
+    },
+    ListInvoices: async (r) => {
+      const out = await listInvoices(ctx, { partnerId: r.partnerId || undefined, currency: r.currency || undefined, page: r.page, pageSize: r.pageSize });
+      return { invoices: out.invoices.map(invoiceMessage), totalResults: out.totalResults };
+    },
+    GetInvoice: async (r) => {
+      const out = await getInvoice(ctx, r.id);
+      return { invoice: invoiceMessage(out.invoice), payouts: out.payouts.map(invoicePayoutMessage) };
     },
     PurgeTestAccounts: async (r) => ({ purged: await q.purgeAccounts(ctx.db, r.partnerId, r.caseIds) }),
     UpdateFees: async (r, call) => {
