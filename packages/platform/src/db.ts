@@ -24,16 +24,35 @@ interface KnexQueryObject {
 }
 
 /**
- * knex-pglite answers a `delete()` with the raw result instead of the affected-row count that knex
- * gives on pg (it names the command `DEL`, which knex does not recognise): every caller that checks
- * a count (`=== 0` → 404) would be wrong on the embedded default. Same answer on both, here, once.
+ * knex-pglite on our terms, twice:
+ * - it answers a `delete()` with the raw result instead of the affected-row count that knex gives on
+ *   pg (it names the command `DEL`, which knex does not recognise): every caller that checks a count
+ *   (`=== 0` → 404) would be wrong on the embedded default. Same answer on both, here, once.
+ * - every pooled "connection" is the one PGlite, and knex-pglite closes it whenever the pool destroys a
+ *   connection. The pool also destroys connections it no longer wants: one whose creation finished after
+ *   its acquire had timed out (a first start slower than 60 s on a busy machine), or one it reaps. That
+ *   closed the database for good, and the process never became ready. Only destroying the knex instance
+ *   (shutdown) closes PGlite now.
  */
 const PgLiteClient = class extends (ClientPgLite as unknown as new (config: Knex.Config) => {
   processResponse(obj: KnexQueryObject, runner: unknown): unknown;
+  destroyRawConnection(connection: unknown): Promise<void>;
+  destroy(callback?: unknown): Promise<unknown>;
 }) {
+  private shuttingDown = false;
+
   override processResponse(obj: KnexQueryObject, runner: unknown): unknown {
     if (obj.method === 'del' && !obj.returning && !obj.output && obj.response) return obj.response.affectedRows ?? obj.response.rowCount ?? 0;
     return super.processResponse(obj, runner);
+  }
+
+  override async destroy(callback?: unknown): Promise<unknown> {
+    this.shuttingDown = true;
+    return super.destroy(callback);
+  }
+
+  override async destroyRawConnection(connection: unknown): Promise<void> {
+    if (this.shuttingDown) await super.destroyRawConnection(connection);
   }
 };
 

@@ -31,3 +31,28 @@ describe.each(adapters)('%s', (name, db) => {
     await db.schema.dropTable(table);
   });
 });
+
+describe('pglite: one database behind every pooled "connection"', () => {
+  it('stays open when the pool discards a connection (an acquire that timed out while PGlite was still starting), and closes on destroy', async () => {
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'pp-db-discard-'));
+    const db = createDb({ kind: 'pglite', dataDir: own });
+    try {
+      await db.raw('CREATE TABLE kept (id integer)');
+      await db('kept').insert({ id: 1 });
+      // what tarn does with a connection created after its acquire timed out, or one it reaps
+      const client = db.client as { acquireRawConnection(): Promise<unknown>; destroyRawConnection(c: unknown): Promise<void> };
+      await client.destroyRawConnection(await client.acquireRawConnection());
+      expect(await db('kept').count<{ n: string }[]>({ n: '*' })).toEqual([{ n: '1' }]);
+    } finally {
+      await db.destroy();
+    }
+    // closed cleanly: the data is there for the next process
+    const again = createDb({ kind: 'pglite', dataDir: own });
+    try {
+      expect(await again('kept').select('id')).toEqual([{ id: 1 }]);
+    } finally {
+      await again.destroy();
+      fs.rmSync(own, { recursive: true, force: true });
+    }
+  });
+});
