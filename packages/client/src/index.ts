@@ -10,6 +10,7 @@ import { DEFAULT_RETRY, retryingFetch, takesIdempotencyKey, type RetryPolicy } f
 
 export { ApiError, isErrorBody, type BusinessError, type ErrorBody, type ErrorType } from './errors';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry';
+export { listen, ListenRefused, newSigningSecret, type ListenOptions } from './listen';
 export { verifyWebhook, WebhookVerificationError, type WebhookEvent, type WebhookEventType } from './webhooks';
 export type { components, operations, paths, webhooks } from './generated/schema';
 

@@ -188,4 +188,15 @@ export const migrations: Migration[] = [
       await db.raw(`ALTER TABLE ??.webhook_attempts ADD COLUMN IF NOT EXISTS response_excerpt text`, [schema]);
     },
   },
+  {
+    // Issue 16: the partner's event stream (GET /webhooks/events/stream) reads the public event log in
+    // the order its transactions finished, so that a reader never moves past an event that commits
+    // later: each event carries the id of the transaction that wrote it, and only events of
+    // transactions older than every running one (pg_snapshot_xmin) are handed out (infra/stream.queries.ts).
+    name: '20261206110000_case_events_stream_position',
+    async up(db, schema) {
+      await db.raw(`ALTER TABLE ??.case_events ADD COLUMN IF NOT EXISTS tx xid8 NOT NULL DEFAULT pg_current_xact_id()`, [schema]);
+      await db.raw(`CREATE INDEX IF NOT EXISTS case_events_stream ON ??.case_events (partner_id, is_test, tx, case_id, sequence)`, [schema]);
+    },
+  },
 ];

@@ -294,6 +294,12 @@ describe('GET /openapi.json of the running gateway', () => {
         `webhook ${d.eventType}`,
       );
     await expectStatus(400, 'GET', '/webhooks/events', '/webhooks/events?since=yesterday', { key });
+    // the event stream (issue 16): its headers, then closed (its messages are tested in packages/client/test/listen.int.spec.ts)
+    const streaming = new AbortController();
+    const stream = await fetch(`${stack.gatewayUrl}/webhooks/events/stream`, { headers: { XApiKey: key }, signal: streaming.signal });
+    streaming.abort();
+    documented('GET', '/webhooks/events/stream', { status: stream.status, headers: stream.headers, text: '', body: undefined });
+    await expectStatus(400, 'GET', '/webhooks/events/stream', '/webhooks/events/stream', { key, headers: { 'Last-Event-ID': 'nope' } });
     await expectStatus(200, 'POST', '/webhooks/events/{id}/replay', `/webhooks/events/${deliveries[0].id}/replay`, { key });
     await expectStatus(404, 'POST', '/webhooks/events/{id}/replay', '/webhooks/events/00000000-0000-4000-8000-000000000000/replay', { key });
     await expectStatus(200, 'GET', '/webhooks/events/{id}/attempts', `/webhooks/events/${deliveries[0].id}/attempts`, { key });
@@ -423,7 +429,7 @@ describe('GET /docs', () => {
         expect(record).toContain(text);
       // the filter narrows the list
       await page.fill('#filter', 'webhooks/events');
-      expect(await page.locator('section.op:visible').count()).toBe(3); // the log, a replay, the attempts
+      expect(await page.locator('section.op:visible').count()).toBe(4); // the log, the stream, a replay, the attempts
       await page.fill('#filter', '');
       await page.addScriptTag({ content: AXE_SOURCE });
       const violations = (await page.evaluate(

@@ -6,6 +6,7 @@ import { applyAccountChange } from '../app/apply-events';
 import { closeCase } from '../app/close-case';
 import type { CaseContext } from '../app/context';
 import { createCase } from '../app/create-case';
+import { readEventStream } from '../app/event-stream';
 import { createWebhook, deleteWebhook, getWebhook, replayEvent, updateWebhook } from '../app/webhooks';
 import { fireTestEvent, replayLastEvent } from '../app/test-webhooks';
 import * as q from '../infra/cases.queries';
@@ -162,6 +163,7 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
       await deleteWebhook(ctx, r.partnerId, r.id);
       return {};
     },
+    ReadEventStream: (r) => readEventStream(ctx, r.partnerId, r.isTest, r.after, r.limit),
     ListWebhookAttempts: async (r) => {
       const delivery = await w.findDelivery(ctx.db, r.partnerId, r.eventId);
       if (!delivery) throw new DomainError('EventNotFound', 'Event not found');

@@ -1444,6 +1444,26 @@ export const listWebhookEvents = op({
   responses: { 200: json('Deliveries', arrayOf(ref('WebhookDelivery'))) },
 });
 
+export const streamWebhookEvents = op({
+  method: 'GET',
+  path: '/webhooks/events/stream',
+  operationId: 'streamWebhookEvents',
+  tag: 'Webhooks',
+  auth: 'partner',
+  summary: "The caller's events as they happen (Server-Sent Events), without a public URL",
+  description:
+    "Every public event of the caller's cases (the webhook events, whether or not a subscription wants them), as `text/event-stream`: each message has `id` (its stream position), `event` (the event type) and `data` (the WebhookEnvelope a webhook would carry; its id is the event's). Test-case and production events are separate streams (isTestMode). A new stream starts at the current end; to resume after a disconnect, send the last id received as the `Last-Event-ID` header (EventSource does this by itself): nothing is skipped or repeated. Events appear in the order their transactions committed. A comment line every 15 s keeps the connection open. `npx pp-client listen` forwards the stream to a local URL, signed.",
+  query: { isTestMode: t.query.boolean({ description: 'true: the events of test cases; otherwise those of production cases.' }) },
+  queryFailFast: true,
+  responses: {
+    200: {
+      description: 'The stream: `id: <position>`, `event: <type>`, `data: <WebhookEnvelope JSON>`, a blank line; `: keep-alive` comments',
+      content: { type: 'text/event-stream', schema: { type: 'string' } },
+    },
+    400: failure(['ValidationError'], 'A Last-Event-ID that is no position of this stream, or a bad isTestMode.'),
+  },
+});
+
 export const replayWebhookEvent = op({
   method: 'POST',
   path: '/webhooks/events/:id/replay',

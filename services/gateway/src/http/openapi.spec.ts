@@ -154,6 +154,7 @@ describe('GET /openapi.json', () => {
       'GET /tasks',
       'GET /mail',
       'GET /webhooks/events',
+      'GET /webhooks/events/stream',
       'DELETE /test/cases',
       'GET /admin/dead-letters',
       'GET /admin/partners',

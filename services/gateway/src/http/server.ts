@@ -18,6 +18,7 @@ import { createRateLimits, rateLimitHeaders, tooManyRequests } from './rate-limi
 import { auditOperatorWrites } from './operator-audit';
 import { adminRoutes } from './routes/admin';
 import { partnerRoutes } from './routes/partners';
+import { eventStreamRoutes } from './routes/event-stream';
 import { adminInvoiceRoutes } from './routes/admin-invoices';
 import { deadLetterRoutes } from './routes/dead-letters';
 import { caseRoutes } from './routes/cases';
@@ -209,6 +210,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   paymentRoutes(app, ctx);
   miscRoutes(app, ctx);
   webhookRoutes(app, ctx);
+  eventStreamRoutes(app, ctx);
   mailRoutes(app, ctx);
   portalRoutes(app);
   registerOpenApi(app, routes);
