@@ -155,13 +155,13 @@ describe('optional pagination (issue 16)', () => {
 
     // More deliveries than the unpaginated bound: seeded straight into case-lifecycle's table (delivered
     // already, so nothing sends them), 50 of them sharing one created_at so the id tie-breaker is tested.
-    const [{ id: subscriptionId }] = await db.withSchema('cases').table('webhook_subscriptions').where('partner_id', partner.id).select<{ id: string }[]>('id');
+    const [subscription] = await db.withSchema('cases').table('webhook_subscriptions').where('partner_id', partner.id).select<{ id: string }[]>('id');
     await db.raw(
       `INSERT INTO cases.webhook_deliveries (id, subscription_id, partner_id, case_id, case_event_id, event_type, payload, status, attempt_count, next_attempt_at, created_at, delivered_at)
        SELECT gen_random_uuid(), ?, ?, ?, gen_random_uuid(), 'payment.created', '{}', 'Delivered', 1, now(),
               timestamptz '2026-01-01' + (i / 50) * interval '1 second', timestamptz '2026-01-01'
        FROM generate_series(1, 1020) i`,
-      [subscriptionId, partner.id, caseId],
+      [subscription!.id, partner.id, caseId],
     );
     const total = PAYMENTS + 1020;
     const cut = await call('GET', '/webhooks/events', { key: partner.apiKey });
