@@ -51,8 +51,11 @@ describe('@pp/client on the stack', () => {
     // without a key of the caller's, the client makes one per call: two calls, two payments
     await unwrap(api.POST('/cases/{id}/payments', { params: { path: { id: caseId } }, body }));
     const payments = await unwrap(api.GET('/cases/{id}/payments', { params: { path: { id: caseId } } }));
-    expect(payments).toHaveLength(2);
+    if (!Array.isArray(payments)) throw new Error('without Page, the list is an array');
     expect(payments.map((p) => p.paymentAmount)).toEqual([120.5, 120.5]);
+    const page = await unwrap(api.GET('/cases/{id}/payments', { params: { path: { id: caseId }, query: { PageSize: 1 } } }));
+    if (Array.isArray(page)) throw new Error('with PageSize, one page');
+    expect(page.page).toMatchObject({ totalResults: 2, pageSize: 1, responseCount: 1 });
     const c = await unwrap(api.GET('/cases/{id}', { params: { path: { id: caseId } } }));
     expect(c.remainder).toBe(759);
   });

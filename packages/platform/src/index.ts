@@ -16,3 +16,4 @@ export * from './polling';
 export * from './tracing';
 export * from './dead-letters';
 export * from './retry';
+export * from './paging';

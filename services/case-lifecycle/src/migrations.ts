@@ -199,4 +199,14 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE INDEX IF NOT EXISTS case_events_stream ON ??.case_events (partner_id, is_test, tx, case_id, sequence)`, [schema]);
     },
   },
+  {
+    // Issue 16: GET /webhooks/events pages through a partner's deliveries newest first, id breaking the
+    // tie. With id in the index the order is read from it, to the last row of a page; it has the columns
+    // of webhook_deliveries_partner (partner_id, created_at DESC) as its prefix and replaces it.
+    name: '20261207100000_webhook_deliveries_partner_list',
+    async up(db, schema) {
+      await db.raw(`CREATE INDEX IF NOT EXISTS webhook_deliveries_partner_list ON ??.webhook_deliveries (partner_id, created_at DESC, id DESC)`, [schema]);
+      await db.raw(`DROP INDEX IF EXISTS ??.webhook_deliveries_partner`, [schema]);
+    },
+  },
 ];

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb, migrate, type Db } from '@pp/platform';
 import { createDatabase, dropDatabase, explainPlan, planNodes as nodes, planShape as shape, statementsOf } from '@pp/testing';
 import { listCases, type CaseRow } from '../src/infra/cases.queries';
-import { deleteSubscription } from '../src/infra/webhooks.queries';
+import { deleteSubscription, listDeliveries, type DeliveryRow } from '../src/infra/webhooks.queries';
 import { migrations, SCHEMA } from '../src/migrations';
 
 const PARTNERS = 5;
@@ -114,5 +114,31 @@ describe('cases-schema reads that do not grow with the data (issue 12)', () => {
     expect(await deleteSubscription(db, uuidOf('partner-2'), id)).toBe(1); // subscription 7 belongs to partner 7 % 5
     expect(await deliveries().where('subscription_id', id).count<{ count: string }[]>({ count: '*' })).toEqual([{ count: '0' }]);
     expect(await deliveries().count<{ count: string }[]>({ count: '*' })).toEqual([{ count: String(DELIVERIES - DELIVERIES / SUBSCRIPTIONS) }]);
+  });
+
+  // Issue 16: GET /webhooks/events?Page=… pages the delivery log. Every seeded delivery has the same
+  // created_at, so the order on a page is the id tie-breaker's alone: the index must have it.
+  it("reads a page of the partner's delivery log from (partner_id, created_at DESC, id DESC), without a sort, and counts it", async () => {
+    const partnerId = uuidOf('partner-2');
+    const all = await db.withSchema(SCHEMA).table('webhook_deliveries').where('partner_id', partnerId).select<DeliveryRow[]>();
+    expect(all.length).toBeGreaterThan(150);
+    const ordered = all.sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0)).map((d) => d.id);
+    const { result, sent } = await statementsOf(db, (d) => listDeliveries(d, partnerId, {}, { offset: 100, limit: 50 }));
+    expect(result.total).toBe(all.length);
+    expect(result.rows.map((r) => r.id)).toEqual(ordered.slice(100, 150));
+    const page = sent.find((q) => /order by/i.test(q.sql));
+    const plan = await explainPlan(db, page!);
+    expect(
+      nodes(plan).filter((n) => n['Node Type'].includes('Sort') || n['Node Type'] === 'Seq Scan'),
+      shape(plan),
+    ).toEqual([]);
+    expect(
+      nodes(plan).some((n) => n['Index Name'] === 'webhook_deliveries_partner_list'),
+      shape(plan),
+    ).toBe(true);
+    // its prefix was webhook_deliveries_partner, which would now only cost writes
+    expect(await db('pg_indexes').where({ schemaname: SCHEMA, tablename: 'webhook_deliveries' }).pluck('indexname')).not.toContain(
+      'webhook_deliveries_partner',
+    );
   });
 });

@@ -94,4 +94,13 @@ export const migrations: Migration[] = [
       await createDeadLetterTable(db, schema);
     },
   },
+  {
+    // Issue 16: GET /tasks pages through a partner's tasks newest first (id breaks the tie). The order is
+    // this index, so a page is read without sorting every task of the partner; tasks_partner (partner_id,
+    // case_id, status) still serves the caseId and status filters.
+    name: '20261207100000_tasks_partner_list',
+    async up(db, schema) {
+      await db.raw(`CREATE INDEX IF NOT EXISTS tasks_partner_list ON ??.tasks (partner_id, created_at DESC, id DESC)`, [schema]);
+    },
+  },
 ];

@@ -65,6 +65,9 @@ function documented(method: string, template: string, res: Reply): Reply {
   let response = operation!.responses[status] ?? operation!.responses[`${status[0]}XX`];
   expect(response, `${method} ${template} → ${status} is documented (${JSON.stringify(res.body)?.slice(0, 300)})`).toBeTruthy();
   if (response!.$ref) response = doc.components.responses[response!.$ref.split('/').at(-1)!]!;
+  // issue 16: every answer carries Request-Id, and the document says so of every response
+  expect(res.headers.get('request-id'), `${method} ${template} → ${status} Request-Id`).toBeTruthy();
+  expect(response!.headers?.['Request-Id'], `${method} ${template} → ${status} documents Request-Id`).toBeTruthy();
   const content = response!.content ?? {};
   if (Object.keys(content).length === 0) expect(res.text, `${method} ${template} → ${status} has no body`).toBe('');
   else if (content['application/json']) matches(content['application/json'].schema, res.body, `${method} ${template} → ${status}`);
@@ -214,6 +217,11 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(404, 'POST', '/cases/{id}/payments', '/cases/not-a-uuid/payments', { key, body: {} });
     const list = await expectStatus(200, 'GET', '/cases/{id}/payments', `${paymentsOfA}?dateFrom=2026-01-01&minAmount=1`, { key });
     await expectStatus(400, 'GET', '/cases/{id}/payments', `${paymentsOfA}?minAmount=-1`, { key });
+    // issue 16: the same lists paginated on request answer the page object, which the document allows too
+    expect(await expectStatus(200, 'GET', '/cases/{id}/payments', `${paymentsOfA}?Page=2&PageSize=1`, { key })).toMatchObject({
+      page: { totalResults: 2, pageSize: 1, currentPage: 2, responseCount: 1, totalPages: 2 },
+    });
+    await expectStatus(400, 'GET', '/cases/{id}/payments', `${paymentsOfA}?PageSize=101`, { key });
     const creditorPayment = (list as Json[]).find((p) => p.paymentRecipient === 'Creditor');
     const onePayment = `${paymentsOfA}/${creditorPayment.id}`;
     await expectStatus(200, 'PUT', '/cases/{id}/payments/{paymentId}', onePayment, {
@@ -230,6 +238,7 @@ describe('GET /openapi.json of the running gateway', () => {
     const tasks = await expectStatus(200, 'GET', '/tasks', `/tasks?caseId=${a.id}&status=Open`, { key });
     expect((tasks as Json[]).length).toBeGreaterThan(0);
     await expectStatus(400, 'GET', '/tasks', '/tasks?status=Nope', { key });
+    expect(await expectStatus(200, 'GET', '/tasks', `/tasks?caseId=${a.id}&PageSize=5`, { key })).toHaveProperty('tasks');
     await pollUntil(async () => ((await call('GET', '/mail', { key })).body as Json[]).length > 0, { what: 'a follow-up email' });
     const mail = await expectStatus(200, 'GET', '/mail', '/mail?limit=10', { key });
     expect((mail as Json[]).length).toBeGreaterThan(0);
@@ -275,6 +284,8 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(400, 'PUT', '/cases/{id}/fees', `/cases/${a.id}/fees`, { key, body: { reminderFees: 1 } });
     await expectStatus(404, 'PUT', '/cases/{id}/fees', '/cases/00000000-0000-4000-8000-000000000000/fees', { key, body: {} });
     await expectStatus(200, 'GET', '/cases/{id}/audit', `/cases/${b.id}/audit`, { key });
+    expect(await expectStatus(200, 'GET', '/cases/{id}/audit', `/cases/${b.id}/audit?Page=1&PageSize=2`, { key })).toHaveProperty('entries');
+    await expectStatus(400, 'GET', '/cases/{id}/audit', `/cases/${b.id}/audit?Page=0`, { key });
     await expectStatus(200, 'GET', '/cases/{id}/timeline', `/cases/${a.id}/timeline`, { key });
     await expectStatus(200, 'GET', '/cases/{id}/timeline', `/cases/${b.id}/timeline`, { key });
     await expectStatus(404, 'GET', '/cases/{id}/timeline', '/cases/not-a-uuid/timeline', { key });
@@ -300,6 +311,7 @@ describe('GET /openapi.json of the running gateway', () => {
     streaming.abort();
     documented('GET', '/webhooks/events/stream', { status: stream.status, headers: stream.headers, text: '', body: undefined });
     await expectStatus(400, 'GET', '/webhooks/events/stream', '/webhooks/events/stream', { key, headers: { 'Last-Event-ID': 'nope' } });
+    expect(await expectStatus(200, 'GET', '/webhooks/events', `/webhooks/events?caseId=${a.id}&Page=1&PageSize=2`, { key })).toHaveProperty('events');
     await expectStatus(200, 'POST', '/webhooks/events/{id}/replay', `/webhooks/events/${deliveries[0].id}/replay`, { key });
     await expectStatus(404, 'POST', '/webhooks/events/{id}/replay', '/webhooks/events/00000000-0000-4000-8000-000000000000/replay', { key });
     await expectStatus(200, 'GET', '/webhooks/events/{id}/attempts', `/webhooks/events/${deliveries[0].id}/attempts`, { key });
@@ -341,6 +353,7 @@ describe('GET /openapi.json of the running gateway', () => {
       body: { date: '2026-11-02', paymentAmount: 1.5 },
     });
     await expectStatus(200, 'GET', '/managed-cases/{id}/payments', `/managed-cases/${t2.id}/payments`, { key });
+    expect(await expectStatus(200, 'GET', '/managed-cases/{id}/payments', `/managed-cases/${t2.id}/payments?Page=1`, { key })).toHaveProperty('payments');
     await expectStatus(400, 'GET', '/managed-cases/{id}/payments', `/managed-cases/${a.id}/payments`, { key });
     await expectStatus(200, 'PUT', '/managed-cases/{id}/payments/{paymentId}', `/managed-cases/${t2.id}/payments/${mp.paymentId}`, {
       key,

@@ -798,6 +798,27 @@ const updateFees: Row[] = [
   ...bodyRows('PUT', feesPath('EUR'), feesBase, 'keepIntentionalRate', BOOLEAN),
 ];
 
+/** Issue 16: the optional Page and PageSize of the lists that answer an array without them. */
+const PAGE_VALUES: Values = [
+  ['zero', '0'],
+  ['negative', '-1'],
+  ['text', 'abc'],
+  ['a fraction', '1.5'],
+  ['above the maximum', '1000001'],
+  ['repeated', '1&Page=2'],
+  ['10,000 characters', LONG],
+];
+const PAGE_SIZE_VALUES: Values = [
+  ['zero', '0'],
+  ['above 100', '101'],
+  ['hexadecimal', '0xA'],
+  ['repeated', '10&PageSize=20'],
+];
+const optionalPages = (path: () => string): Row[] => [
+  ...queryRows((v) => `${path()}?Page=${v}`, 'Page', PAGE_VALUES),
+  ...queryRows((v) => `${path()}?PageSize=${v}`, 'PageSize', PAGE_SIZE_VALUES),
+];
+
 const ENDPOINTS: [string, Row[]][] = [
   ['POST /admin/partners', adminPartners],
   ['POST /admin/cases', adminCases],
@@ -818,6 +839,11 @@ const ENDPOINTS: [string, Row[]][] = [
   ['POST /test/webhooks/fire', fireWebhook],
   ['POST /test/cases/{id}/replay-last-event', replayLastEvent],
   ['PUT /cases/{id}/fees', updateFees],
+  ['GET /cases/{id}/payments?Page', optionalPages(() => `/cases/${fx.eur}/payments`)],
+  ['GET /managed-cases/{id}/payments?Page', optionalPages(() => `/managed-cases/${fx.testEur}/payments`)],
+  ['GET /cases/{id}/audit?Page', optionalPages(() => `/cases/${fx.eur}/audit`)],
+  ['GET /tasks?Page', optionalPages(() => '/tasks')],
+  ['GET /webhooks/events?Page', optionalPages(() => '/webhooks/events')],
 ];
 
 async function send(row: Row) {

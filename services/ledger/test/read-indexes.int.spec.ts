@@ -88,7 +88,7 @@ async function indexNames(table: string): Promise<string[]> {
 describe('ledger reads in index order (issue 12)', () => {
   it("reads a case's audit trail in seq order from (case_id, seq), without a sort", async () => {
     const id = caseId(7);
-    const { result, plans } = await planned((d) => listAudit(d, id));
+    const { result, plans } = await planned(async (d) => (await listAudit(d, id)).rows);
     expect(plans).toHaveLength(1);
     expectReadInOrderFrom(plans[0]!, 'audit_case_seq');
 
@@ -102,7 +102,7 @@ describe('ledger reads in index order (issue 12)', () => {
   it('reads the payments of a case in (date, created_at, id) DESC order from one index, without a sort, filtered or not', async () => {
     const [c, p] = [caseId(7), partnerId(7)];
     for (const filter of [{}, { dateFrom: '2026-01-05', dateTo: '2026-01-12' }, { minAmount: '103' }]) {
-      const { result, plans } = await planned((d) => listPayments(d, p, c, filter));
+      const { result, plans } = await planned(async (d) => (await listPayments(d, p, c, filter)).rows);
       expect(plans).toHaveLength(1);
       expectReadInOrderFrom(plans[0]!, 'payments_case_list');
       expect(result.length).toBeGreaterThan(0);
@@ -115,9 +115,27 @@ describe('ledger reads in index order (issue 12)', () => {
       });
       expect(result.map((r) => r.id)).toEqual(expected.map((r) => r.id));
     }
-    const { result: all } = await planned((d) => listPayments(d, p, c, {}));
+    const { result: all } = await planned(async (d) => (await listPayments(d, p, c, {})).rows);
     expect(all).toHaveLength(PAYMENTS_PER_CASE);
     // The new index has the old one's columns as its prefix: the old one would only cost writes.
     expect(await indexNames('payments')).not.toContain('payments_case_order');
+  });
+
+  // Issue 16: a page is LIMIT/OFFSET on the same ordered statement, read from the same index, and counted.
+  it('reads one page of the payments and of the audit trail from the same indexes, with the count of all', async () => {
+    const [c, p] = [caseId(7), partnerId(7)];
+    const { rows: all } = await listPayments(db, p, c, {});
+    const { result: paged, plans } = await planned((d) => listPayments(d, p, c, {}, { offset: 20, limit: 10 }));
+    expect(plans).toHaveLength(2); // the page and the count
+    expectReadInOrderFrom(plans[0]!, 'payments_case_list');
+    expect(paged.total).toBe(PAYMENTS_PER_CASE);
+    expect(paged.rows.map((r) => r.id)).toEqual(all.slice(20, 30).map((r) => r.id));
+
+    const id = caseId(9);
+    const { rows: trail } = await listAudit(db, id);
+    const { result: page, plans: auditPlans } = await planned((d) => listAudit(d, id, { offset: 90, limit: 25 }));
+    expectReadInOrderFrom(auditPlans[0]!, 'audit_case_seq');
+    expect(page.total).toBe(AUDIT_PER_CASE);
+    expect(page.rows.map((r) => r.id)).toEqual(trail.slice(90).map((r) => r.id));
   });
 });

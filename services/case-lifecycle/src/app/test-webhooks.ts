@@ -117,7 +117,9 @@ export async function fireTestEvent(ctx: CaseContext, cmd: FireCommand): Promise
 /** The newest delivery of the caller's test case, delivered again as POST /webhooks/events/{id}/replay does. */
 export async function replayLastEvent(ctx: CaseContext, partnerId: string, caseId: string): Promise<w.DeliveryRow> {
   await testCase(ctx, partnerId, caseId, 'id');
-  const [last] = await w.listDeliveries(ctx.db, partnerId, { caseId, limit: 1 });
+  const {
+    rows: [last],
+  } = await w.listDeliveries(ctx.db, partnerId, { caseId }, { offset: 0, limit: 1 });
   if (!last) throw new DomainError('EventNotFound', 'No webhook event has been sent for this case yet');
   return replayEvent(ctx, partnerId, last.id);
 }

@@ -1,5 +1,5 @@
 // SQL of webhook subscriptions, deliveries and the attempt log.
-import type { Queryable } from '@pp/platform';
+import { readPage, type PageWindow, type Queryable } from '@pp/platform';
 import { SCHEMA } from '../migrations';
 
 export interface SubscriptionRow {
@@ -173,17 +173,24 @@ export async function findDelivery(db: Queryable, partnerId: string, id: string,
   return q.first<DeliveryRow | undefined>();
 }
 
-export async function listDeliveries(db: Queryable, partnerId: string, filter: { caseId?: string; since?: Date; limit: number }): Promise<DeliveryRow[]> {
+/**
+ * The delivery log newest first, id breaking the tie (the order of webhook_deliveries_partner_list): one
+ * page of it, or (without a page) its newest `limit` rows; `total` counts every matching row either way.
+ */
+export async function listDeliveries(
+  db: Queryable,
+  partnerId: string,
+  filter: { caseId?: string; since?: Date },
+  window: PageWindow,
+): Promise<{ rows: DeliveryRow[]; total: number }> {
   const q = deliveries(db).where('partner_id', partnerId);
   if (filter.caseId) q.where('case_id', filter.caseId);
   if (filter.since) q.where('created_at', '>=', filter.since);
-  return q
-    .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
-    ])
-    .limit(filter.limit)
-    .select<DeliveryRow[]>();
+  q.orderBy([
+    { column: 'created_at', order: 'desc' },
+    { column: 'id', order: 'desc' },
+  ]);
+  return readPage<DeliveryRow>(q, window);
 }
 
 export async function deleteDeliveriesOfCases(db: Queryable, caseIds: readonly string[]): Promise<void> {

@@ -1,6 +1,6 @@
 // One thin handler per RPC.
 import { DomainError, validationError } from '@pp/domain';
-import type { PromiseHandlers } from '@pp/platform';
+import { pageWindow, type PromiseHandlers } from '@pp/platform';
 import type { CaseLifecycleDefinition, caseLifecycleV1 } from '@pp/proto';
 import { applyAccountChange } from '../app/apply-events';
 import { closeCase } from '../app/close-case';
@@ -13,6 +13,19 @@ import * as q from '../infra/cases.queries';
 import * as w from '../infra/webhooks.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
+
+const deliveryMessage = (d: w.DeliveryRow) => ({
+  id: d.id,
+  subscriptionId: d.subscription_id,
+  caseId: d.case_id,
+  eventType: d.event_type,
+  payload: d.payload,
+  createdAt: iso(d.created_at),
+  deliveredAt: iso(d.delivered_at),
+  attemptCount: d.attempt_count,
+  lastResponseCode: d.last_response_code ?? 0,
+  lastError: d.last_error ?? '',
+});
 /** A party of the case: always its id (assigned when none was given), and what was given (has_creditor/has_debtor say whether). */
 const party = (p: q.Party | null | undefined, id: string): caseLifecycleV1.Party => ({
   companyName: p?.companyName ?? '',
@@ -181,26 +194,13 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
         })),
       };
     },
-    ListWebhookEvents: async (r) => ({
-      events: (
-        await w.listDeliveries(ctx.db, r.partnerId, {
-          caseId: r.caseId || undefined,
-          since: r.since ? new Date(r.since) : undefined,
-          limit: Math.min(Math.max(r.limit || 100, 1), 1000),
-        })
-      ).map((d) => ({
-        id: d.id,
-        subscriptionId: d.subscription_id,
-        caseId: d.case_id,
-        eventType: d.event_type,
-        payload: d.payload,
-        createdAt: iso(d.created_at),
-        deliveredAt: iso(d.delivered_at),
-        attemptCount: d.attempt_count,
-        lastResponseCode: d.last_response_code ?? 0,
-        lastError: d.last_error ?? '',
-      })),
-    }),
+    ListWebhookEvents: async (r) => {
+      const filter = { caseId: r.caseId || undefined, since: r.since ? new Date(r.since) : undefined };
+      // Without a page, the newest `limit` (at most 1,000: the unpaginated REST answer's bound); total says how many there are.
+      const window = pageWindow(r.page, r.pageSize) ?? { offset: 0, limit: Math.min(Math.max(r.limit || 100, 1), 1000) };
+      const { rows, total } = await w.listDeliveries(ctx.db, r.partnerId, filter, window);
+      return { totalResults: total, events: rows.map(deliveryMessage) };
+    },
     ReplayWebhookEvent: async (r) => {
       const d = await replayEvent(ctx, r.partnerId, r.eventId);
       return { eventId: d.id, subscriptionId: d.subscription_id, eventType: d.event_type };

@@ -1,4 +1,4 @@
-import type { Queryable } from '@pp/platform';
+import { readPage, type PageWindow, type Queryable } from '@pp/platform';
 import { SCHEMA } from '../migrations';
 
 export interface TaskRow {
@@ -22,16 +22,21 @@ export async function insertTask(db: Queryable, row: TaskRow): Promise<void> {
   await tasks(db).insert(row).onConflict(db.raw("(payment_id) WHERE type = 'InvoiceClient'")).ignore();
 }
 
-export async function listTasks(db: Queryable, partnerId: string, filter: { caseId?: string; status?: string }): Promise<TaskRow[]> {
+/** Newest first, id breaking the tie (the order of the index tasks_partner_list); one page of them with a window. */
+export async function listTasks(
+  db: Queryable,
+  partnerId: string,
+  filter: { caseId?: string; status?: string },
+  window?: PageWindow,
+): Promise<{ rows: TaskRow[]; total: number }> {
   const q = tasks(db).where('partner_id', partnerId);
   if (filter.caseId) q.where('case_id', filter.caseId);
   if (filter.status) q.where('status', filter.status);
-  return q
-    .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
-    ])
-    .select<TaskRow[]>();
+  q.orderBy([
+    { column: 'created_at', order: 'desc' },
+    { column: 'id', order: 'desc' },
+  ]);
+  return readPage<TaskRow>(q, window);
 }
 
 export async function openTasksOfPayment(db: Queryable, paymentId: string): Promise<TaskRow[]> {

@@ -1,4 +1,4 @@
-import type { PromiseHandlers } from '@pp/platform';
+import { pageWindow, type PromiseHandlers } from '@pp/platform';
 import type { FollowUpDefinition } from '@pp/proto';
 import type { FollowUpContext } from '../app/context';
 import * as f from '../infra/followups.queries';
@@ -6,26 +6,30 @@ import * as q from '../infra/tasks.queries';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '');
 
+const taskMessage = (t: q.TaskRow) => ({
+  id: t.id,
+  type: t.type,
+  status: t.status,
+  caseId: t.case_id,
+  paymentId: t.payment_id,
+  amountOwed: t.amount_owed,
+  currency: t.currency,
+  dueAt: iso(t.due_at),
+  reminderCount: t.reminder_count,
+  createdAt: iso(t.created_at),
+  completedAt: iso(t.completed_at),
+});
+
 /** Served by the platform's dead-letter handlers (deadLetterRpcHandlers in service.ts). */
 type DeadLetterRpcs = 'ListDeadLetters' | 'RetryDeadLetter';
 
 export function followUpHandlers(ctx: FollowUpContext): Omit<PromiseHandlers<FollowUpDefinition>, DeadLetterRpcs> {
   return {
-    ListTasks: async (r) => ({
-      tasks: (await q.listTasks(ctx.db, r.partnerId, { caseId: r.caseId || undefined, status: r.status || undefined })).map((t) => ({
-        id: t.id,
-        type: t.type,
-        status: t.status,
-        caseId: t.case_id,
-        paymentId: t.payment_id,
-        amountOwed: t.amount_owed,
-        currency: t.currency,
-        dueAt: iso(t.due_at),
-        reminderCount: t.reminder_count,
-        createdAt: iso(t.created_at),
-        completedAt: iso(t.completed_at),
-      })),
-    }),
+    ListTasks: async (r) => {
+      const filter = { caseId: r.caseId || undefined, status: r.status || undefined };
+      const { rows, total } = await q.listTasks(ctx.db, r.partnerId, filter, pageWindow(r.page, r.pageSize));
+      return { totalResults: total, tasks: rows.map(taskMessage) };
+    },
     PurgeCases: async (r) => {
       const purged = await ctx.db.transaction(async (trx) => {
         await f.purgeFollowUps(trx, { partnerId: r.partnerId, caseIds: r.caseIds });

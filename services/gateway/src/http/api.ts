@@ -234,6 +234,11 @@ export const SCHEMAS = {
   ),
   OperatorAuditPage: obj({ page: ref('PageInfo'), entries: arrayOf(ref('OperatorAuditEntry')) }),
   PageInfo: obj({ totalResults: int(), pageSize: int(), currentPage: int(), responseCount: int(), totalPages: int() }, 'The page object of SPEC §1'),
+  // issue 16: the lists that answer a whole array unless Page or PageSize is sent
+  PaymentPage: obj({ page: ref('PageInfo'), payments: arrayOf(ref('Payment'), 'date descending, then creation descending, then id') }),
+  CaseAuditPage: obj({ page: ref('PageInfo'), entries: arrayOf(ref('AuditEntry'), 'Oldest first') }),
+  TaskPage: obj({ page: ref('PageInfo'), tasks: arrayOf(ref('Task'), 'Newest first (createdAt descending, then id)') }),
+  WebhookDeliveryPage: obj({ page: ref('PageInfo'), events: arrayOf(ref('WebhookDelivery'), 'Newest first (createdAt descending, then id)') }),
   Creditor: obj({
     id: uuid('The creditor of this case, assigned by the platform'),
     companyName: nullable(str()),
@@ -588,6 +593,12 @@ function failure(types: readonly ErrorType[], description: string, headers?: Res
 }
 
 export const HEADERS = {
+  // issue 16: on every answer of the gateway, whatever its status
+  requestId: {
+    description:
+      "The id of this request in the gateway's log lines (and of a 5xx's errorId line): the caller's x-request-id when it is 1–128 visible ASCII characters, else a UUID the gateway made",
+    schema: { type: 'string', minLength: 1, maxLength: 128 },
+  },
   retryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
   replayed: {
     description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key',
@@ -728,6 +739,26 @@ const pageQuery = {
   Page: t.query.int({ min: 1, max: 1_000_000, default: 1, digits: 9, aliases: ['page'], description: 'Page number, from 1.' }),
   PageSize: t.query.int({ min: 1, max: 100, default: 10, digits: 9, aliases: ['pageSize'] }),
 };
+
+// ---- optional pagination (issue 16): GET /cases/{id}/payments, /cases/{id}/audit, /tasks, /webhooks/events
+
+/** Without Page and PageSize these lists answer the array they always did; with either, one page object. */
+const OPTIONAL_PAGES =
+  'Optional pagination: with Page or PageSize (or both) the answer is one page of SPEC §1, `{"page": {…}, "<items>": […]}`, in the same order (the database pages it, a unique key breaking ties, so no item shows on two pages); without both, the array of every item, as before.';
+/** The 200 of such a list: the array, or the page object `page` (a components schema) when paginated. */
+const listOrPage = (description: string, items: JsonSchema, page: string, headers?: ResponseSpec['headers']): ResponseSpec =>
+  json(`${description}: the array, or one page of it with Page or PageSize`, { oneOf: [items, ref(page)] }, headers);
+/** GET /webhooks/events without a page answers at most this many deliveries, the newest (as before issue 16, but no longer silently). */
+export const UNPAGED_EVENTS_MAX = 1000;
+export const TOTAL_COUNT_HEADER = {
+  description: 'How many deliveries match; more than the answer holds when the unpaginated list was cut at 1000 (then Link tells the next page)',
+  schema: { type: 'integer', minimum: 0 },
+};
+export const NEXT_LINK_HEADER = {
+  description: 'Only when the unpaginated list was cut at 1000: `<…/webhooks/events?…&Page=11&PageSize=100>; rel="next"`, the page after the 1000 answered',
+  schema: { type: 'string' },
+};
+
 const partnerParam = { id: 'The partner id' };
 const partnerNotFound = failure(['PartnerNotFound'], 'No such partner (an id that is no UUID answers the same).');
 const keyNotFound = failure(['NotFound'], 'No such live key of this partner (revoked already, of another partner, or an id that is no UUID).');
@@ -1006,8 +1037,11 @@ export const getAudit = op({
   tag: 'Cases',
   auth: 'partner',
   summary: 'The append-only audit trail of a case',
+  description: OPTIONAL_PAGES,
   params: caseIdParam,
-  responses: { 200: json('Oldest first', arrayOf(ref('AuditEntry'))), 404: caseNotFound },
+  query: pageQuery,
+  queryFailFast: true,
+  responses: { 200: listOrPage('Oldest first', arrayOf(ref('AuditEntry')), 'CaseAuditPage'), 404: caseNotFound },
 });
 
 export const updateFees = op({
@@ -1082,6 +1116,7 @@ const paymentListQuery = {
   dateTo: t.query.date(),
   minAmount: t.query.amount(),
   maxAmount: t.query.amount(),
+  ...pageQuery,
 };
 const reopenQuery = {
   reopenCaseIfNeeded: t.query.boolean({ description: 'Consent to reopen a case closed as Paid that the delete leaves with remainder > 0.' }),
@@ -1142,9 +1177,10 @@ export const listPayments = op({
   tag: 'Payments',
   auth: 'partner',
   summary: 'The live payments of a case, newest first',
+  description: OPTIONAL_PAGES,
   params: caseIdParam,
   query: paymentListQuery,
-  responses: { 200: json('date descending, then creation descending', arrayOf(ref('Payment'))), 404: caseNotFound },
+  responses: { 200: listOrPage('date descending, then creation descending', arrayOf(ref('Payment')), 'PaymentPage'), 404: caseNotFound },
 });
 
 const correctionAnswers = {
@@ -1277,10 +1313,14 @@ export const listManagedPayments = op({
   tag: 'Test cases',
   auth: 'partner',
   summary: 'The live payments of a managed test case, newest first',
-  description: `As GET /cases/{id}/payments. ${MANAGED_ONLY}`,
+  description: `As GET /cases/{id}/payments. ${MANAGED_ONLY} ${OPTIONAL_PAGES}`,
   params: caseIdParam,
   query: paymentListQuery,
-  responses: { 200: json('date descending, then creation descending', arrayOf(ref('Payment'))), 400: productionCase, 404: caseNotFound },
+  responses: {
+    200: listOrPage('date descending, then creation descending', arrayOf(ref('Payment')), 'PaymentPage'),
+    400: productionCase,
+    404: caseNotFound,
+  },
 });
 
 export const recordManagedPayment = op({
@@ -1387,10 +1427,11 @@ export const listTasks = op({
   operationId: 'listTasks',
   tag: 'Follow-up',
   auth: 'partner',
-  summary: "The caller's unpaid-commission follow-up tasks",
-  query: { caseId: t.query.uuid(), status: t.query.oneOf(TASK_STATUSES) },
+  summary: "The caller's unpaid-commission follow-up tasks, newest first",
+  description: OPTIONAL_PAGES,
+  query: { caseId: t.query.uuid(), status: t.query.oneOf(TASK_STATUSES), ...pageQuery },
   queryFailFast: true,
-  responses: { 200: json('The tasks', arrayOf(ref('Task'))) },
+  responses: { 200: listOrPage('The tasks, newest first', arrayOf(ref('Task')), 'TaskPage') },
 });
 
 export const listMail = op({
@@ -1440,8 +1481,14 @@ export const listWebhookEvents = op({
   tag: 'Webhooks',
   auth: 'partner',
   summary: 'The delivery log, newest first',
-  query: { caseId: t.uuid(), since: t.timestamp() },
-  responses: { 200: json('Deliveries', arrayOf(ref('WebhookDelivery'))) },
+  description: `${OPTIONAL_PAGES} Without a page the array holds the newest ${UNPAGED_EVENTS_MAX} deliveries at most; X-Total-Count says how many match, and when there are more, Link (rel="next") gives the page that follows them.`,
+  query: { caseId: t.uuid(), since: t.timestamp(), ...pageQuery },
+  responses: {
+    200: listOrPage('Deliveries, newest first', arrayOf(ref('WebhookDelivery')), 'WebhookDeliveryPage', {
+      'X-Total-Count': TOTAL_COUNT_HEADER,
+      Link: NEXT_LINK_HEADER,
+    }),
+  },
 });
 
 export const streamWebhookEvents = op({

@@ -64,3 +64,15 @@ export function bodyForDomainError(error: DomainError): { status: number; body: 
 export function problemDetails(status: 401 | 403, detail: string) {
   return { type: status === 401 ? 'Unauthorized' : 'Forbidden', title: status === 401 ? 'Unauthorized' : 'Forbidden', status, detail };
 }
+
+/** The errorId of a request's 5xx answer, kept for the request's own log line (server.ts): body, error line and request line share it. */
+const errorIds = new WeakMap<object, string>();
+
+export function noteErrorId(req: object, errorId: string): string {
+  errorIds.set(req, errorId);
+  return errorId;
+}
+
+export function errorIdOf(req: object): string | undefined {
+  return errorIds.get(req);
+}

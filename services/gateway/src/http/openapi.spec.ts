@@ -148,6 +148,7 @@ describe('GET /openapi.json', () => {
       'GET /cases',
       'GET /managed-cases',
       'GET /cases/{id}/payments',
+      'GET /cases/{id}/audit',
       'DELETE /cases/{id}/payments/{paymentId}',
       'GET /managed-cases/{id}/payments',
       'DELETE /managed-cases/{id}/payments/{paymentId}',

@@ -52,10 +52,16 @@ const DESCRIPTION = [
   '- **Errors**: every 4xx/5xx except 401/403 has the `ErrorBody` shape; `type` is a stable code, `field` names the offending field on validation errors (one entry per problem). A 5xx carries an `errorId` that appears in the server log.',
   '- **Idempotency**: `POST /cases/{id}/payments`, `POST /managed-cases` and `POST /webhooks` take an optional `Idempotency-Key`; the same key and body replay the stored answer with `Idempotency-Replayed: true`.',
   '- **Rate limit** per key (`RATE_LIMIT_PER_MINUTE`, default 2000, in fixed one-minute windows, across every gateway replica) → 429 with `Retry-After`. Every answer to a request with a known key carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and `RateLimit-Policy`. Missing or unknown keys are limited per client address to the same number a minute.',
+  "- **Request-Id**: every answer, of every status (401, 404, 429 and 5xx included), carries a `Request-Id` header: the caller's `x-request-id` when it is 1–128 visible ASCII characters, else a UUID the gateway made. It is the id of the request in the gateway's log lines; a 5xx's `errorId` is logged with it.",
+  '- **Pagination**: `GET /cases`, `/admin/partners`, `/admin/audit` and `/admin/invoices` answer one page (`Page` from 1, `PageSize` default 10, max 100). `GET /cases/{id}/payments`, `/cases/{id}/audit`, `/tasks` and `/webhooks/events` answer their whole array as before unless `Page` or `PageSize` is sent, and then one page object.',
   '- **Read-your-writes**: once a write has answered 2xx, every later read shows it. Webhooks, tasks and emails follow asynchronously, at least once.',
 ].join('\n');
 
 const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** Request-Id, on every answer (server.ts sets it in an onSend hook, so no answer escapes it). */
+const requestIdHeader = (): Record<string, JsonSchema> => ({ 'Request-Id': { $ref: '#/components/headers/RequestId' } });
+const withRequestId = (r: JsonSchema): JsonSchema => (r.$ref ? r : { ...r, headers: { ...requestIdHeader(), ...(r.headers as object | undefined) } });
 
 /** The RateLimit-* headers, sent on every answer to a request with a known key. */
 function rateLimitHeaderRefs(): Record<string, JsonSchema> {
@@ -67,24 +73,28 @@ function rateLimitHeaderRefs(): Record<string, JsonSchema> {
   };
 }
 
-const COMMON_RESPONSES: Record<string, JsonSchema> = {
-  ValidationError: {
-    description:
-      'ValidationError: malformed JSON, a missing field, a wrong type, an unknown enum value, an amount with too many decimals, an oversize string … one entry per problem, `field` naming it.',
-    content: { 'application/json': { schema: { allOf: [schemaRef('ErrorBody'), { type: 'object', properties: { error: { enum: ['ValidationError'] } } }] } } },
-  },
-  Unauthorized: { description: 'A missing or unknown XApiKey (RFC 9457 body)', content: { 'application/json': { schema: schemaRef('Problem') } } },
-  Forbidden: { description: 'A partner key on the operator API (RFC 9457 body)', content: { 'application/json': { schema: schemaRef('Problem') } } },
-  RateLimited: {
-    description: 'Rate limit exceeded',
-    headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' }, ...rateLimitHeaderRefs() },
-    content: { 'application/json': { schema: schemaRef('RateLimited') } },
-  },
-  ServerError: {
-    description: 'InternalError (500) or ServiceUnavailable (503); the body carries an errorId that appears in the server log, never internals.',
-    content: { 'application/json': { schema: schemaRef('ErrorBody') } },
-  },
-};
+const COMMON_RESPONSES: Record<string, JsonSchema> = Object.fromEntries(
+  Object.entries({
+    ValidationError: {
+      description:
+        'ValidationError: malformed JSON, a missing field, a wrong type, an unknown enum value, an amount with too many decimals, an oversize string … one entry per problem, `field` naming it.',
+      content: {
+        'application/json': { schema: { allOf: [schemaRef('ErrorBody'), { type: 'object', properties: { error: { enum: ['ValidationError'] } } }] } },
+      },
+    },
+    Unauthorized: { description: 'A missing or unknown XApiKey (RFC 9457 body)', content: { 'application/json': { schema: schemaRef('Problem') } } },
+    Forbidden: { description: 'A partner key on the operator API (RFC 9457 body)', content: { 'application/json': { schema: schemaRef('Problem') } } },
+    RateLimited: {
+      description: 'Rate limit exceeded',
+      headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' }, ...rateLimitHeaderRefs() },
+      content: { 'application/json': { schema: schemaRef('RateLimited') } },
+    },
+    ServerError: {
+      description: 'InternalError (500) or ServiceUnavailable (503); the body carries an errorId that appears in the server log, never internals.',
+      content: { 'application/json': { schema: schemaRef('ErrorBody') } },
+    },
+  } as Record<string, JsonSchema>).map(([name, r]) => [name, withRequestId(r)]),
+);
 
 function response(r: ResponseSpec): JsonSchema {
   return {
@@ -128,7 +138,7 @@ function operationObject(o: Operation<Shape, Shape>): JsonSchema {
     );
 
   const responses: Record<string, JsonSchema> = {};
-  for (const [status, r] of Object.entries(o.responses)) responses[status] = response(r);
+  for (const [status, r] of Object.entries(o.responses)) responses[status] = withRequestId(response(r));
   if (o.auth !== 'public')
     for (const [status, r] of Object.entries(responses))
       if (status.startsWith('2')) r.headers = { ...(r.headers as object | undefined), ...rateLimitHeaderRefs() };
@@ -241,6 +251,7 @@ export function openApiDocument(): JsonSchema {
         },
       },
       headers: {
+        RequestId: HEADERS.requestId,
         RetryAfter: HEADERS.retryAfter,
         IdempotencyReplayed: HEADERS.replayed,
         RateLimitLimit: HEADERS.rateLimitLimit,

@@ -9,7 +9,7 @@ import { KeyInUse } from '../app/idempotency';
 import { authenticate } from '../infra/partners.queries';
 import type { GatewayContext } from './context';
 import { drainRequest } from './drain';
-import { bodyForDomainError, errorBody, problemDetails } from './errors';
+import { bodyForDomainError, errorBody, errorIdOf, noteErrorId, problemDetails } from './errors';
 import { registerOpenApi } from './openapi';
 import { isPortalPath, portalRoutes } from './portal';
 import { TOO_DEEP_MESSAGE, tooDeep } from './json';
@@ -99,8 +99,9 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     clientErrorHandler: answerClientError,
     // URLs the router cannot take (a malformed percent-encoding, an over-long segment): their status, our error body.
-    frameworkErrors: (error, _req, reply) => {
+    frameworkErrors: (error, req, reply) => {
       const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment of the URL is too long' : 'The URL is malformed';
+      void (reply as FastifyReply).header('Request-Id', String(req.id));
       void (reply as FastifyReply).code(error.statusCode ?? 400).send(errorBody('ValidationError', [{ message }], message));
     },
   });
@@ -130,7 +131,9 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
 
   traceRequests(app); // first, so the span covers authentication too
   // An answer decided before the body was read waits until the body has arrived (./drain.ts).
-  app.addHook('onSend', async (req, _reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
+    // Every answer names the id of its log lines (and of a 5xx's errorId line): the client's safe x-request-id or ours.
+    void reply.header('Request-Id', String(req.id));
     await drainRequest(req.raw);
     return payload;
   });
@@ -184,7 +187,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
       : caught;
     if (error instanceof DomainError) {
       const { status, body } = bodyForDomainError(error);
-      if (status >= 500) ctx.logger.error({ errorId: body.errorId, requestId: req.id, err: error }, 'request failed');
+      if (status >= 500) ctx.logger.error({ errorId: noteErrorId(req, body.errorId!), requestId: req.id, err: error }, 'request failed');
       if (error.type === 'IdempotencyKeyInUse') void reply.header('Retry-After', String(error instanceof KeyInUse ? error.retryAfterSeconds : 1));
       return reply.code(status).send(body);
     }
@@ -192,7 +195,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
       return reply.code(statusCode === 413 ? 413 : 400).send(errorBody('ValidationError', [{ message: error.message }], error.message));
     }
-    const errorId = randomUUID();
+    const errorId = noteErrorId(req, randomUUID());
     ctx.logger.error({ errorId, requestId: req.id, err: error }, 'unhandled error');
     return reply.code(500).send({ ...errorBody('InternalError', [{ message: `Internal error ${errorId}` }], 'Internal error'), errorId });
   });
@@ -220,7 +223,14 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
     ctx.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     ctx.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
     ctx.logger.info(
-      { requestId: req.id, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        requestId: req.id,
+        ...(errorIdOf(req) ? { errorId: errorIdOf(req) } : {}),
+        method: req.method,
+        url: req.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
   });

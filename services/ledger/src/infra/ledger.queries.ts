@@ -1,6 +1,6 @@
 // All SQL of the ledger's aggregates: plain functions taking (db | trx) first, returning typed rows.
 import type { Split } from '@pp/domain';
-import type { Queryable } from '@pp/platform';
+import { readPage, type PageWindow, type Queryable } from '@pp/platform';
 import { SCHEMA } from '../migrations';
 
 export interface AccountRow {
@@ -128,19 +128,25 @@ export interface PaymentFilter {
   maxAmount?: string;
 }
 
-export async function listPayments(db: Queryable, partnerId: string, caseId: string, filter: PaymentFilter): Promise<PaymentRow[]> {
+/** The payments in their list order, the order of the index payments_case_list (id breaks the tie); one page of them with a window. */
+export async function listPayments(
+  db: Queryable,
+  partnerId: string,
+  caseId: string,
+  filter: PaymentFilter,
+  window?: PageWindow,
+): Promise<{ rows: PaymentRow[]; total: number }> {
   const q = paymentsWithPayouts(db).where({ 'p.case_id': caseId, 'p.partner_id': partnerId });
   if (filter.dateFrom) q.where('p.date', '>=', filter.dateFrom);
   if (filter.dateTo) q.where('p.date', '<=', filter.dateTo);
   if (filter.minAmount) q.where('p.amount', '>=', filter.minAmount);
   if (filter.maxAmount) q.where('p.amount', '<=', filter.maxAmount);
-  return q
-    .orderBy([
-      { column: 'p.date', order: 'desc' },
-      { column: 'p.created_at', order: 'desc' },
-      { column: 'p.id', order: 'desc' },
-    ])
-    .select<PaymentRow[]>();
+  q.orderBy([
+    { column: 'p.date', order: 'desc' },
+    { column: 'p.created_at', order: 'desc' },
+    { column: 'p.id', order: 'desc' },
+  ]);
+  return readPage<PaymentRow>(q, window);
 }
 
 export interface NewPayment {
@@ -219,8 +225,9 @@ export async function appendAudit(db: Queryable, row: AuditRow): Promise<void> {
   });
 }
 
-export async function listAudit(db: Queryable, caseId: string): Promise<AuditRow[]> {
-  return t(db, 'audit').where('case_id', caseId).orderBy('seq').select<AuditRow[]>();
+/** Oldest first, the order of the index audit_case_seq (seq is unique); one page of it with a window. */
+export async function listAudit(db: Queryable, caseId: string, window?: PageWindow): Promise<{ rows: AuditRow[]; total: number }> {
+  return readPage<AuditRow>(t(db, 'audit').where('case_id', caseId).orderBy('seq'), window);
 }
 
 export async function purgeAccounts(db: Queryable, partnerId: string, caseIds: readonly string[]): Promise<number> {

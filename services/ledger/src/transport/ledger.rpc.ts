@@ -1,6 +1,6 @@
 // One thin handler per RPC: proto request → command → use case → proto response.
 import { DomainError, isCloseCode, PAYMENT_RECIPIENTS, COMMISSION_STATUSES, type CommissionStatus, type PaymentRecipient } from '@pp/domain';
-import type { PromiseHandlers } from '@pp/platform';
+import { pageWindow, type PromiseHandlers } from '@pp/platform';
 import type { LedgerDefinition, ledgerV1 } from '@pp/proto';
 import { closeAccount } from '../app/close-account';
 import { toDateString, type AccountChange, type LedgerContext } from '../app/context';
@@ -193,13 +193,9 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
     ListPayments: async (r) => {
       const account = await q.findAccount(ctx.db, r.partnerId, r.caseId);
       if (!account) throw new DomainError('CaseNotFound', 'Case not found');
-      const rows = await q.listPayments(ctx.db, r.partnerId, r.caseId, {
-        dateFrom: r.dateFrom,
-        dateTo: r.dateTo,
-        minAmount: r.minAmount,
-        maxAmount: r.maxAmount,
-      });
-      return { payments: rows.map((p) => paymentMessage(p, account.currency)), account: accountMessage(account) };
+      const filter = { dateFrom: r.dateFrom, dateTo: r.dateTo, minAmount: r.minAmount, maxAmount: r.maxAmount };
+      const { rows, total } = await q.listPayments(ctx.db, r.partnerId, r.caseId, filter, pageWindow(r.page, r.pageSize));
+      return { payments: rows.map((p) => paymentMessage(p, account.currency)), account: accountMessage(account), totalResults: total };
     },
     CloseAccount: async (r, call) => {
       if (!isCloseCode(r.closeCode)) throw new DomainError('ValidationError', 'Unknown closeCode', 'closeCode');
@@ -216,8 +212,9 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
     GetAudit: async (r) => {
       const account = await q.findAccount(ctx.db, r.partnerId, r.caseId);
       if (!account) throw new DomainError('CaseNotFound', 'Case not found');
-      const rows = await q.listAudit(ctx.db, r.caseId);
+      const { rows, total } = await q.listAudit(ctx.db, r.caseId, pageWindow(r.page, r.pageSize));
       return {
+        totalResults: total,
         entries: rows.map((e) => ({
           id: e.id,
           type: e.type,

@@ -2,6 +2,7 @@
 import { currencyDigits, DomainError, parseMajor, rateToNumber, validationError } from '@pp/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
+import { listOrPage, requestedPage } from '../paging';
 import { caseIdOf } from '../ids';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
 import { auditValues } from '../audit';
@@ -129,11 +130,12 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get<IdParams>('/cases/:id/audit', async (req) => {
     const partner = partnerOf(req);
     const caseId = caseIdOf(req);
-    const out = await ctx.ledger.GetAudit({ partnerId: partner.id, caseId }, callCtx(req));
+    const asked = requestedPage(api.getAudit.readQuery(req.query));
+    const out = await ctx.ledger.GetAudit({ partnerId: partner.id, caseId, page: asked?.page ?? 0, pageSize: asked?.pageSize ?? 0 }, callCtx(req));
     const currency = out.entries.length === 0 ? '' : await currencyOf(ctx, req, caseId);
     // the API's names and money, never the ledger's minor units (./audit.ts)
     const values = (s: string) => (s === '' ? null : auditValues(JSON.parse(s) as unknown, currency));
-    return out.entries.map((e) => ({
+    const entries = out.entries.map((e) => ({
       id: e.id,
       type: e.type,
       paymentId: e.paymentId || null,
@@ -142,6 +144,7 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       actor: e.actor,
       at: e.at,
     }));
+    return listOrPage('entries', entries, asked, out.totalResults);
   });
 
   app.post<IdParams>('/cases/:id/close', async (req) => {

@@ -2,6 +2,7 @@
 import { ping } from '@pp/platform';
 import type { FastifyInstance } from 'fastify';
 import * as api from '../api';
+import { listOrPage, requestedPage } from '../paging';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { errorBody } from '../errors';
 import { money } from '../mappers';
@@ -23,8 +24,13 @@ export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const query = api.listTasks.readQuery(req.query);
     const caseId = query.get('caseId');
     const status = query.get('status');
-    const out = await ctx.followUp.ListTasks({ partnerId: partner.id, caseId: caseId.toLowerCase(), status }, callCtx(req));
-    return out.tasks.map((t) => ({ ...t, amountOwed: money(t.amountOwed, t.currency), completedAt: t.completedAt || null }));
+    const asked = requestedPage(query);
+    const out = await ctx.followUp.ListTasks(
+      { partnerId: partner.id, caseId: caseId.toLowerCase(), status, page: asked?.page ?? 0, pageSize: asked?.pageSize ?? 0 },
+      callCtx(req),
+    );
+    const tasks = out.tasks.map((t) => ({ ...t, amountOwed: money(t.amountOwed, t.currency), completedAt: t.completedAt || null }));
+    return listOrPage('tasks', tasks, asked, out.totalResults);
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

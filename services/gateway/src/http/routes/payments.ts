@@ -4,6 +4,7 @@ import { answerDate } from '@pp/events';
 import type { ledgerV1 } from '@pp/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
+import { listOrPage, requestedPage } from '../paging';
 import { caseIdOf, pathId } from '../ids';
 import { callCtx, currencyOf, partnerOf, type GatewayContext } from '../context';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
@@ -228,6 +229,7 @@ function scopedPaymentRoutes(app: FastifyInstance, ctx: GatewayContext, scope: P
     const dateTo = f.get('dateTo');
     const minAmount = f.get('minAmount', { currency });
     const maxAmount = f.get('maxAmount', { currency });
+    const asked = requestedPage(f);
     f.check();
     const out = await ctx.ledger.ListPayments(
       {
@@ -237,11 +239,14 @@ function scopedPaymentRoutes(app: FastifyInstance, ctx: GatewayContext, scope: P
         dateTo: dateTo ?? '',
         minAmount: minAmount?.toString() ?? '',
         maxAmount: maxAmount?.toString() ?? '',
+        page: asked?.page ?? 0,
+        pageSize: asked?.pageSize ?? 0,
       },
       callCtx(req),
     );
     const a = out.account!;
-    return out.payments.map((p) => paymentJson(p, { caseId, reference: a.reference, lifecycle: a.lifecycle }));
+    const payments = out.payments.map((p) => paymentJson(p, { caseId, reference: a.reference, lifecycle: a.lifecycle }));
+    return listOrPage('payments', payments, asked, out.totalResults);
   });
 
   const paymentIds = (req: FastifyRequest<PaymentParams>) => {

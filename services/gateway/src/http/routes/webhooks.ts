@@ -5,8 +5,21 @@ import * as api from '../api';
 import { caseIdOf, pathId } from '../ids';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { idempotencyKeyOf, idempotent } from '../idempotent';
+import { listOrPage, requestedPage } from '../paging';
 
 type IdParams = { Params: { id: string } };
+
+/**
+ * The page after the deliveries the unpaginated log answered: at the largest PageSize (100), the newest
+ * UNPAGED_EVENTS_MAX are its first pages, so the next one follows them exactly, with the same filters.
+ */
+function nextEventsLink(url: string): string {
+  const next = new URL(url, 'http://gateway');
+  const pageSize = 100;
+  next.searchParams.set('Page', String(api.UNPAGED_EVENTS_MAX / pageSize + 1));
+  next.searchParams.set('PageSize', String(pageSize));
+  return `<${next.pathname}${next.search}>; rel="next"`;
+}
 
 function webhookJson(w: caseLifecycleV1.Webhook__Output, withSecret: boolean) {
   return {
@@ -46,16 +59,27 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     return out.webhooks.map((w) => webhookJson(w, false));
   });
 
-  app.get('/webhooks/events', async (req) => {
+  app.get('/webhooks/events', async (req, reply) => {
     const f = api.listWebhookEvents.readQuery(req.query);
     const caseId = f.get('caseId');
     const since = f.get('since');
+    const asked = requestedPage(f);
     f.check();
     const out = await ctx.cases.ListWebhookEvents(
-      { partnerId: partnerOf(req).id, caseId: caseId?.toLowerCase() ?? '', since: since?.toISOString() ?? '', limit: 1000 },
+      {
+        partnerId: partnerOf(req).id,
+        caseId: caseId?.toLowerCase() ?? '',
+        since: since?.toISOString() ?? '',
+        limit: api.UNPAGED_EVENTS_MAX,
+        page: asked?.page ?? 0,
+        pageSize: asked?.pageSize ?? 0,
+      },
       callCtx(req),
     );
-    return out.events.map((e) => ({
+    // The unpaginated log stays the array it was, cut at its bound, but no longer silently (issue 16).
+    void reply.header('X-Total-Count', String(out.totalResults));
+    if (!asked && out.totalResults > out.events.length) void reply.header('Link', nextEventsLink(req.url));
+    const events = out.events.map((e) => ({
       id: e.id,
       subscriptionId: e.subscriptionId,
       caseId: e.caseId,
@@ -67,6 +91,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       lastResponseCode: e.lastResponseCode || null,
       lastError: e.lastError || null,
     }));
+    return listOrPage('events', events, asked, out.totalResults);
   });
 
   app.get<IdParams>('/webhooks/events/:id/attempts', async (req) => {
