@@ -188,4 +188,13 @@ export const migrations: Migration[] = [
       await db.raw(`ALTER TABLE ??.webhook_attempts ADD COLUMN IF NOT EXISTS response_excerpt text`, [schema]);
     },
   },
+  {
+    // Issue 16: a disabled subscription is told to the partner's office address. The gateway hands the
+    // address over on creation and on every change; subscriptions older than this learn it on their
+    // next change (until then a disabling is logged and counted, with no mail: no address is known).
+    name: '20261206100000_webhook_subscriptions_notify_email',
+    async up(db, schema) {
+      await db.raw(`ALTER TABLE ??.webhook_subscriptions ADD COLUMN IF NOT EXISTS notify_email text`, [schema]);
+    },
+  },
 ];

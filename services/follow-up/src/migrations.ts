@@ -94,4 +94,12 @@ export const migrations: Migration[] = [
       await createDeadLetterTable(db, schema);
     },
   },
+  {
+    // Issue 16: follow-up also mails partner notices that belong to no case or payment (a disabled
+    // webhook subscription); their step_id is the notice's event id, which keeps them to one mail.
+    name: '20261206100000_emails_without_case',
+    async up(db, schema) {
+      await db.raw(`ALTER TABLE ??.emails ALTER COLUMN case_id DROP NOT NULL, ALTER COLUMN payment_id DROP NOT NULL`, [schema]);
+    },
+  },
 ];

@@ -128,7 +128,8 @@ export const DEAD_LETTER_STATUSES = ['Parked', 'Resolved'] as const;
 export const CASE_SORTS = ['dateCreated', '-dateCreated', 'dateUpdated', '-dateUpdated', 'remainder', '-remainder', 'reference', '-reference'] as const;
 const AUDIT_TYPES = ['PaymentRecorded', 'PaymentUpdated', 'PaymentDeleted', 'CommissionSettled', 'CaseClosed', 'CaseReopened', 'FeesUpdated'] as const;
 const TIMELINE_TYPES = ['CaseCreated', ...AUDIT_TYPES] as const;
-const EMAIL_KINDS = ['invoice', 'chase', 'reminder'] as const;
+// webhook-disabled: the notice of a subscription the platform disabled (issue 16), with no case or payment
+const EMAIL_KINDS = ['invoice', 'chase', 'reminder', 'webhook-disabled'] as const;
 const TASK_TYPES = ['InvoiceClient', 'ChaseClient'] as const;
 
 const partnerProfile = {
