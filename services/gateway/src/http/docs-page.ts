@@ -27,7 +27,7 @@ h2.tag { border-bottom: 2px solid var(--line); padding-bottom: 0.25rem; margin-t
 section.op { border: 1px solid var(--line); border-radius: 6px; margin: 1rem 0; padding: 0.75rem 1rem; }
 section.op h3 { margin: 0; display: flex; gap: 0.6rem; align-items: baseline; flex-wrap: wrap; font-size: 1.05rem; }
 .method { display: inline-block; min-width: 3.6rem; text-align: center; border-radius: 3px; padding: 0 0.3rem; font-weight: 700; font-size: 0.75rem; color: #fff; }
-.m-get { background: #1d6b33; } .m-post { background: #0b5cad; } .m-put { background: #7a4a00; } .m-delete { background: #a1232b; }
+.m-get { background: #1d6b33; } .m-post { background: #0b5cad; } .m-put { background: #7a4a00; } .m-delete { background: #a1232b; } .m-patch { background: #5b3a8c; }
 .summary { color: var(--muted); font-weight: 400; }
 .auth { font-size: 0.8rem; color: var(--muted); }
 table { border-collapse: collapse; width: 100%; margin: 0.4rem 0 0.8rem; font-size: 0.9rem; }
