@@ -19,6 +19,7 @@ import { auditOperatorWrites } from './operator-audit';
 import { adminRoutes } from './routes/admin';
 import { partnerRoutes } from './routes/partners';
 import { adminInvoiceRoutes } from './routes/admin-invoices';
+import { partnerMoneyRoutes } from './routes/partner-money';
 import { deadLetterRoutes } from './routes/dead-letters';
 import { caseRoutes } from './routes/cases';
 import { mailRoutes } from './routes/mail';
@@ -204,6 +205,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   adminRoutes(app, ctx);
   partnerRoutes(app, ctx);
   adminInvoiceRoutes(app, ctx);
+  partnerMoneyRoutes(app, ctx);
   deadLetterRoutes(app, ctx);
   caseRoutes(app, ctx);
   paymentRoutes(app, ctx);
