@@ -94,7 +94,7 @@ describe('overlays', () => {
     });
   });
 
-  it('dev declares the four topics of packages/events as Strimzi KafkaTopics with TOPIC_PARTITIONS partitions', () => {
+  it('dev declares the topics of packages/events as Strimzi KafkaTopics with TOPIC_PARTITIONS partitions', () => {
     const topics = byKind(rendered.get('dev')!, 'KafkaTopic');
     expect(topics.map((t) => t.metadata.name).sort()).toEqual(Object.values(TOPICS).sort());
     for (const t of topics) expect((t.spec as { partitions: number }).partitions).toBe(TOPIC_PARTITIONS);

@@ -7,6 +7,8 @@ export const TOPICS = {
   balanceRecompute: 'balance-recompute',
   webhookDelivery: 'webhook-delivery',
   reminderSchedule: 'reminder-schedule',
+  /** notices to a partner about its own integration (key: the subject's id, e.g. the subscription) */
+  partnerNotices: 'partner-notices',
 } as const;
 
 export const TOPIC_PARTITIONS = 8;
@@ -34,6 +36,28 @@ export interface EventPayloads {
   'account.reopened': CaseRef & { readonly oldLifecycle: string; readonly newLifecycle: string };
   /** PUT /cases/{id}/fees changed what is owed (SPEC §10); `remainder` is the new balance */
   'account.fees_updated': CaseRef;
+  /**
+   * Case-lifecycle disabled a webhook subscription (SPEC §6: a 410, or every attempt failed for N
+   * consecutive events), on the partner-notices topic; follow-up mails the partner's office address.
+   */
+  'webhook.disabled': {
+    readonly subscriptionId: string;
+    readonly partnerId: string;
+    /** the partner's office address as known to the subscription; '' when none was ever given */
+    readonly notifyEmail: string;
+    readonly url: string;
+    readonly isTestMode: boolean;
+    readonly cause: 'gone' | 'failing';
+    /** the disabledReason the API shows */
+    readonly reason: string;
+    /** consecutive events whose every attempt failed (0 for a 410) */
+    readonly failedStreak: number;
+    readonly lastResponseCode: number | null;
+    readonly lastError: string | null;
+    /** the start of the last answer's body, as the delivery history keeps it */
+    readonly lastResponseExcerpt: string | null;
+    readonly disabledAt: string;
+  };
 }
 
 export type EventType = keyof EventPayloads;
@@ -45,6 +69,7 @@ export const EVENT_TYPES = [
   'account.closed',
   'account.reopened',
   'account.fees_updated',
+  'webhook.disabled',
 ] as const satisfies readonly EventType[];
 
 export interface Envelope<T extends EventType = EventType> {

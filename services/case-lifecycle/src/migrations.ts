@@ -189,6 +189,15 @@ export const migrations: Migration[] = [
     },
   },
   {
+    // Issue 16: a disabled subscription is told to the partner's office address. The gateway hands the
+    // address over on creation and on every change; subscriptions older than this learn it on their
+    // next change (until then a disabling is logged and counted, with no mail: no address is known).
+    name: '20261206100000_webhook_subscriptions_notify_email',
+    async up(db, schema) {
+      await db.raw(`ALTER TABLE ??.webhook_subscriptions ADD COLUMN IF NOT EXISTS notify_email text`, [schema]);
+    },
+  },
+  {
     // Issue 16: the partner's event stream (GET /webhooks/events/stream) reads the public event log in
     // the order its transactions finished, so that a reader never moves past an event that commits
     // later: each event carries the id of the transaction that wrote it, and only events of

@@ -101,7 +101,7 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
     ...deps,
     schema: SCHEMA,
     migrations,
-    topics: [TOPICS.paymentEvents, TOPICS.webhookDelivery].map((name) => ({ name, partitions: TOPIC_PARTITIONS })),
+    topics: [TOPICS.paymentEvents, TOPICS.webhookDelivery, TOPICS.partnerNotices].map((name) => ({ name, partitions: TOPIC_PARTITIONS })),
   });
   const [subscription, deliveries] = await Promise.all([
     deps.bus.subscribe({

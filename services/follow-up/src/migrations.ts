@@ -95,6 +95,14 @@ export const migrations: Migration[] = [
     },
   },
   {
+    // Issue 16: follow-up also mails partner notices that belong to no case or payment (a disabled
+    // webhook subscription); their step_id is the notice's event id, which keeps them to one mail.
+    name: '20261206100000_emails_without_case',
+    async up(db, schema) {
+      await db.raw(`ALTER TABLE ??.emails ALTER COLUMN case_id DROP NOT NULL, ALTER COLUMN payment_id DROP NOT NULL`, [schema]);
+    },
+  },
+  {
     // Issue 16: GET /tasks pages through a partner's tasks newest first (id breaks the tie). The order is
     // this index, so a page is read without sorting every task of the partner; tasks_partner (partner_id,
     // case_id, status) still serves the caseId and status filters.

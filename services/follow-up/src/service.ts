@@ -21,6 +21,7 @@ import { protos } from '@pp/proto';
 import { applyPaymentEvent } from './app/apply-payment-event';
 import type { FollowUpContext } from './app/context';
 import { MailSender } from './app/mail-sender';
+import { applyPartnerNotice } from './app/partner-notices';
 import { applyFiredTimer, parseFiredTimer, timerPoller } from './app/timers';
 import { timerBacklog } from './infra/followups.queries';
 import type { MailTransport } from './infra/mail-transport';
@@ -105,9 +106,9 @@ export async function startFollowUp(deps: FollowUpDeps) {
     ...deps,
     schema: SCHEMA,
     migrations,
-    topics: [TOPICS.paymentEvents, TOPICS.reminderSchedule].map((name) => ({ name, partitions: TOPIC_PARTITIONS })),
+    topics: [TOPICS.paymentEvents, TOPICS.reminderSchedule, TOPICS.partnerNotices].map((name) => ({ name, partitions: TOPIC_PARTITIONS })),
   });
-  const [payments, reminders] = await Promise.all([
+  const [payments, reminders, notices] = await Promise.all([
     deps.bus.subscribe({
       groupId: 'follow-up',
       topics: [TOPICS.paymentEvents],
@@ -119,6 +120,12 @@ export async function startFollowUp(deps: FollowUpDeps) {
       topics: [TOPICS.reminderSchedule],
       deadLetters,
       handle: async (message) => applyFiredTimer(ctx, parseFiredTimer(message.value)),
+    }),
+    deps.bus.subscribe({
+      groupId: 'follow-up-notices',
+      topics: [TOPICS.partnerNotices],
+      deadLetters,
+      handle: envelopeHandler(deps.logger, (event) => applyPartnerNotice(ctx, event, deps.logger), 'applied partner notice'),
     }),
   ]);
   deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
@@ -133,7 +140,7 @@ export async function startFollowUp(deps: FollowUpDeps) {
     deadLetters,
     stop: async () => {
       await server.shutdown();
-      await Promise.all([payments.stop(), reminders.stop()]);
+      await Promise.all([payments.stop(), reminders.stop(), notices.stop()]);
       await timers.stop();
       await sender.stop();
       await relay.stop();

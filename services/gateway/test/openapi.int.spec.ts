@@ -242,6 +242,9 @@ describe('GET /openapi.json of the running gateway', () => {
     await pollUntil(async () => ((await call('GET', '/mail', { key })).body as Json[]).length > 0, { what: 'a follow-up email' });
     const mail = await expectStatus(200, 'GET', '/mail', '/mail?limit=10', { key });
     expect((mail as Json[]).length).toBeGreaterThan(0);
+    // what the partner is owed (issue 16), while the commission is still unpaid
+    const owed = await expectStatus(200, 'GET', '/commissions/owed', '/commissions/owed?PageSize=5&includeTestCases=true', { key });
+    expect(owed.owed).toHaveLength(1);
     await expectStatus(200, 'POST', '/cases/{id}/payments/{paymentId}/commission', `${onePayment}/commission`, { key, body: { status: 'Paid' } });
 
     // a delete, the invoicing run and the frozen payment
@@ -266,6 +269,13 @@ describe('GET /openapi.json of the running gateway', () => {
     await expectStatus(404, 'GET', '/admin/invoices/{id}', '/admin/invoices/not-a-uuid', { key: ADMIN });
     await expectStatus(200, 'GET', '/admin/invoices/{id}/csv', `/admin/invoices/${invoice.id}/csv`, { key: ADMIN });
     await expectStatus(404, 'GET', '/admin/invoices/{id}/csv', '/admin/invoices/00000000-0000-4000-8000-000000000000/csv', { key: ADMIN });
+    // what the partner is owed, and the CSV exports (issue 16)
+    await expectStatus(400, 'GET', '/commissions/owed', '/commissions/owed?Page=0', { key });
+    await expectStatus(401, 'GET', '/commissions/owed', '/commissions/owed', {});
+    await expectStatus(200, 'GET', '/commissions/owed/export', '/commissions/owed/export', { key });
+    await expectStatus(400, 'GET', '/commissions/owed/export', '/commissions/owed/export?includeTestCases=yes', { key });
+    await expectStatus(200, 'GET', '/payments/export', '/payments/export?dateFrom=2026-01-01&dateTo=2026-12-31', { key });
+    await expectStatus(400, 'GET', '/payments/export', '/payments/export?dateFrom=2026-12-31&dateTo=2026-01-01', { key });
     await expectStatus(422, 'DELETE', '/cases/{id}/payments/{paymentId}', `${paymentsOfB}/${onB.paymentId}`, { key });
 
     // closing, the audit trail

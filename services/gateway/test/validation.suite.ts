@@ -546,6 +546,43 @@ const listPayments: Row[] = [
   ]),
 ];
 
+// issue 16: the amounts owed and the CSV exports (queryFailFast: the first bad parameter answers)
+const BAD_BOOLEANS: Values = [
+  ['yes', 'yes'],
+  ['1', '1'],
+  ['upper case', 'TRUE'],
+  ['empty', ''],
+  ['repeated', 'true&includeTestCases=false'],
+];
+const partnerMoney: Row[] = [
+  ...queryRows((v) => `/commissions/owed?Page=${v}`, 'Page', [
+    ['zero', '0'],
+    ['text', 'abc'],
+    ['a fraction', '1.5'],
+    ['above the maximum', '1000001'],
+    ['repeated', '1&Page=2'],
+  ]),
+  ...queryRows((v) => `/commissions/owed?pageSize=${v}`, 'PageSize', [
+    ['zero', '0'],
+    ['above 100', '101'],
+    ['hexadecimal', '0xA'],
+  ]),
+  ...queryRows((v) => `/commissions/owed?includeTestCases=${v}`, 'includeTestCases', BAD_BOOLEANS),
+  ...queryRows((v) => `/commissions/owed/export?includeTestCases=${v}`, 'includeTestCases', BAD_BOOLEANS),
+  ...(['dateFrom', 'dateTo'] as const).flatMap((name) =>
+    queryRows((v) => `/payments/export?${name}=${v}`, name, [
+      ['free text', 'yesterday'],
+      ['30 February', '2026-02-30'],
+      ['month 13', '2026-13-01'],
+      ['empty', ''],
+      ['repeated', `2026-01-01&${name}=2026-02-01`],
+      ['10,000 characters', LONG],
+    ]),
+  ),
+  ...queryRows((v) => `/payments/export?dateFrom=2026-10-02&dateTo=${v}`, 'dateTo', [['before dateFrom', '2026-10-01']]),
+  ...queryRows((v) => `/payments/export?includeTestCases=${v}`, 'includeTestCases', BAD_BOOLEANS),
+];
+
 const putPath = (currency: Currency) => () => `/cases/${ON[currency]()}/payments/${{ EUR: fx.eurPayment, JPY: fx.jpyPayment, KWD: fx.kwdPayment }[currency]}`;
 const editBase = (): Json => ({ date: '2026-11-02', paymentAmount: 10, paymentRecipient: 'CollectionPartner', reopenCaseIfNeeded: false });
 const put = (field: string, values: Values, base: () => Json = editBase, currency: Currency = 'EUR', expectField = field) =>
@@ -828,6 +865,7 @@ const ENDPOINTS: [string, Row[]][] = [
   ['POST /cases/{id}/close', closeCase],
   ['POST /cases/{id}/payments', recordPayment],
   ['GET /cases/{id}/payments', listPayments],
+  ['GET /commissions/owed, its export, GET /payments/export', partnerMoney],
   ['PUT /cases/{id}/payments/{paymentId}', editPayment],
   ['DELETE /cases/{id}/payments/{paymentId}', deletePayment],
   ['POST /cases/{id}/payments/{paymentId}/commission', settleCommission],

@@ -129,4 +129,17 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE INDEX IF NOT EXISTS payouts_by_invoice ON ??.payouts (invoice_id) WHERE invoice_id IS NOT NULL`, [schema]);
     },
   },
+  {
+    // Issue 16: GET /commissions/owed sums a partner's unpaid commissions: a partial index holds just
+    // those payments (few, next to all). GET /payments/export walks a partner's payments of a date range
+    // in (date, id) order, a keyset page at a time: this index is that order.
+    name: '20261206110000_payments_owed_and_by_partner_date',
+    async up(db, schema) {
+      await db.raw(
+        `CREATE INDEX IF NOT EXISTS payments_commission_unpaid ON ??.payments (partner_id, case_id) WHERE recipient = 'Creditor' AND commission_status = 'Unpaid'`,
+        [schema],
+      );
+      await db.raw(`CREATE INDEX IF NOT EXISTS payments_partner_date ON ??.payments (partner_id, date, id)`, [schema]);
+    },
+  },
 ];

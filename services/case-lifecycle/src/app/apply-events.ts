@@ -88,6 +88,8 @@ export function ledgerFacts(row: Pick<q.CaseRow, 'currency'>, remainderMinor: st
 
 /** Consumer of the ledger's payment events. */
 export async function applyLedgerEvent(ctx: CaseContext, event: AnyEnvelope): Promise<void> {
+  // not the ledger's: case-lifecycle is its producer, follow-up its consumer (never on this topic)
+  if (event.type === 'webhook.disabled') return;
   const p = event.payload;
   switch (event.type) {
     case 'account.closed':

@@ -8,6 +8,7 @@ import { postWebhook, sign, type PostResult } from '../infra/webhook-http';
 import * as w from '../infra/webhooks.queries';
 import type { CaseContext } from './context';
 import { deliveryMessage, type DeliveryMessage } from './public-events';
+import { disabledNotice } from './webhook-disabled-notice';
 
 export function parseDeliveryMessage(value: string): DeliveryMessage | undefined {
   const v = JSON.parse(value) as Partial<DeliveryMessage>;
@@ -51,6 +52,8 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
       ctx.webhooks,
     );
     const error = result.error ?? (outcome.kind === 'delivered' ? null : `HTTP ${result.status ?? 0}`);
+    // what a disabling notice tells the partner of the answer that decided it
+    const lastAnswer = { lastResponseCode: result.status ?? null, lastError: error, lastResponseExcerpt: result.responseExcerpt ?? null };
     await w.insertAttempt(trx, {
       delivery_id: delivery.id,
       attempt: message.attempt,
@@ -93,21 +96,28 @@ export async function attemptDelivery(ctx: CaseContext, message: DeliveryMessage
       }
       case 'gone':
         await w.updateDelivery(trx, delivery.id, { ...base, status: 'Failed' });
-        if (sub) {
-          await w.updateSubscription(trx, sub.id, { is_active: false, disabled_reason: 'The endpoint answered 410 Gone', updated_at: now });
+        // `sub.is_active`: a subscription the partner (or an earlier answer) already disabled gets no second notice
+        if (sub?.is_active) {
+          const reason = 'The endpoint answered 410 Gone';
+          await w.updateSubscription(trx, sub.id, { is_active: false, disabled_reason: reason, updated_at: now });
+          emit(disabledNotice(ctx, sub, { cause: 'gone', reason, failedStreak: 0, ...lastAnswer, at: now }));
           ctx.metrics?.webhookDisabled.inc({ reason: 'gone' });
         }
         return;
       case 'exhausted':
         await w.updateDelivery(trx, delivery.id, { ...base, status: 'Failed' });
         if (sub) {
+          const disable = outcome.disable && sub.is_active;
+          const reason = `Every delivery attempt failed for ${outcome.failedStreak} consecutive events`;
           await w.updateSubscription(trx, sub.id, {
             failed_streak: outcome.failedStreak,
-            ...(outcome.disable
-              ? { is_active: false, disabled_reason: `Every delivery attempt failed for ${outcome.failedStreak} consecutive events`, updated_at: now }
-              : {}),
+            ...(disable ? { is_active: false, disabled_reason: reason, updated_at: now } : {}),
           });
-          if (outcome.disable) ctx.metrics?.webhookDisabled.inc({ reason: 'failing' });
+          if (disable) {
+            const facts = { cause: 'failing', reason, failedStreak: outcome.failedStreak, ...lastAnswer, at: now } as const;
+            emit(disabledNotice(ctx, sub, facts));
+            ctx.metrics?.webhookDisabled.inc({ reason: 'failing' });
+          }
         }
         return;
     }

@@ -28,7 +28,7 @@ function checkedEvents(events: readonly string[]): string[] {
 
 export async function createWebhook(
   ctx: CaseContext,
-  cmd: { partnerId: string; url: string; events: readonly string[]; isTestMode: boolean },
+  cmd: { partnerId: string; url: string; events: readonly string[]; isTestMode: boolean; officeEmail: string },
 ): Promise<w.SubscriptionRow> {
   const events = checkedEvents(cmd.events);
   const url = await checkedUrl(ctx, cmd.url);
@@ -43,6 +43,7 @@ export async function createWebhook(
     secret: newSecret(),
     disabled_reason: null,
     failed_streak: 0,
+    notify_email: cmd.officeEmail === '' ? null : cmd.officeEmail,
     created_at: now,
     updated_at: now,
   };
@@ -61,6 +62,8 @@ export interface WebhookChanges {
   readonly events?: readonly string[];
   readonly isActive?: boolean;
   readonly regenerateSecret: boolean;
+  /** the partner's office address now ('' = unknown: keep the stored one) */
+  readonly officeEmail: string;
 }
 
 export async function updateWebhook(
@@ -80,6 +83,7 @@ export async function updateWebhook(
     if (changes.isActive === true) Object.assign(next, { is_active: true, disabled_reason: null, failed_streak: 0 });
     if (changes.isActive === false && row.is_active) Object.assign(next, { is_active: false, disabled_reason: 'Disabled by the partner' });
     if (changes.regenerateSecret) next.secret = newSecret();
+    if (changes.officeEmail !== '') next.notify_email = changes.officeEmail;
     await w.updateSubscription(trx, id, next);
     return { row: { ...row, ...next } as w.SubscriptionRow, secretShown: changes.regenerateSecret };
   });

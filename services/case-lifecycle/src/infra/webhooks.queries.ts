@@ -12,6 +12,8 @@ export interface SubscriptionRow {
   secret: string;
   disabled_reason: string | null;
   failed_streak: number;
+  /** the partner's office address for notices (issue 16); null on subscriptions older than it */
+  notify_email: string | null;
   created_at: Date;
   updated_at: Date;
 }

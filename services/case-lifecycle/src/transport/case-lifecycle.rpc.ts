@@ -160,7 +160,10 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
       }),
     }),
     CreateWebhook: async (r) =>
-      webhookMessage(await createWebhook(ctx, { partnerId: r.partnerId, url: r.url, events: r.events, isTestMode: r.isTestMode }), true),
+      webhookMessage(
+        await createWebhook(ctx, { partnerId: r.partnerId, url: r.url, events: r.events, isTestMode: r.isTestMode, officeEmail: r.officeEmail }),
+        true,
+      ),
     ListWebhooks: async (r) => ({ webhooks: (await w.listSubscriptions(ctx.db, r.partnerId)).map((row) => webhookMessage(row, false)) }),
     GetWebhook: async (r) => webhookMessage(await getWebhook(ctx, r.partnerId, r.id), false),
     UpdateWebhook: async (r) => {
@@ -169,6 +172,7 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
         events: r.hasEvents ? r.events : undefined,
         isActive: r.hasIsActive ? r.isActive : undefined,
         regenerateSecret: r.regenerateSecret,
+        officeEmail: r.officeEmail,
       });
       return webhookMessage(out.row, out.secretShown);
     },

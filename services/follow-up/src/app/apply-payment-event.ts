@@ -29,6 +29,7 @@ function inputOf(event: AnyEnvelope): FollowUpInput | undefined {
     case 'account.closed':
     case 'account.reopened':
     case 'account.fees_updated':
+    case 'webhook.disabled':
       return undefined;
   }
 }
@@ -39,7 +40,14 @@ export async function applyPaymentEvent(ctx: FollowUpContext, event: AnyEnvelope
   await ctx.uow.run(async ({ trx }) => {
     // Every event is recorded as applied, also those that change nothing: the inbox is the progress.
     if (!(await claimInbox(trx, SCHEMA, 'follow-up', event.id))) return;
-    if (!input || event.type === 'account.closed' || event.type === 'account.reopened' || event.type === 'account.fees_updated') return;
+    if (
+      !input ||
+      event.type === 'account.closed' ||
+      event.type === 'account.reopened' ||
+      event.type === 'account.fees_updated' ||
+      event.type === 'webhook.disabled'
+    )
+      return;
     const p = event.payload;
     // Only an input that may start a follow-up creates its row; the others touch an existing one.
     const row =

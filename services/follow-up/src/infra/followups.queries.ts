@@ -32,8 +32,9 @@ export interface EmailRow {
   id: string;
   step_id: string;
   partner_id: string;
-  case_id: string;
-  payment_id: string;
+  /** null on a notice that belongs to no case (a disabled webhook subscription) */
+  case_id: string | null;
+  payment_id: string | null;
   kind: string;
   to: string;
   subject: string;

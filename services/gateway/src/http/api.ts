@@ -128,7 +128,8 @@ export const DEAD_LETTER_STATUSES = ['Parked', 'Resolved'] as const;
 export const CASE_SORTS = ['dateCreated', '-dateCreated', 'dateUpdated', '-dateUpdated', 'remainder', '-remainder', 'reference', '-reference'] as const;
 const AUDIT_TYPES = ['PaymentRecorded', 'PaymentUpdated', 'PaymentDeleted', 'CommissionSettled', 'CaseClosed', 'CaseReopened', 'FeesUpdated'] as const;
 const TIMELINE_TYPES = ['CaseCreated', ...AUDIT_TYPES] as const;
-const EMAIL_KINDS = ['invoice', 'chase', 'reminder'] as const;
+// webhook-disabled: the notice of a subscription the platform disabled (issue 16), with no case or payment
+const EMAIL_KINDS = ['invoice', 'chase', 'reminder', 'webhook-disabled'] as const;
 const TASK_TYPES = ['InvoiceClient', 'ChaseClient'] as const;
 
 const partnerProfile = {
@@ -572,6 +573,33 @@ export const SCHEMAS = {
     },
     'The readable history of a case',
   ),
+  // ---- what the partner is owed (issue 16)
+  OwedCommission: obj(
+    {
+      caseId: uuid(),
+      caseReference: str('The case reference'),
+      currency: str('The case currency'),
+      amountOwed: money("The sum of the partner's unpaid commissions (payoutCollectionPartner) on the case"),
+      paymentCount: int('How many payments the sum is made of'),
+      oldestPaymentDate: calendarDate('The date of the oldest of those payments'),
+      isTestCase: bool(),
+    },
+    "The partner's unpaid commissions on one case: payments the debtor made to the creditor (paymentRecipient Creditor) whose commission is still Unpaid",
+  ),
+  OwedTotal: obj(
+    {
+      currency: str(),
+      amountOwed: money('The sum over every case in this currency (all pages)'),
+      paymentCount: int(),
+      caseCount: int(),
+    },
+    'What is owed in one currency, over all pages',
+  ),
+  OwedCommissionPage: obj({
+    page: ref('PageInfo'),
+    owed: arrayOf(ref('OwedCommission'), 'By case reference, then currency'),
+    totals: arrayOf(ref('OwedTotal'), 'One per currency, by currency code'),
+  }),
 } satisfies Record<string, JsonSchema>;
 
 // ---- response helpers
@@ -1181,6 +1209,83 @@ export const listPayments = op({
   params: caseIdParam,
   query: paymentListQuery,
   responses: { 200: listOrPage('date descending, then creation descending', arrayOf(ref('Payment')), 'PaymentPage'), 404: caseNotFound },
+});
+
+// ---- amounts owed and CSV exports of a partner's money (issue 16)
+
+/** The columns of GET /payments/export, in order. */
+export const PAYMENT_CSV_COLUMNS = [
+  'paymentId',
+  'caseId',
+  'caseReference',
+  'isTestCase',
+  'date',
+  'currency',
+  'paymentAmount',
+  'paymentRecipient',
+  'commissionPaymentStatus',
+  'payoutCreditor',
+  'payoutCollectionPartner',
+  'platformFee',
+  'invoiced',
+  'platformInvoiceId',
+  'dateCreated',
+  'dateUpdated',
+] as const;
+/** The columns of GET /commissions/owed/export, in order. */
+export const OWED_CSV_COLUMNS = ['caseId', 'caseReference', 'isTestCase', 'currency', 'amountOwed', 'paymentCount', 'oldestPaymentDate'] as const;
+const CSV_FORMAT =
+  'RFC 4180 (comma-separated, CRLF line ends, fields quoted when they hold a comma, a quote or a line end), UTF-8, a header row first. Amounts are decimal numbers in major units with exactly the digits of the currency (EUR 12.50, JPY 1250, KWD 1.125); dates are YYYY-MM-DD. A text value that a spreadsheet would read as a formula (one starting with =, +, -, @, a tab or a carriage return) is written with a leading apostrophe. The rows are streamed as they are read, a bounded page at a time, so an export of any size holds little memory; a failure after the first rows ends the body early (the last line then lacks its CRLF).';
+const OWED_RULE =
+  "Owed: the partner's commission (payoutCollectionPartner) on a live payment the debtor made to the creditor directly (paymentRecipient Creditor) whose commissionPaymentStatus is Unpaid (SPEC §4.1, §5); it leaves this list once settled (POST /cases/{id}/payments/{paymentId}/commission), deleted, or edited so that nothing is owed. A commission of 0 owes nothing and is left out.";
+const includeTestCasesQuery = { includeTestCases: t.query.boolean({ aliases: ['IncludeTestCases'], description: 'Test cases are left out unless true.' }) };
+const csvFile = (description: string, filename: string): ResponseSpec => ({
+  description,
+  content: { type: 'text/csv', schema: { type: 'string' } },
+  headers: { 'Content-Disposition': { description: `attachment; filename="${filename}"`, schema: { type: 'string' } } },
+});
+
+export const listOwedCommissions = op({
+  method: 'GET',
+  path: '/commissions/owed',
+  operationId: 'listOwedCommissions',
+  tag: 'Payments',
+  auth: 'partner',
+  summary: 'What the caller is owed: its unpaid commissions summed per case and currency, paginated',
+  description: `${OWED_RULE} One row per case and currency, by case reference; \`totals\` sums every page per currency. Computed by the server in one query per page.`,
+  query: { ...pageQuery, ...includeTestCasesQuery },
+  queryFailFast: true,
+  responses: { 200: json('One page of amounts owed, with the totals per currency', ref('OwedCommissionPage')) },
+});
+
+export const exportOwedCommissions = op({
+  method: 'GET',
+  path: '/commissions/owed/export',
+  operationId: 'exportOwedCommissions',
+  tag: 'Payments',
+  auth: 'partner',
+  summary: 'Every amount owed to the caller as a CSV file, a row per case and currency',
+  description: `${OWED_RULE} The rows of every page of GET /commissions/owed, in its order. Columns: ${OWED_CSV_COLUMNS.join(', ')}. ${CSV_FORMAT}`,
+  query: includeTestCasesQuery,
+  queryFailFast: true,
+  responses: { 200: csvFile('The amounts owed as a CSV file', 'commissions-owed.csv') },
+});
+
+export const exportPayments = op({
+  method: 'GET',
+  path: '/payments/export',
+  operationId: 'exportPayments',
+  tag: 'Payments',
+  auth: 'partner',
+  summary: "The caller's live payments of a date range, across its cases, as a CSV file",
+  description: `Every live payment of the caller's cases dated from dateFrom to dateTo (both inclusive; an absent bound is open), oldest first (date, then payment id). Columns: ${PAYMENT_CSV_COLUMNS.join(', ')}; the values are those of GET /cases/{id}/payments. ${CSV_FORMAT}`,
+  query: {
+    dateFrom: t.query.date({ description: 'The first payment date included (YYYY-MM-DD or an ISO date-time, cut to its date).' }),
+    dateTo: t.query.date({ description: 'The last payment date included; not before dateFrom.' }),
+    ...includeTestCasesQuery,
+  },
+  queryFailFast: true,
+  responses: { 200: csvFile('The payments as a CSV file', 'payments-{dateFrom}-{dateTo}.csv') },
 });
 
 const correctionAnswers = {

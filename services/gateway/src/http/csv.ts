@@ -25,7 +25,12 @@ function field(cell: CsvCell): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** One line, ended by CRLF: for a file written a row at a time (a streamed export). */
+export function csvLine(row: readonly CsvCell[]): string {
+  return `${row.map(field).join(',')}\r\n`;
+}
+
 /** The header row and the rows, each line ended by CRLF. */
 export function csv(header: readonly string[], rows: readonly (readonly CsvCell[])[]): string {
-  return [header.map((h) => field(text(h))), ...rows.map((row) => row.map(field))].map((cells) => `${cells.join(',')}\r\n`).join('');
+  return [header.map(text), ...rows].map(csvLine).join('');
 }

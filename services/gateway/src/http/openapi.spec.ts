@@ -161,6 +161,9 @@ describe('GET /openapi.json', () => {
       'GET /admin/partners',
       'GET /admin/audit',
       'GET /admin/invoices',
+      'GET /commissions/owed',
+      'GET /commissions/owed/export',
+      'GET /payments/export',
     ]);
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, o] of Object.entries(item)) {

@@ -20,6 +20,7 @@ import { adminRoutes } from './routes/admin';
 import { partnerRoutes } from './routes/partners';
 import { eventStreamRoutes } from './routes/event-stream';
 import { adminInvoiceRoutes } from './routes/admin-invoices';
+import { partnerMoneyRoutes } from './routes/partner-money';
 import { deadLetterRoutes } from './routes/dead-letters';
 import { caseRoutes } from './routes/cases';
 import { mailRoutes } from './routes/mail';
@@ -208,6 +209,7 @@ export function buildServer(ctx: GatewayContext, rateLimitPerMinute: number): Fa
   adminRoutes(app, ctx);
   partnerRoutes(app, ctx);
   adminInvoiceRoutes(app, ctx);
+  partnerMoneyRoutes(app, ctx);
   deadLetterRoutes(app, ctx);
   caseRoutes(app, ctx);
   paymentRoutes(app, ctx);

@@ -10,6 +10,7 @@ import { openAccount } from '../app/open-account';
 import { getInvoice, listInvoices } from '../app/read-invoices';
 import { recordPayment } from '../app/record-payment';
 import { updateFees } from '../app/update-fees';
+import { partnerReportHandlers } from './partner-reports.rpc';
 import type { InvoicePayoutRow, InvoiceRow } from '../infra/invoices.queries';
 import * as q from '../infra/ledger.queries';
 
@@ -100,6 +101,7 @@ const explicit = (r: { explicitSplit: boolean; payoutCreditor: string; payoutCol
 
 export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefinition> {
   return {
+    ...partnerReportHandlers(ctx),
     OpenAccount: async (r) =>
       accountMessage(
         await openAccount(ctx, {

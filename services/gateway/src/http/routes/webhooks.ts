@@ -49,7 +49,10 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const isTestMode = f.get('isTestMode');
     f.check();
     return idempotent(ctx, req, reply, '/webhooks', async () => {
-      const created = await ctx.cases.CreateWebhook({ partnerId: partner.id, url: url!, events: events!, isTestMode }, callCtx(req));
+      const created = await ctx.cases.CreateWebhook(
+        { partnerId: partner.id, url: url!, events: events!, isTestMode, officeEmail: partner.office_email },
+        callCtx(req),
+      );
       return { status: 201, body: webhookJson(created, true) };
     });
   });
@@ -128,6 +131,8 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const out = await ctx.cases.UpdateWebhook(
       {
         partnerId: partnerOf(req).id,
+        // kept current on every change: a disabling notice goes to the address the partner has now
+        officeEmail: partnerOf(req).office_email,
         id,
         hasUrl: url !== undefined,
         url: url ?? '',
