@@ -77,7 +77,11 @@ export function caseJson(
   // The ledger's account is authoritative for the lifecycle (read-your-writes); the case mirrors it.
   const lifecycle = a?.lifecycle || c.lifecycle;
   const closeCode = lifecycle === 'Closed' ? (orNull(a?.closeCode ?? '') ?? orNull(c.closeCode)) : null;
-  const updated = [c.updatedAt, a?.updatedAt ?? ''].filter(Boolean).sort().at(-1) ?? c.updatedAt;
+  // Every change of a case after its creation is the ledger's (payments, fees, close, reopen): its account's
+  // updatedAt is the case's. case-lifecycle's own copy follows asynchronously, stamped with the event's time
+  // (a moment later than the account's), so taking the later of the two made dateUpdated move by itself,
+  // milliseconds after a write, once the consumer caught up.
+  const updated = a?.updatedAt || c.updatedAt;
   return {
     id: c.id,
     reference: c.reference,
