@@ -139,3 +139,14 @@ export function closeCodeDescription(code: string): string {
 }
 
 export { money };
+
+/** A partner as the API shows it (GET /me, and the start of every operator view of a partner). */
+export function partnerProfileJson(p: PartnerRow) {
+  return {
+    id: p.id,
+    companyName: p.company_name,
+    officeEmail: p.office_email,
+    preLegalRevenueShare: Number(p.pre_legal_share_ppm) / 1e6,
+    legalRevenueShare: Number(p.legal_share_ppm) / 1e6,
+  };
+}

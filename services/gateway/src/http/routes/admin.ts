@@ -5,7 +5,7 @@ import type * as q from '../../infra/gateway.queries';
 import { findPartner } from '../../infra/partners.queries';
 import * as api from '../api';
 import { callCtx, type GatewayContext } from '../context';
-import { caseJson, money } from '../mappers';
+import { caseJson, money, partnerProfileJson } from '../mappers';
 import type { Reader } from '../schema';
 
 export function adminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
@@ -17,14 +17,7 @@ export function adminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const legal = f.get('legalRevenueShare');
     f.check();
     const { partner, key } = await ctx.partners.create({ companyName: companyName!, officeEmail: officeEmail!, preLegalSharePpm: pre!, legalSharePpm: legal! });
-    return reply.code(201).send({
-      id: partner.id,
-      companyName: partner.company_name,
-      officeEmail: partner.office_email,
-      preLegalRevenueShare: Number(partner.pre_legal_share_ppm) / 1e6,
-      legalRevenueShare: Number(partner.legal_share_ppm) / 1e6,
-      apiKey: key.apiKey,
-    });
+    return reply.code(201).send({ ...partnerProfileJson(partner), apiKey: key.apiKey });
   });
 
   app.post('/admin/cases', async (req, reply) => {

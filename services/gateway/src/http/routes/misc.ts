@@ -5,19 +5,10 @@ import * as api from '../api';
 import { listOrPage, requestedPage } from '../paging';
 import { callCtx, partnerOf, type GatewayContext } from '../context';
 import { errorBody } from '../errors';
-import { money } from '../mappers';
+import { money, partnerProfileJson } from '../mappers';
 
 export function miscRoutes(app: FastifyInstance, ctx: GatewayContext): void {
-  app.get('/me', async (req) => {
-    const p = partnerOf(req);
-    return {
-      id: p.id,
-      companyName: p.company_name,
-      officeEmail: p.office_email,
-      preLegalRevenueShare: Number(p.pre_legal_share_ppm) / 1e6,
-      legalRevenueShare: Number(p.legal_share_ppm) / 1e6,
-    };
-  });
+  app.get('/me', async (req) => partnerProfileJson(partnerOf(req)));
 
   app.get('/tasks', async (req) => {
     const partner = partnerOf(req);

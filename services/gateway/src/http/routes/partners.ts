@@ -6,6 +6,7 @@ import { listAudit, listPartners, type ApiKeyRow, type OperatorAuditRow, type Pa
 import * as api from '../api';
 import { partnerOf, type GatewayContext } from '../context';
 import { pathId } from '../ids';
+import { partnerProfileJson } from '../mappers';
 
 type PartnerParams = FastifyRequest<{ Params: { id: string } }>;
 type KeyParams = FastifyRequest<{ Params: { id: string; keyId: string } }>;
@@ -76,11 +77,7 @@ const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 function partnerJson(p: PartnerAccountRow) {
   return {
-    id: p.id,
-    companyName: p.company_name,
-    officeEmail: p.office_email,
-    preLegalRevenueShare: Number(p.pre_legal_share_ppm) / 1e6,
-    legalRevenueShare: Number(p.legal_share_ppm) / 1e6,
+    ...partnerProfileJson(p),
     active: p.active,
     createdAt: iso(p.created_at),
     updatedAt: iso(p.updated_at),
