@@ -35,6 +35,14 @@ export function rawRequest(baseUrl: string, r: RawRequest): Promise<RawOutcome> 
       const headers: Record<string, string | string[]> = { ...(r.headers ?? {}) };
       if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) headers['content-length'] = String(body.length);
       req = http.request({ host: url.hostname, port: url.port, method: r.method, path: r.path, headers, agent: r.agent ?? false }, (res) => {
+        // An event stream never ends by design: its answer is its status, headers and first message.
+        if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+          res.once('data', (c: Buffer) => {
+            finish({ kind: 'answer', status: res.statusCode ?? 0, headers: res.headers, text: c.toString('utf8'), ms: Date.now() - started });
+            req.destroy();
+          });
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
