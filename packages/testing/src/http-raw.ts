@@ -37,10 +37,12 @@ export function rawRequest(baseUrl: string, r: RawRequest): Promise<RawOutcome> 
       req = http.request({ host: url.hostname, port: url.port, method: r.method, path: r.path, headers, agent: r.agent ?? false }, (res) => {
         // An event stream never ends by design: its answer is its status, headers and first message.
         if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
-          res.once('data', (c: Buffer) => {
-            finish({ kind: 'answer', status: res.statusCode ?? 0, headers: res.headers, text: c.toString('utf8'), ms: Date.now() - started });
+          const answer = (text: string) => {
+            finish({ kind: 'answer', status: res.statusCode ?? 0, headers: res.headers, text, ms: Date.now() - started });
             req.destroy();
-          });
+          };
+          res.once('data', (c: Buffer) => answer(c.toString('utf8')));
+          res.once('end', () => answer('')); // HEAD: the headers alone
           return;
         }
         const chunks: Buffer[] = [];

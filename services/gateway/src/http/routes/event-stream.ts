@@ -36,6 +36,8 @@ export function eventStreamRoutes(app: FastifyInstance, ctx: GatewayContext): vo
       'x-accel-buffering': 'no',
       'request-id': String(req.id),
     });
+    // HEAD (Fastify answers it with this handler): the headers of the stream, and no stream
+    if (req.method === 'HEAD') return void res.end();
     let closed = false;
     let wake: (() => void) | undefined;
     const end = () => {
