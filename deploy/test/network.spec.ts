@@ -55,13 +55,13 @@ describe.each(Object.keys(ENVIRONMENTS) as (keyof typeof ENVIRONMENTS)[])('overl
     expect(defaultDenyViolations(objects)).toEqual([]);
   });
 
-  it('gRPC flows exactly along the *_GRPC_ADDRESS settings: the gateway to all three, case-lifecycle to the ledger', () => {
+  it('gRPC flows exactly along the *_GRPC_ADDRESS settings: the gateway to all three, no one else', () => {
     const calls = new Set<string>();
     for (const d of objects.filter((o) => o.kind === 'Deployment')) {
       const main = (d.spec as { template: { spec: { containers: Record<string, never>[] } } }).template.spec.containers[0]!;
       for (const [key, value] of environmentOf(objects, main)) if (key.endsWith('_GRPC_ADDRESS')) calls.add(`${d.metadata.name} → ${value.split(':')[0]!}`);
     }
-    expect([...calls].sort()).toEqual(['case-lifecycle → ledger', 'gateway → case-lifecycle', 'gateway → follow-up', 'gateway → ledger']);
+    expect([...calls].sort()).toEqual(['gateway → case-lifecycle', 'gateway → follow-up', 'gateway → ledger']);
     for (const from of [...SERVICES, ...migrations]) {
       for (const to of SERVICES.filter((s) => s !== 'gateway')) {
         expect({ call: `${from} → ${to}`, allowed: allows(objects, pod(from), pod(to), 50051) }).toEqual({

@@ -36,6 +36,8 @@ export interface EventPayloads {
   'account.reopened': CaseRef & { readonly oldLifecycle: string; readonly newLifecycle: string };
   /** PUT /cases/{id}/fees changed what is owed (SPEC §10); `remainder` is the new balance */
   'account.fees_updated': CaseRef;
+  /** the account's balance, announced once for the accounts from before case-lifecycle kept a copy of it */
+  'account.balance_announced': CaseRef;
   /**
    * Case-lifecycle disabled a webhook subscription (SPEC §6: a 410, or every attempt failed for N
    * consecutive events), on the partner-notices topic; follow-up mails the partner's office address.
@@ -69,6 +71,7 @@ export const EVENT_TYPES = [
   'account.closed',
   'account.reopened',
   'account.fees_updated',
+  'account.balance_announced',
   'webhook.disabled',
 ] as const satisfies readonly EventType[];
 

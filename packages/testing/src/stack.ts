@@ -141,7 +141,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       case 'ledger':
         return { ...common, GRPC_PORT: String(ports.ledger ?? 0) };
       case 'case-lifecycle':
-        return { ...common, GRPC_PORT: String(ports['case-lifecycle'] ?? 0), LEDGER_GRPC_ADDRESS: grpc('ledger') };
+        return { ...common, GRPC_PORT: String(ports['case-lifecycle'] ?? 0) };
       case 'follow-up':
         return { ...common, GRPC_PORT: String(ports['follow-up'] ?? 0) };
       case 'gateway':

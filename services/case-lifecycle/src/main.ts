@@ -12,11 +12,9 @@ import {
   serviceEnvSchema,
   initTracing,
 } from '@pp/platform';
-import { z } from 'zod';
 import { startCaseLifecycle } from './service';
 
 const schema = serviceEnvSchema.extend({
-  LEDGER_GRPC_ADDRESS: z.string().min(1, 'is required (host:port of the ledger)'),
   WEBHOOK_RETRY_SCHEDULE: env.delayList('0s,5s,5m,30m,2h,5h,10h,10h'),
   WEBHOOK_DISABLE_AFTER: env.positiveInt(5),
   WEBHOOK_ALLOW_INSECURE: env.bool(false),
@@ -36,7 +34,6 @@ async function main(): Promise<void> {
     logger,
     grpcHost: config.GRPC_HOST,
     grpcPort: config.GRPC_PORT,
-    ledgerAddress: config.LEDGER_GRPC_ADDRESS,
     webhooks: {
       retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
       disableAfter: config.WEBHOOK_DISABLE_AFTER,

@@ -151,8 +151,9 @@ export const migrations: Migration[] = [
     // SPEC §10: GET /cases?Sort=remainder|dateUpdated. The remainder is the ledger's; this service keeps
     // a copy (major units, so cases of different currencies compare as the API shows them) from the
     // events it already consumes, with the time of the event it came from so an older event never
-    // overwrites a newer one. Existing rows start NULL and are filled from the ledger at start
-    // (app/backfill-remainders.ts); NULL sorts last meanwhile.
+    // overwrites a newer one. Existing rows start NULL and are filled by the ledger's events (since
+    // issue 14 the ledger announces the balance of its older accounts once: ledger app/announce-balances.ts);
+    // NULL sorts last meanwhile.
     name: '20261205100000_cases_remainder',
     async up(db, schema) {
       await db.raw(`ALTER TABLE ??.cases ADD COLUMN IF NOT EXISTS remainder numeric`, [schema]);

@@ -4,7 +4,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TOPIC_PARTITIONS, TOPICS, envelopeHandler } from '@pp/events';
 import {
-  createGrpcClient,
   DeadLetters,
   deadLetterRpcHandlers,
   OutboxRelay,
@@ -20,7 +19,6 @@ import {
 } from '@pp/platform';
 import { protos } from '@pp/proto';
 import { applyLedgerEvent } from './app/apply-events';
-import { remainderBackfill } from './app/backfill-remainders';
 import type { CaseContext } from './app/context';
 import { attemptDelivery, httpPoster, parseDeliveryMessage, retryPoller } from './app/deliver-webhooks';
 import { dueRetryBacklog } from './infra/webhooks.queries';
@@ -33,9 +31,6 @@ export interface CaseLifecycleDeps {
   readonly logger: Logger;
   readonly grpcHost: string;
   readonly grpcPort: number;
-  readonly ledgerAddress: string;
-  /** the ledger runs in this process (the embedded default): call it without the network */
-  readonly inProcessCalls?: boolean;
   readonly clock?: () => Date;
   readonly metrics?: Metrics;
   /** false: the schema is migrated by its migrate Job; this process only checks it and waits (DB_MIGRATE_AT_START) */
@@ -55,12 +50,10 @@ export interface CaseLifecycleDeps {
 }
 
 export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
-  const ledger = createGrpcClient(protos().ledger.ledger.v1.Ledger.service, deps.ledgerAddress, { inProcess: deps.inProcessCalls });
   const relay = new OutboxRelay({ db: deps.db, schema: SCHEMA, bus: deps.bus, logger: deps.logger });
   const ctx: CaseContext = {
     db: deps.db,
     uow: new UnitOfWork(deps.db, SCHEMA, relay),
-    ledger,
     clock: deps.clock ?? (() => new Date()),
     newId: randomUUID,
     randomBytes: (n) => randomBytes(n),
@@ -82,7 +75,6 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
     clock: ctx.clock,
   });
   const retries = retryPoller(ctx, deps.logger, deps.pollMs ?? 200);
-  const backfill = remainderBackfill(ctx, deps.logger, 5_000);
   const post = httpPoster(ctx);
   // Bound at once, NOT_SERVING (calls answer UNAVAILABLE) until the dependencies below are there.
   const server = await startGrpcServer({
@@ -126,7 +118,6 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
   deps.metrics?.addTimers('webhook-retry', () => dueRetryBacklog(deps.db, ctx.clock()));
   relay.start();
   retries.start();
-  backfill.start();
   server.markReady();
   return {
     grpcPort: server.port,
@@ -136,9 +127,7 @@ export async function startCaseLifecycle(deps: CaseLifecycleDeps) {
       await server.shutdown();
       await Promise.all([subscription.stop(), deliveries.stop()]);
       await retries.stop();
-      await backfill.stop();
       await relay.stop();
-      ledger.close();
     },
   };
 }

@@ -112,7 +112,7 @@ describe('webhook delivery under faults', () => {
     for (const ids of byPayment.values()) expect(ids.size).toBe(1);
   }, 300_000);
 
-  it('a restart fills the remainder copy of cases from before it existed, from the ledger (GET /cases?Sort=remainder)', async () => {
+  it('the ledger announces the balance of accounts from before the remainder copy existed, and the copy fills (GET /cases?Sort=remainder)', async () => {
     const partner = await api.newPartner('Backfill Agency');
     const [a, b] = [await api.newCase(partner.id), await api.newCase(partner.id)];
     await pay(partner.apiKey, a.id, 3);
@@ -134,15 +134,17 @@ describe('webhook delivery under faults', () => {
         what: 'the copies from the events',
       });
       // as a database from before the column was filled
+      // (case-lifecycle never asks the ledger: the ledger announces the accounts its migration marked)
       await db.withSchema('cases').table('cases').where('partner_id', partner.id).update({ remainder: null, remainder_at: null });
-      await stack.kill('case-lifecycle', 'SIGTERM');
-      await stack.restart('case-lifecycle');
+      await db.withSchema('ledger').table('accounts').where('partner_id', partner.id).update({ balance_announced: false });
+      await stack.kill('ledger', 'SIGTERM');
+      await stack.restart('ledger');
       const filled = await pollUntil(
         async () => {
           const rows = await copies();
           return rows.every((r) => r.remainder !== null) && rows;
         },
-        { timeoutMs: 30_000, what: 'the backfill' },
+        { timeoutMs: 30_000, what: 'the announced balances' },
       );
       expect(filled.map((r) => ({ id: r.id, remainder: Number(r.remainder) }))).toEqual(want);
       const listed = await api.expect<{ cases: { id: string }[] }>(200, 'GET', '/cases?Sort=remainder', { key: partner.apiKey });

@@ -50,8 +50,6 @@ async function main(): Promise<void> {
     logger: logger.child({ service: 'case-lifecycle' }),
     grpcHost: loopback,
     grpcPort: 0,
-    ledgerAddress,
-    inProcessCalls: true,
     metrics,
     deadLetterPolicy,
     webhooks: {

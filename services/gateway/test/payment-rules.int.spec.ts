@@ -786,8 +786,11 @@ describe('correct a payment (§4.4)', () => {
     expect(reopened.status, reopened.text).toBe(200);
     expect(reopened.body).toMatchObject({ paymentAmount: 60, invoice: { status: 'Active' } });
     expect(await getCase(partner, c.id)).toMatchObject({ lifecycle: 'Active', closeCode: null, dateFinished: null, remainder: 40, totalPayments: 60 });
-    // case-lifecycle shows it at once (read-your-writes through GET /cases) and in its own table
+    // GET /cases shows it at once (read-your-writes: the ledger's recent change laid over case-lifecycle's
+    // copy); the copy follows the ledger's event
     expect((await get(partner.apiKey, '/cases?Statuses=Active')).cases.map((x: Json) => x.id)).toContain(c.id);
+    expect((await get(partner.apiKey, '/cases?Statuses=Closed')).cases.map((x: Json) => x.id)).not.toContain(c.id);
+    await pollUntil(async () => (await caseRowInLifecycle(c.id))?.lifecycle === 'Active', { what: 'reopen applied in case-lifecycle' });
     expect(await caseRowInLifecycle(c.id)).toMatchObject({ lifecycle: 'Active', close_code: null, finished_at: null });
     await pollUntil(
       async () =>
@@ -807,6 +810,8 @@ describe('correct a payment (§4.4)', () => {
     );
     expect((await call('DELETE', `/cases/${c.id}/payments/${second.paymentId}?reopenCaseIfNeeded=true`, { key: partner.apiKey })).status).toBe(204);
     expect(await getCase(partner, c.id)).toMatchObject({ lifecycle: 'Active', closeCode: null, dateFinished: null, remainder: 40 });
+    expect((await get(partner.apiKey, '/cases?Statuses=Active')).cases.map((x: Json) => x.id)).toContain(c.id);
+    await pollUntil(async () => (await caseRowInLifecycle(c.id))?.lifecycle === 'Active', { what: 'reopen applied in case-lifecycle' });
     expect(await caseRowInLifecycle(c.id)).toMatchObject({ lifecycle: 'Active', close_code: null, finished_at: null });
     expectError(await call('DELETE', `/cases/${c.id}/payments/${second.paymentId}?reopenCaseIfNeeded=maybe`, { key: partner.apiKey }), 400, 'ValidationError');
 

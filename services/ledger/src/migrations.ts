@@ -142,4 +142,32 @@ export const migrations: Migration[] = [
       await db.raw(`CREATE INDEX IF NOT EXISTS payments_partner_date ON ??.payments (partner_id, date, id)`, [schema]);
     },
   },
+  {
+    // Issue 14: the ledger is the one owner of a case's lifecycle; case-lifecycle keeps a copy fed by the
+    // ledger's events only. A list filtered by lifecycle reads that copy, so the gateway overlays the
+    // accounts whose lifecycle changed lately (read-your-writes while the copy catches up): this column says
+    // when, and the index finds a partner's recent changes without reading its other accounts.
+    name: '20261207090000_accounts_lifecycle_changed_at',
+    async up(db, schema) {
+      await db.schema.withSchema(schema).alterTable('accounts', (t) => {
+        t.timestamp('lifecycle_changed_at', { useTz: true });
+      });
+      await db.raw(
+        `CREATE INDEX IF NOT EXISTS accounts_lifecycle_changes ON ??.accounts (partner_id, lifecycle_changed_at) WHERE lifecycle_changed_at IS NOT NULL`,
+        [schema],
+      );
+    },
+  },
+  {
+    // Issue 14: case-lifecycle no longer asks the ledger for the balances its remainder copy lacks (the
+    // cases from before the copy existed). The accounts that exist now are announced once by event
+    // instead (app/announce-balances.ts); accounts opened from here on start announced (their case is
+    // created with its remainder copy).
+    name: '20261207090100_accounts_balance_announced',
+    async up(db, schema) {
+      await db.raw(`ALTER TABLE ??.accounts ADD COLUMN IF NOT EXISTS balance_announced boolean NOT NULL DEFAULT false`, [schema]);
+      await db.raw(`ALTER TABLE ??.accounts ALTER COLUMN balance_announced SET DEFAULT true`, [schema]);
+      await db.raw(`CREATE INDEX IF NOT EXISTS accounts_unannounced ON ??.accounts (case_id) WHERE NOT balance_announced`, [schema]);
+    },
+  },
 ];

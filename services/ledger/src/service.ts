@@ -7,6 +7,7 @@ import { protos } from '@pp/proto';
 import { TOPIC_PARTITIONS, TOPICS } from '@pp/events';
 import type { LedgerContext, LedgerFaults } from './app/context';
 import { migrations, SCHEMA } from './migrations';
+import { balanceAnnouncer } from './app/announce-balances';
 import { ledgerHandlers } from './transport/ledger.rpc';
 
 export interface LedgerDeps {
@@ -76,12 +77,15 @@ export async function startLedger(deps: LedgerDeps): Promise<RunningLedger> {
   await awaitDependencies('ledger', { ...deps, schema: SCHEMA, migrations, topics: [{ name: TOPICS.paymentEvents, partitions: TOPIC_PARTITIONS }] });
   deps.metrics?.addOutbox(SCHEMA, () => relay.backlog());
   relay.start();
+  const announcer = balanceAnnouncer(ctx, deps.logger, 5_000);
+  announcer.start();
   server.markReady();
   return {
     grpcPort: server.port,
     relay,
     stop: async () => {
       await server.shutdown();
+      await announcer.stop();
       await relay.stop();
     },
   };

@@ -1,5 +1,7 @@
-// Mirrors the ledger's decisions into the case lifecycle and the public event log. Idempotent by
-// event id (inbox), so the synchronous path from the gateway and the Kafka consumer can both run.
+// Keeps this service's copy of the case lifecycle and the public event log, fed only by the ledger's
+// events. The ledger owns the lifecycle: it decides under its account lock and writes the event in the
+// same transaction; its outbox publishes one case's events in commit order, keyed by case id, so they
+// arrive here in the ledger's order and each one is applied as it says. Idempotent by event id (inbox).
 import { claimInbox } from '@pp/platform';
 import { currencyDigits, toMajor } from '@pp/domain';
 import { majorUnits, publicPayment, type AnyEnvelope } from '@pp/events';
@@ -10,7 +12,7 @@ import { appendPublic } from './public-events';
 
 export interface AccountChange {
   eventId: string;
-  type: string;
+  type: 'account.closed' | 'account.reopened';
   caseId: string;
   closeCode: string;
   comment: string;
@@ -23,62 +25,31 @@ export interface AccountChange {
 const CONSUMER = 'case-lifecycle';
 
 export async function applyAccountChange(ctx: CaseContext, change: AccountChange): Promise<boolean> {
-  // Asked before the transaction: no database connection is held while waiting for the ledger (the
-  // embedded default has a single one).
-  const ledgerState = await ledgerLifecycle(ctx, change.caseId, change.eventId);
   return ctx.uow.run(async (tx) => {
     const { trx } = tx;
     if (!(await claimInbox(trx, SCHEMA, CONSUMER, change.eventId))) return false;
     const row = await q.lockCaseById(trx, change.caseId);
-    if (!row) return true; // a purged test case: nothing to mirror
+    if (!row) return true; // a purged test case: nothing to keep
     const at = new Date(change.occurredAt);
     const closing = change.type === 'account.closed';
     const base = { caseId: row.id, reference: row.reference };
     const remainder = majorUnits(change.remainder, row.currency);
     await appendPublic(ctx, tx, row, 'case.updated', { ...base, oldLifecycle: change.oldLifecycle, newLifecycle: change.newLifecycle, remainder }, at);
     if (closing) await appendPublic(ctx, tx, row, 'case.closed', { ...base, closeCode: change.closeCode, comment: change.comment || null, remainder }, at);
-    // Another applier may have mirrored a later ledger state meanwhile: never go back in time.
-    if (ledgerState && (!row.ledger_seen_at || ledgerState.seenAt.getTime() >= new Date(row.ledger_seen_at).getTime())) {
-      await q.setLifecycle(
-        trx,
-        row.id,
-        {
-          lifecycle: ledgerState.lifecycle,
-          close_code: ledgerState.close_code,
-          finished_at: ledgerState.finished_at,
-          ledger_seen_at: ledgerState.seenAt,
-          event_sequence: row.event_sequence,
-        },
-        ledgerFacts(row, change.remainder, at),
-      );
-    } else {
-      await q.bumpSequence(trx, row.id, row.event_sequence, ledgerFacts(row, change.remainder, at));
-    }
+    await q.setLifecycle(
+      trx,
+      row.id,
+      {
+        lifecycle: change.newLifecycle,
+        close_code: closing ? change.closeCode || null : null,
+        finished_at: closing ? at : null,
+        ledger_seen_at: at,
+        event_sequence: row.event_sequence,
+      },
+      ledgerFacts(row, change.remainder, at),
+    );
     return true;
   });
-}
-
-/**
- * The lifecycle to mirror is the ledger's current one, not the change's `newLifecycle`: the gateway's
- * synchronous mirror and the consumer can apply two changes of one case in another order than the
- * ledger took them (a reopen answered to the gateway can arrive after the close that followed it).
- * Each applier reads the ledger after the change it applies was committed, and the case keeps the
- * newest ledger state it has seen (by the account's updatedAt), so the last state always wins. When
- * the ledger cannot be asked, this throws and the consumer applies the change later.
- */
-async function ledgerLifecycle(ctx: CaseContext, caseId: string, requestId: string) {
-  const owner = await q.partnerOfCase(ctx.db, caseId);
-  if (!owner) return undefined; // a purged test case
-  const out = await ctx.ledger.GetAccounts({ partnerId: owner, caseIds: [caseId] }, { requestId });
-  const account = out.accounts[0];
-  if (!account) throw new Error(`ledger account of case ${caseId} not found`);
-  const closed = account.lifecycle === 'Closed';
-  return {
-    lifecycle: account.lifecycle,
-    close_code: closed ? account.closeCode || null : null,
-    finished_at: closed && account.closedAt ? new Date(account.closedAt) : null,
-    seenAt: new Date(account.updatedAt),
-  };
 }
 
 /** The remainder after a ledger event (minor units) as the case keeps its copy: major units, for sorting. */
@@ -107,7 +78,8 @@ export async function applyLedgerEvent(ctx: CaseContext, event: AnyEnvelope): Pr
       });
       return;
     case 'account.fees_updated':
-      // no public event (the lifecycle did not change): only the remainder copy follows the new balance
+    case 'account.balance_announced':
+      // no public event (the lifecycle did not change): only the remainder copy follows the balance
       await ctx.uow.run(async ({ trx }) => {
         if (!(await claimInbox(trx, SCHEMA, CONSUMER, event.id))) return;
         const row = await q.lockCaseById(trx, p.caseId);

@@ -1,6 +1,5 @@
 import type { AttemptPolicy } from '@pp/domain';
-import type { Db, GrpcClient, Metrics, UnitOfWork } from '@pp/platform';
-import type { LedgerDefinition } from '@pp/proto';
+import type { Db, Metrics, UnitOfWork } from '@pp/platform';
 import type { DestinationPolicy } from '../infra/webhook-http';
 
 export interface WebhookSettings extends AttemptPolicy {
@@ -13,7 +12,6 @@ export interface CaseContext {
   readonly db: Db;
   /** writes with outbox rows (the webhook-delivery topic) */
   readonly uow: UnitOfWork;
-  readonly ledger: GrpcClient<LedgerDefinition>;
   readonly clock: () => Date;
   readonly newId: () => string;
   readonly randomBytes: (n: number) => Uint8Array;

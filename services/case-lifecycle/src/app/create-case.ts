@@ -1,19 +1,22 @@
-// Creates a case: the ledger opens its account first (idempotent by case id), then the case row is
-// written. A case row never exists without its account, so a payment right after creation works.
-import { caseReference, currencyDigits, DomainError, remainderOf, toMajor } from '@pp/domain';
+// Writes a new case. The gateway has opened its ledger account under the same id and reference
+// before (the ledger owns the money and the lifecycle), so a case row never exists without its
+// account and a payment right after creation works. Idempotent by id: the same id again answers the
+// case written first. A reference another case holds is refused on `reference`: the gateway then
+// opens another account under a new id and reference (the first one stays empty and unseen).
+import { currencyDigits, DomainError, remainderOf, toMajor } from '@pp/domain';
 import * as q from '../infra/cases.queries';
 import type { CaseContext } from './context';
 
 export interface CreateCaseCommand {
+  id: string;
+  reference: string;
   partnerId: string;
-  partnerOfficeEmail: string;
   currency: string;
   grossAmount: bigint;
   interestFees: bigint;
   reminderFees: bigint;
   collectionFees: bigint;
   successFeePpm: bigint;
-  revenueSharePpm: bigint;
   isTest: boolean;
   /** created by the partner itself (POST /managed-cases) */
   managed: boolean;
@@ -27,72 +30,53 @@ export interface CreateCaseCommand {
   date: string | null;
   dueDate: string | null;
   tag: string | null;
-  requestId?: string;
 }
 
+export const REFERENCE_TAKEN = 'reference is taken by another case';
+
 export async function createCase(ctx: CaseContext, cmd: CreateCaseCommand): Promise<q.CaseRow> {
-  const id = ctx.newId();
-  const creditorId = ctx.newId();
-  const debtorId = cmd.debtorId ?? ctx.newId();
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const reference = caseReference(ctx.randomBytes);
-    await ctx.ledger.OpenAccount(
-      {
-        caseId: id,
-        partnerId: cmd.partnerId,
-        reference,
-        currency: cmd.currency,
-        grossAmount: cmd.grossAmount.toString(),
-        interestFees: cmd.interestFees.toString(),
-        reminderFees: cmd.reminderFees.toString(),
-        collectionFees: cmd.collectionFees.toString(),
-        successFeePpm: cmd.successFeePpm.toString(),
-        revenueSharePpm: cmd.revenueSharePpm.toString(),
-        isTest: cmd.isTest,
-        notifyEmail: cmd.partnerOfficeEmail,
-      },
-      { requestId: cmd.requestId ?? id },
-    );
-    const now = ctx.clock();
-    try {
-      await q.insertCase(ctx.db, {
-        id,
-        partner_id: cmd.partnerId,
-        reference,
-        is_test: cmd.isTest,
-        managed: cmd.managed,
-        lifecycle: 'Active',
-        currency: cmd.currency,
-        gross_amount: cmd.grossAmount.toString(),
-        interest_fees: cmd.interestFees.toString(),
-        reminder_fees: cmd.reminderFees.toString(),
-        collection_fees: cmd.collectionFees.toString(),
-        success_fee_ppm: cmd.successFeePpm.toString(),
-        engagement_phase: cmd.engagementPhase,
-        creditor_reference: cmd.creditorReference,
-        creditor: cmd.creditor,
-        debtor: cmd.debtor,
-        date: cmd.date,
-        due_date: cmd.dueDate,
-        creditor_id: creditorId,
-        debtor_id: debtorId,
-        tag: cmd.tag,
-        // nothing paid yet: the remainder copy starts at what is owed (remainder_at NULL: any event is newer)
-        remainder: String(
-          toMajor(
-            remainderOf({ grossAmount: cmd.grossAmount, totalFees: cmd.interestFees + cmd.reminderFees + cmd.collectionFees, totalPayments: 0n }),
-            currencyDigits(cmd.currency),
-          ),
+  const existing = await q.findCase(ctx.db, cmd.partnerId, cmd.id);
+  if (existing) return existing; // a retry of this creation
+  const now = ctx.clock();
+  try {
+    await q.insertCase(ctx.db, {
+      id: cmd.id,
+      partner_id: cmd.partnerId,
+      reference: cmd.reference,
+      is_test: cmd.isTest,
+      managed: cmd.managed,
+      lifecycle: 'Active',
+      currency: cmd.currency,
+      gross_amount: cmd.grossAmount.toString(),
+      interest_fees: cmd.interestFees.toString(),
+      reminder_fees: cmd.reminderFees.toString(),
+      collection_fees: cmd.collectionFees.toString(),
+      success_fee_ppm: cmd.successFeePpm.toString(),
+      engagement_phase: cmd.engagementPhase,
+      creditor_reference: cmd.creditorReference,
+      creditor: cmd.creditor,
+      debtor: cmd.debtor,
+      date: cmd.date,
+      due_date: cmd.dueDate,
+      creditor_id: ctx.newId(),
+      debtor_id: cmd.debtorId ?? ctx.newId(),
+      tag: cmd.tag,
+      // nothing paid yet: the remainder copy starts at what is owed (remainder_at NULL: any event is newer)
+      remainder: String(
+        toMajor(
+          remainderOf({ grossAmount: cmd.grossAmount, totalFees: cmd.interestFees + cmd.reminderFees + cmd.collectionFees, totalPayments: 0n }),
+          currencyDigits(cmd.currency),
         ),
-        created_at: now,
-        updated_at: now,
-      });
-      return (await q.findCase(ctx.db, cmd.partnerId, id))!;
-    } catch (error) {
-      // A reference collision: try another one (the ledger account keeps its first reference only
-      // when the case row is written, so open it again under the same id is a no-op).
-      if ((error as { code?: string }).code !== '23505') throw error;
-    }
+      ),
+      created_at: now,
+      updated_at: now,
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    // the same id written meanwhile by a concurrent retry answers that case; otherwise the reference is taken
+    const raced = await q.findCase(ctx.db, cmd.partnerId, cmd.id);
+    if (raced) return raced;
+    throw new DomainError('ValidationError', REFERENCE_TAKEN, 'reference');
   }
-  throw new DomainError('InternalError', 'Could not allocate a unique case reference');
+  return (await q.findCase(ctx.db, cmd.partnerId, cmd.id))!;
 }

@@ -27,15 +27,16 @@ async function testCase(ctx: CaseContext, partnerId: string, caseId: string, fie
 const newest = <T>(items: readonly T[], at: (item: T) => string): T | undefined =>
   items.reduce<T | undefined>((best, item) => (best === undefined || Date.parse(at(item)) > Date.parse(at(best)) ? item : best), undefined);
 
-/** The newest audit entry of a type (the ledger lists them oldest first), with its stored values. */
-async function lastAudit(
-  ctx: CaseContext,
-  row: q.CaseRow,
-  type: string,
-  requestId: string,
-): Promise<{ before: Record<string, unknown>; after: Record<string, unknown> } | undefined> {
-  const out = await ctx.ledger.GetAudit({ partnerId: row.partner_id, caseId: row.id }, { requestId });
-  const entry = out.entries.filter((e) => e.type === type).at(-1);
+/** What the ledger holds of the case now, read by the gateway: the account, live payments, audit trail (oldest first). */
+export interface LedgerView {
+  readonly account: ledgerV1.Account__Output | null;
+  readonly payments: readonly ledgerV1.Payment__Output[];
+  readonly audit: readonly ledgerV1.AuditEntry__Output[];
+}
+
+/** The newest audit entry of a type, with its stored values. */
+function lastAudit(ledger: LedgerView, type: string): { before: Record<string, unknown>; after: Record<string, unknown> } | undefined {
+  const entry = ledger.audit.filter((e) => e.type === type).at(-1);
   const parse = (json: string) => (json ? (JSON.parse(json) as Record<string, unknown>) : {});
   return entry && { before: parse(entry.beforeJson), after: parse(entry.afterJson) };
 }
@@ -44,12 +45,8 @@ async function lastAudit(
  * The `data` of a `type` event from the case as it is now (the ledger is authoritative for the lifecycle,
  * the balance and the payments). What no state of the case can fill → EventDataMissing (422).
  */
-async function currentData(ctx: CaseContext, row: q.CaseRow, type: WebhookEvent, requestId: string): Promise<Record<string, unknown>> {
-  const ledger = await ctx.ledger.ListPayments(
-    { partnerId: row.partner_id, caseId: row.id, dateFrom: '', dateTo: '', minAmount: '', maxAmount: '' },
-    { requestId },
-  );
-  const account: ledgerV1.Account__Output | null = ledger.account;
+function currentData(ledger: LedgerView, row: q.CaseRow, type: WebhookEvent): Record<string, unknown> {
+  const account = ledger.account;
   const lifecycle = account?.lifecycle || row.lifecycle;
   const remainder = majorUnits(account?.remainder ?? '0', row.currency);
   const base = { caseId: row.id, reference: row.reference };
@@ -57,7 +54,7 @@ async function currentData(ctx: CaseContext, row: q.CaseRow, type: WebhookEvent,
     case 'case.updated':
       return { ...base, oldLifecycle: lifecycle, newLifecycle: lifecycle, remainder };
     case 'case.closed': {
-      const close = await lastAudit(ctx, row, 'CaseClosed', requestId);
+      const close = lastAudit(ledger, 'CaseClosed');
       const closeCode = (lifecycle === 'Closed' && account?.closeCode) || (typeof close?.after.closeCode === 'string' ? close.after.closeCode : '');
       if (!closeCode) throw missing('The case has never been closed: there is no close code for case.closed');
       const comment = typeof close?.after.comment === 'string' && close.after.comment ? close.after.comment : null;
@@ -70,7 +67,7 @@ async function currentData(ctx: CaseContext, row: q.CaseRow, type: WebhookEvent,
       return { ...base, payment: publicPayment(payment, row.currency, { caseId: row.id, reference: row.reference, lifecycle }) };
     }
     case 'payment.deleted': {
-      const deleted = await lastAudit(ctx, row, 'PaymentDeleted', requestId);
+      const deleted = lastAudit(ledger, 'PaymentDeleted');
       if (!deleted || typeof deleted.before.id !== 'string') throw missing('No payment of the case has been deleted: there is nothing for payment.deleted');
       return { ...base, paymentId: deleted.before.id, paymentAmount: majorUnits(String(deleted.before.amount ?? '0'), row.currency) };
     }
@@ -83,7 +80,7 @@ export interface FireCommand {
   readonly event: string;
   /** only this subscription; undefined = every active test-mode subscription for the event */
   readonly subscriptionId?: string | undefined;
-  readonly requestId: string;
+  readonly ledger: LedgerView;
 }
 
 export async function fireTestEvent(ctx: CaseContext, cmd: FireCommand): Promise<{ eventType: WebhookEvent; caseId: string; enqueuedCount: number }> {
@@ -101,9 +98,7 @@ export async function fireTestEvent(ctx: CaseContext, cmd: FireCommand): Promise
         },
       ]);
   }
-  // The ledger is asked before the transaction: no connection is held while waiting (the embedded
-  // default has a single one).
-  const data = await currentData(ctx, found, event, cmd.requestId);
+  const data = currentData(cmd.ledger, found, event);
   const enqueued = await ctx.uow.run(async (tx) => {
     const row = await q.lockCaseById(tx.trx, found.id);
     if (!row) throw caseNotFound(); // purged meanwhile

@@ -93,6 +93,8 @@ export interface CaseListFilter {
   /** only the cases of these debtors (none: any) */
   debtorIds?: string[];
   sort?: CaseSort;
+  /** the ledger's current lifecycle of cases it changed lately: `statuses` takes these over the copy */
+  lifecycleOverrides?: readonly { caseId: string; lifecycle: string }[];
 }
 
 export async function listCases(db: Queryable, partnerId: string, filter: CaseListFilter): Promise<{ rows: CaseRow[]; total: number }> {
@@ -100,7 +102,25 @@ export async function listCases(db: Queryable, partnerId: string, filter: CaseLi
     const q = cases(db).where('partner_id', partnerId);
     if (filter.managedOnly) q.where('managed', true);
     else if (!filter.includeTest) q.where('is_test', false);
-    if (filter.statuses.length > 0) q.whereIn('lifecycle', filter.statuses);
+    if (filter.statuses.length > 0) {
+      const overridden = filter.lifecycleOverrides ?? [];
+      if (overridden.length === 0) q.whereIn('lifecycle', filter.statuses);
+      else {
+        // the copy may not have applied the ledger's latest change of these cases yet: the ledger's value counts
+        const matching = overridden.filter((o) => filter.statuses.includes(o.lifecycle)).map((o) => o.caseId);
+        q.where((w) => {
+          w.where((copy) =>
+            copy
+              .whereNotIn(
+                'id',
+                overridden.map((o) => o.caseId),
+              )
+              .whereIn('lifecycle', filter.statuses),
+          );
+          if (matching.length > 0) w.orWhereIn('id', matching);
+        });
+      }
+    }
     if (filter.ids && filter.ids.length > 0) q.whereIn('id', filter.ids);
     if (filter.debtorIds && filter.debtorIds.length > 0) q.whereIn('debtor_id', filter.debtorIds);
     return q;
@@ -158,16 +178,6 @@ export async function bumpSequence(db: Queryable, caseId: string, sequence: numb
   await cases(db)
     .where('id', caseId)
     .update({ event_sequence: sequence, ...ledgerColumns(db, facts) });
-}
-
-/** Cases whose remainder copy is not known yet (created before it existed), a batch at a time. */
-export async function casesWithoutRemainder(db: Queryable, limit: number): Promise<{ id: string; partner_id: string; currency: string }[]> {
-  return cases(db).whereNull('remainder').orderBy('partner_id').limit(limit).select('id', 'partner_id', 'currency');
-}
-
-/** Fills a remainder copy from the ledger, unless an event filled it meanwhile. */
-export async function fillRemainder(db: Queryable, caseId: string, facts: LedgerFacts): Promise<void> {
-  await cases(db).where('id', caseId).whereNull('remainder').update({ remainder: facts.remainder, remainder_at: facts.at });
 }
 
 export async function insertCaseEvent(

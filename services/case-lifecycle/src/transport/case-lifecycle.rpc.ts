@@ -2,8 +2,6 @@
 import { DomainError, validationError } from '@pp/domain';
 import { pageWindow, type PromiseHandlers } from '@pp/platform';
 import type { CaseLifecycleDefinition, caseLifecycleV1 } from '@pp/proto';
-import { applyAccountChange } from '../app/apply-events';
-import { closeCase } from '../app/close-case';
 import type { CaseContext } from '../app/context';
 import { createCase } from '../app/create-case';
 import { readEventStream } from '../app/event-stream';
@@ -82,18 +80,18 @@ const optionalParty = (p: caseLifecycleV1.Party__Output | null, present: boolean
 
 export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<CaseLifecycleDefinition>, DeadLetterRpcs> {
   return {
-    CreateCase: async (r, call) =>
+    CreateCase: async (r) =>
       caseMessage(
         await createCase(ctx, {
+          id: r.id,
+          reference: r.reference,
           partnerId: r.partnerId,
-          partnerOfficeEmail: r.partnerOfficeEmail,
           currency: r.currency,
           grossAmount: BigInt(r.grossAmount),
           interestFees: BigInt(r.interestFees),
           reminderFees: BigInt(r.reminderFees),
           collectionFees: BigInt(r.collectionFees),
           successFeePpm: BigInt(r.successFeePpm),
-          revenueSharePpm: BigInt(r.engagementPhase === 'Legal' ? r.legalSharePpm : r.preLegalSharePpm),
           isTest: r.isTest,
           managed: r.managed,
           engagementPhase: r.engagementPhase,
@@ -104,7 +102,6 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
           date: r.date || null,
           dueDate: r.dueDate || null,
           tag: r.tag || null,
-          requestId: call.requestId,
         }),
       ),
     GetCase: async (r) => {
@@ -127,25 +124,10 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
         managedOnly: r.managedOnly,
         ids: r.ids,
         debtorIds: r.debtorIds,
+        lifecycleOverrides: r.lifecycleOverrides,
         ...(sort !== undefined ? { sort: sort as q.CaseSort } : {}),
       });
       return { cases: out.rows.map(caseMessage), totalResults: out.total };
-    },
-    CloseCase: async (r, call) => {
-      const out = await closeCase(ctx, {
-        partnerId: r.partnerId,
-        caseId: r.caseId,
-        closeCode: r.closeCode,
-        comment: r.comment,
-        actor: r.actor,
-        requestId: call.requestId,
-      });
-      return { case: caseMessage(out.row), remainder: out.account?.remainder ?? '0', totalPayments: out.account?.totalPayments ?? '0', closedAt: out.closedAt };
-    },
-    ApplyAccountEvents: async (r) => {
-      let applied = 0;
-      for (const e of r.events) if (await applyAccountChange(ctx, e)) applied++;
-      return { applied };
     },
     FindTestCases: async (r) => ({
       caseIds: (await q.findTestCaseIds(ctx.db, r.partnerId, { caseId: r.caseId || undefined, tag: r.tag || undefined })).map((c) => {
@@ -209,13 +191,13 @@ export function caseLifecycleHandlers(ctx: CaseContext): Omit<PromiseHandlers<Ca
       const d = await replayEvent(ctx, r.partnerId, r.eventId);
       return { eventId: d.id, subscriptionId: d.subscription_id, eventType: d.event_type };
     },
-    FireTestWebhook: async (r, call) =>
+    FireTestWebhook: async (r) =>
       fireTestEvent(ctx, {
         partnerId: r.partnerId,
         caseId: r.caseId,
         event: r.event,
         subscriptionId: r.subscriptionId || undefined,
-        requestId: call.requestId,
+        ledger: { account: r.account, payments: r.payments, audit: r.audit },
       }),
     ReplayLastCaseEvent: async (r) => {
       const d = await replayLastEvent(ctx, r.partnerId, r.caseId);

@@ -29,6 +29,7 @@ function inputOf(event: AnyEnvelope): FollowUpInput | undefined {
     case 'account.closed':
     case 'account.reopened':
     case 'account.fees_updated':
+    case 'account.balance_announced':
     case 'webhook.disabled':
       return undefined;
   }
@@ -45,6 +46,7 @@ export async function applyPaymentEvent(ctx: FollowUpContext, event: AnyEnvelope
       event.type === 'account.closed' ||
       event.type === 'account.reopened' ||
       event.type === 'account.fees_updated' ||
+      event.type === 'account.balance_announced' ||
       event.type === 'webhook.disabled'
     )
       return;

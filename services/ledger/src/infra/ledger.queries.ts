@@ -73,6 +73,16 @@ export async function lockAccount(db: Queryable, partnerId: string, caseId: stri
   return t(db, 'accounts').where({ case_id: caseId, partner_id: partnerId }).forUpdate().first<AccountRow | undefined>();
 }
 
+/** Accounts marked to have their balance announced (./announce-balances), locked, skipping those another replica holds. */
+export async function lockUnannouncedAccounts(db: Queryable, limit: number): Promise<AccountRow[]> {
+  return t(db, 'accounts').where('balance_announced', false).orderBy('case_id').limit(limit).forUpdate().skipLocked().select<AccountRow[]>();
+}
+
+export async function markAnnounced(db: Queryable, caseIds: readonly string[]): Promise<void> {
+  if (caseIds.length === 0) return;
+  await t(db, 'accounts').whereIn('case_id', caseIds).update({ balance_announced: true });
+}
+
 export async function findAccounts(db: Queryable, partnerId: string, caseIds: readonly string[]): Promise<AccountRow[]> {
   if (caseIds.length === 0) return [];
   return t(db, 'accounts').where('partner_id', partnerId).whereIn('case_id', caseIds).select<AccountRow[]>();
@@ -95,9 +105,24 @@ export async function updateAccount(
   caseId: string,
   changes: Partial<Pick<AccountRow, 'total_payments' | 'payment_count' | 'lifecycle' | 'close_code' | 'closed_at'>>,
 ): Promise<void> {
+  const now = new Date();
   await t(db, 'accounts')
     .where('case_id', caseId)
-    .update({ ...changes, updated_at: new Date() });
+    // a close or a reopen: the gateway's lifecycle overlay finds it by this time (recentLifecycleChanges)
+    .update({ ...changes, ...('lifecycle' in changes ? { lifecycle_changed_at: now } : {}), updated_at: now });
+}
+
+/**
+ * The current lifecycle of a partner's accounts whose lifecycle changed since `since`, newest change first
+ * (at most `limit`): what a list filtered by lifecycle overlays on case-lifecycle's copy.
+ */
+export async function recentLifecycleChanges(db: Queryable, partnerId: string, since: Date, limit: number): Promise<{ case_id: string; lifecycle: string }[]> {
+  return t(db, 'accounts')
+    .where('partner_id', partnerId)
+    .where('lifecycle_changed_at', '>', since)
+    .orderBy('lifecycle_changed_at', 'desc')
+    .limit(limit)
+    .select('case_id', 'lifecycle');
 }
 
 function paymentsWithPayouts(db: Queryable) {
@@ -333,7 +358,8 @@ WITH pay AS (
   SELECT * FROM unnest(:outboxIds::uuid[], :outboxTopics::text[], :outboxKeys::text[], :outboxValues::text[], :outboxHeaders::jsonb[])
 )
 UPDATE ${SCHEMA}.accounts
-SET total_payments = :totalPayments, payment_count = payment_count + 1, lifecycle = :lifecycle, close_code = :closeCode, closed_at = :closedAt, updated_at = :now
+SET total_payments = :totalPayments, payment_count = payment_count + 1, lifecycle = :lifecycle, close_code = :closeCode, closed_at = :closedAt, updated_at = :now,
+    lifecycle_changed_at = CASE WHEN lifecycle IS DISTINCT FROM :lifecycle THEN :now ELSE lifecycle_changed_at END
 WHERE case_id = :caseId
 RETURNING payment_count`;
 

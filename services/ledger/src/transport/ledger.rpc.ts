@@ -120,6 +120,11 @@ export function ledgerHandlers(ctx: LedgerContext): PromiseHandlers<LedgerDefini
         }),
       ),
     GetAccounts: async (r) => ({ accounts: (await q.findAccounts(ctx.db, r.partnerId, r.caseIds)).map(accountMessage) }),
+    ListLifecycleChanges: async (r) => {
+      const since = new Date(ctx.clock().getTime() - Math.max(0, r.withinSeconds) * 1000);
+      const rows = await q.recentLifecycleChanges(ctx.db, r.partnerId, since, Math.min(Math.max(1, r.limit), 10_000));
+      return { changes: rows.map((c) => ({ caseId: c.case_id, lifecycle: c.lifecycle })) };
+    },
     RecordPayment: async (r, call) => {
       const out = await recordPayment(ctx, {
         partnerId: r.partnerId,

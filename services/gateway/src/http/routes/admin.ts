@@ -1,5 +1,6 @@
 // Operator API (SPEC §2).
 import { DomainError } from '@pp/domain';
+import { createCase } from '../../app/create-case';
 import type { FastifyInstance } from 'fastify';
 import type * as q from '../../infra/gateway.queries';
 import { findPartner } from '../../infra/partners.queries';
@@ -90,18 +91,16 @@ export async function createCaseFromFields(
   const date = f.get('date');
   const dueDate = f.get('dueDate');
   f.check();
-  const created = await ctx.cases.CreateCase(
+  const created = await createCase(
+    ctx,
     {
       partnerId: partner.id,
-      partnerOfficeEmail: partner.office_email,
       currency,
       grossAmount: gross!.toString(),
       interestFees: interest.toString(),
       reminderFees: reminder.toString(),
       collectionFees: collection.toString(),
       successFeePpm: successFee!.toString(),
-      preLegalSharePpm: partner.pre_legal_share_ppm,
-      legalSharePpm: partner.legal_share_ppm,
       isTest: opts.isTest,
       managed: opts.managed,
       engagementPhase: phase,
@@ -112,6 +111,7 @@ export async function createCaseFromFields(
       dueDate: dueDate ?? '',
       tag: opts.tag ?? '',
     },
+    { officeEmail: partner.office_email, preLegalSharePpm: BigInt(partner.pre_legal_share_ppm), legalSharePpm: BigInt(partner.legal_share_ppm) },
     call,
   );
   ctx.currencies.set(partner.id, created.id, currency);

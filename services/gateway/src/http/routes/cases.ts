@@ -1,6 +1,7 @@
 // Cases (SPEC §3) and test cases (SPEC §7).
 import { currencyDigits, DomainError, parseMajor, rateToNumber, validationError } from '@pp/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { closeCase, lifecycleOverrides as overrides } from '../../app/lifecycle';
 import * as api from '../api';
 import { listOrPage, requestedPage } from '../paging';
 import { caseIdOf } from '../ids';
@@ -59,7 +60,8 @@ async function casePage(
   },
 ) {
   const partner = partnerOf(req);
-  const out = await ctx.cases.ListCases({ partnerId: partner.id, ...filter }, callCtx(req));
+  const lifecycleOverrides = await overrides(ctx.ledger, partner.id, filter.statuses, callCtx(req));
+  const out = await ctx.cases.ListCases({ partnerId: partner.id, ...filter, lifecycleOverrides }, callCtx(req));
   const accounts = await ctx.ledger.GetAccounts({ partnerId: partner.id, caseIds: out.cases.map((c) => c.id) }, callCtx(req));
   const byId = new Map(accounts.accounts.map((a) => [a.caseId, a]));
   const { page, pageSize } = filter;
@@ -154,20 +156,20 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const closeCode = f.get('closeCode');
     const comment = f.get('comment');
     f.check();
-    const out = await ctx.cases.CloseCase(
+    const out = await closeCase(
+      ctx.ledger,
       { partnerId: partner.id, caseId, closeCode: closeCode!, comment: comment ?? '', actor: partner.company_name },
       callCtx(req),
     );
-    const c = out.case!;
-    const recovered = money(out.totalPayments, c.currency);
+    const recovered = money(out.totalPayments, out.currency);
     return {
-      caseReference: c.reference,
+      caseReference: out.reference,
       closeCode,
       closeCodeDescription: closeCodeDescription(closeCode!),
       comment: comment ?? null,
       closedAt: out.closedAt,
       closedBy: { userId: null, userName: partner.company_name },
-      finalOutstandingAmount: money(out.remainder, c.currency),
+      finalOutstandingAmount: money(out.remainder, out.currency),
       totalPayments: recovered,
       totalRecovered: recovered,
     };
@@ -222,7 +224,8 @@ export function caseRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     if (state === to) return { advanced: false, state };
     if (current.lifecycle === 'Closed') throw validationError([{ field: 'to', message: `The case is already closed as ${current.closeCode}` }]);
     if (to === 'Closed:NoPayment') {
-      await ctx.cases.CloseCase(
+      await closeCase(
+        ctx.ledger,
         { partnerId: partner.id, caseId, closeCode: 'PreLegalExhaustedNoPayment', comment: '', actor: partner.company_name },
         callCtx(req),
       );

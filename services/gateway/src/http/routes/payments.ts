@@ -14,16 +14,6 @@ import type { Reader } from '../schema';
 type IdParams = { Params: { id: string } };
 type PaymentParams = { Params: { id: string; paymentId: string } };
 
-/** Mirrors a close/reopen into case-lifecycle at once; the Kafka consumer converges it anyway. */
-async function mirror(ctx: GatewayContext, req: FastifyRequest, events: ledgerV1.AccountEvent__Output[]): Promise<void> {
-  if (events.length === 0) return;
-  try {
-    await ctx.cases.ApplyAccountEvents({ events }, callCtx(req));
-  } catch (error) {
-    ctx.logger.warn({ err: error, requestId: req.id }, 'lifecycle mirror failed; the event consumer will converge it');
-  }
-}
-
 type SplitFields = Pick<
   api.BodyOf<typeof api.recordPayment> & api.BodyOf<typeof api.updatePayment>,
   'paymentAmount' | 'payoutCreditor' | 'payoutCollectionPartner'
@@ -80,7 +70,6 @@ export async function recordPaymentCall(ctx: GatewayContext, req: FastifyRequest
     },
     callCtx(req),
   );
-  await mirror(ctx, req, out.accountEvents);
   const p = out.payment!;
   const payment = {
     paymentId: p.id,
@@ -290,7 +279,6 @@ function scopedPaymentRoutes(app: FastifyInstance, ctx: GatewayContext, scope: P
       },
       callCtx(req),
     );
-    await mirror(ctx, req, out.accountEvents);
     return paymentResponse(req, caseId, out.payment, out.reference);
   });
 
@@ -299,8 +287,7 @@ function scopedPaymentRoutes(app: FastifyInstance, ctx: GatewayContext, scope: P
     const { caseId, paymentId } = paymentIds(req);
     await scope.check(req, caseId, 'PaymentNotFound');
     const reopenConsent = (prefix === '/cases' ? api.deletePayment : api.deleteManagedPayment).readQuery(req.query).get('reopenCaseIfNeeded');
-    const out = await ctx.ledger.DeletePayment({ partnerId: partner.id, caseId, paymentId, reopenConsent, actor: partner.company_name }, callCtx(req));
-    await mirror(ctx, req, out.accountEvents);
+    await ctx.ledger.DeletePayment({ partnerId: partner.id, caseId, paymentId, reopenConsent, actor: partner.company_name }, callCtx(req));
     return reply.code(204).send();
   });
 

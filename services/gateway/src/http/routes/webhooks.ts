@@ -1,5 +1,6 @@
 // Webhook subscriptions and the delivery log (SPEC §6), and webhook testing (SPEC §10); case-lifecycle owns them.
 import type { caseLifecycleV1 } from '@pp/proto';
+import { fireTestEvent } from '../../app/fire-test-event';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as api from '../api';
 import { caseIdOf, pathId } from '../ids';
@@ -162,7 +163,8 @@ export function webhookRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const subscriptionId = f.get('subscriptionId');
     f.check();
     return idempotent(ctx, req, reply, '/test/webhooks/fire', async () => {
-      const out = await ctx.cases.FireTestWebhook(
+      const out = await fireTestEvent(
+        ctx,
         { partnerId: partner.id, caseId: caseId!.toLowerCase(), event: event!, subscriptionId: subscriptionId?.toLowerCase() ?? '' },
         callCtx(req),
       );
