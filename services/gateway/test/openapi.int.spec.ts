@@ -1,17 +1,18 @@
 // Issue 6 against the distributed stack: the gateway's GET /openapi.json validates as OpenAPI 3.1, every
 // operation in it is called, and every answer (success and error bodies, webhook envelopes) matches the
-// schema the document gives for its status; GET /docs renders every operation in Chromium with nothing
-// loaded from elsewhere. (The unit test src/http/openapi.spec.ts checks the route coverage.) And a real
-// client of the original API (issue 13): OpenAPI Generator's Java client, generated at test time from the
-// original's document (tools/java-client), drives the payment flow and reads every answer.
+// schema the document gives for its status; GET /docs renders every operation in Chromium (Swagger UI,
+// served by the gateway) under its own CSP with nothing loaded from elsewhere. (The unit test
+// src/http/openapi.spec.ts checks the route coverage.) And a real client of the original API (issue 13):
+// OpenAPI Generator's Java client, generated at test time from the original's document
+// (tools/java-client), drives the payment flow and reads every answer.
 import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as nodePath from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger, KafkaBus } from '@pp/platform';
 import { CHROMIUM, ensureChromium, pollUntil, startStack, type RunningStack } from '@pp/testing';
@@ -430,30 +431,64 @@ describe('GET /openapi.json of the running gateway', () => {
 describe('GET /docs', () => {
   beforeAll(() => ensureChromium(), 600_000);
 
-  it('renders every operation, webhook event and schema in a browser, loading nothing from elsewhere', async () => {
+  /** Collects what must not happen on the page: console errors and warnings (a CSP refusal is one), page errors, requests elsewhere. */
+  function watch(page: Page): string[] {
+    const problems: string[] = [];
+    page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && problems.push(`console ${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => !r.url().startsWith(stack.gatewayUrl) && problems.push(`external request: ${r.url()}`));
+    return problems;
+  }
+
+  it('renders every operation, webhook event and schema with Swagger UI under its own strict CSP, loading nothing from elsewhere', async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
-      // CSP bypassed only so that axe-core can be injected; the page's own CSP is checked in the unit test
-      const context = await browser.newContext({ bypassCSP: true });
-      const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && problems.push(`console ${m.type()}: ${m.text()}`));
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('request', (r) => !r.url().startsWith(stack.gatewayUrl) && problems.push(`external request: ${r.url()}`));
+      const page = await (await browser.newContext()).newPage();
+      const problems = watch(page);
+      await page.addInitScript({
+        content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP refused ' + e.violatedDirective + ': ' + e.blockedURI))",
+      });
       await page.goto(`${stack.gatewayUrl}/docs`);
       await page.waitForSelector('body[data-ready]');
       expect(await page.getAttribute('body', 'data-ready')).toBe('true');
       const operations = Object.values(doc.paths).flatMap((item) => Object.values(item).map((o) => o.operationId));
-      for (const id of operations) expect(await page.locator(`#op-${id.replace(/\./g, '\\.')} h3`).count(), id).toBe(1);
-      expect(await page.locator('section[id^="hook-"]').count()).toBe(Object.keys(doc.webhooks).length);
-      expect(await page.locator('section[id^="schema-"]').count()).toBe(Object.keys(doc.components.schemas).length);
-      const record = await page.locator('#op-recordPayment').innerText();
-      for (const text of ['/cases/{id}/payments', 'Idempotency-Key', 'paymentAmount', 'commissionPaymentStatus is required', 'PaymentRecorded', '429'])
-        expect(record).toContain(text);
-      // the filter narrows the list
-      await page.fill('#filter', 'webhooks/events');
-      expect(await page.locator('section.op:visible').count()).toBe(4); // the log, the stream, a replay, the attempts
-      await page.fill('#filter', '');
+      const shown = await page.$$eval('.opblock:not(.webhooks .opblock) .opblock-summary-operation-id', (n) => n.map((e) => e.textContent ?? ''));
+      expect(shown.sort()).toEqual(operations.sort());
+      expect(await page.locator('.webhooks .opblock').count()).toBe(Object.keys(doc.webhooks).length);
+      const schemas = await page.$$eval('.models article[data-json-schema-level="0"] > .json-schema-2020-12-head .json-schema-2020-12__title', (n) =>
+        n.map((e) => e.textContent ?? ''),
+      );
+      expect(schemas.sort()).toEqual(Object.keys(doc.components.schemas).sort());
+      // one operation opened: its path, parameters, body, rules, response schemas and statuses
+      const record = page.locator('.opblock').filter({ has: page.locator('.opblock-summary-operation-id', { hasText: /^recordPayment$/ }) });
+      await record.locator('.opblock-summary-control').click();
+      await record.locator('.opblock-body').waitFor();
+      for (const tab of await record.locator('button[data-name="model"]').all()) await tab.click();
+      const text = await record.innerText();
+      for (const part of ['/cases/{id}/payments', 'Idempotency-Key', 'paymentAmount', 'commissionPaymentStatus is required', 'PaymentRecorded', '429'])
+        expect(text).toContain(part);
+      // the filter narrows the operations to a tag
+      await page.fill('.operation-filter-input', 'Payments');
+      await page.locator('.opblock-tag[data-tag="Operator"]').waitFor({ state: 'detached' });
+      const payments = Object.values(doc.paths).flatMap((item) => Object.values(item).filter((o) => (o as { tags?: string[] }).tags?.includes('Payments')));
+      expect(payments.length).toBeGreaterThan(3);
+      for (const o of payments)
+        expect(await page.locator('.opblock-summary-operation-id:visible', { hasText: new RegExp(`^${o.operationId}$`) }).count(), o.operationId).toBe(1);
+      await page.fill('.operation-filter-input', '');
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+
+  it('has no serious or critical accessibility problem (axe-core)', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      // CSP bypassed only so that axe-core can be injected; the page under its own CSP is the test above
+      const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+      const problems = watch(page);
+      await page.goto(`${stack.gatewayUrl}/docs`);
+      await page.waitForSelector('body[data-ready]');
       await page.addScriptTag({ content: AXE_SOURCE });
       const violations = (await page.evaluate(
         `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.help))`,
@@ -463,7 +498,7 @@ describe('GET /docs', () => {
     } finally {
       await browser.close();
     }
-  });
+  }, 120_000);
 });
 
 /** Maven and a JDK run the generated client; the machine the tests run on has both (README). */

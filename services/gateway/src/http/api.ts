@@ -1782,5 +1782,5 @@ export const docs = op({
   },
 });
 
-/** Routes served without an entry here: the Portal's static files (SPEC §8). */
-export const UNDOCUMENTED = (method: string, url: string): boolean => method === 'HEAD' || url === '/portal' || url.startsWith('/portal/');
+/** Routes served without an entry here: the Portal's static files (SPEC §8) and the files of the /docs page. */
+export const UNDOCUMENTED = (method: string, url: string): boolean => method === 'HEAD' || url === '/portal' || url.startsWith('/portal/') || url === '/docs/*';

@@ -3,7 +3,6 @@
 // The gateway is built in memory (no database, no services: these routes touch neither).
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { createLogger, Metrics } from '@pp/platform';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseCurrencies } from '../app/case-currencies';
 import { operations } from './api';
 import type { GatewayContext } from './context';
-import { DOCS_SCRIPT } from './docs-page';
+import { DOCS_CSP, swaggerUiDir } from './docs-page';
 import { assertDocumented, servedRoutes, undocumentedRoutes } from './openapi';
 import type { JsonSchema } from './schema';
 import { buildServer } from './server';
@@ -131,7 +130,8 @@ describe('GET /openapi.json', () => {
   });
 
   it('covers every route the gateway serves, with request schemas and response schemas', () => {
-    const served = servedRoutes(app).filter((r) => r.method !== 'HEAD' && r.url !== '/portal' && !r.url.startsWith('/portal/'));
+    // the Portal's static files and the /docs page's files are not API operations
+    const served = servedRoutes(app).filter((r) => r.method !== 'HEAD' && r.url !== '/portal' && !r.url.startsWith('/portal/') && r.url !== '/docs/*');
     expect(served.length).toBeGreaterThanOrEqual(30);
     const documented = new Set(Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`)));
     expect([...new Set(served.map((r) => opKey(r.method, r.url)))].sort()).toEqual([...documented].sort());
@@ -238,8 +238,10 @@ describe('a route without a declaration', () => {
       'POST /cases/:id/archive is served but has no declaration',
     );
     expect(() => assertDocumented(served.filter((r) => r.url !== '/tasks'))).toThrow('GET /tasks is declared in http/api.ts but not served');
-    // the Portal's static files and HEAD need no declaration
-    expect(() => assertDocumented([...served, { method: 'GET', url: '/portal/*' }, { method: 'HEAD', url: '/cases' }])).not.toThrow();
+    // the Portal's static files, the /docs page's files and HEAD need no declaration
+    expect(() =>
+      assertDocumented([...served, { method: 'GET', url: '/portal/*' }, { method: 'GET', url: '/docs/*' }, { method: 'HEAD', url: '/cases' }]),
+    ).not.toThrow();
   });
 
   it('no handler reads the body or query around its declaration', () => {
@@ -402,18 +404,48 @@ describe('the declarations validate what the document says', () => {
 });
 
 describe('GET /docs', () => {
-  it('is one self-contained page that renders /openapi.json', async () => {
+  it('is a static page with no inline script, style or handler: its files are under /docs/, nothing from another origin', async () => {
     const res = await app.inject({ method: 'GET', url: '/docs' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     const html = res.body;
-    expect(html).toContain("fetch('/openapi.json'");
-    // nothing from elsewhere: no external URL, no src attribute (the script and style are inline)
     expect(html).not.toMatch(/https?:\/\//);
-    expect(html).not.toMatch(/\ssrc=/);
+    expect(html.match(/<script\b[^>]*>/g)).toEqual(['<script src="/docs/swagger-ui-bundle.js" defer>', '<script src="/docs/docs.js" defer>']);
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    const refs = [...html.matchAll(/\s(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(refs.filter((r) => r !== '#swagger-ui' && r !== '/openapi.json' && r !== 'data:,')).toEqual([
+      '/docs/swagger-ui.css',
+      '/docs/docs.css',
+      '/docs/swagger-ui-bundle.js',
+      '/docs/docs.js',
+    ]);
+    // as strict as before: nothing inline is allowed, scripts and styles only from this origin
     const csp = String(res.headers['content-security-policy']);
+    expect(csp).toBe(DOCS_CSP);
     expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain(`'sha256-${createHash('sha256').update(DOCS_SCRIPT).digest('base64')}'`);
-    expect(html).toContain(`<script>${DOCS_SCRIPT}</script>`);
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("style-src 'self';");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/unsafe-|\*|https?:/);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('serves the installed Swagger UI and our init file pointing it at /openapi.json; any other file is 404', async () => {
+    const get = (name: string) => app.inject({ method: 'GET', url: `/docs/${name}` });
+    const bundle = await get('swagger-ui-bundle.js');
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(bundle.rawPayload.equals(readFileSync(path.join(swaggerUiDir(), 'swagger-ui-bundle.js')))).toBe(true);
+    expect(bundle.headers['content-security-policy']).toBe(DOCS_CSP);
+    const css = await get('swagger-ui.css');
+    expect(css.headers['content-type']).toMatch(/^text\/css/);
+    expect(css.body).toContain('.swagger-ui');
+    expect(css.body).not.toContain('sourceMappingURL');
+    const init = await get('docs.js');
+    expect(init.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(init.body).toContain("url: '/openapi.json'");
+    expect(init.body).toContain('validatorUrl: null'); // no badge fetched from the validator's site
+    expect((await get('docs.css')).headers['content-type']).toMatch(/^text\/css/);
+    for (const name of ['index.html', 'swagger-initializer.js', 'swagger-ui-bundle.js.map', '']) expect((await get(name)).statusCode, name).toBe(404);
   });
 });

@@ -2,10 +2,9 @@
 // ./api — the same field shapes that validate the requests — and GET /docs, which renders it. Every
 // route the gateway serves must have a declaration and every declaration a route: otherwise the
 // gateway does not start (assertDocumented).
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { HEADERS, operations, SCHEMAS, UNDOCUMENTED, type Operation, type ResponseSpec } from './api';
-import { DOCS_SCRIPT, DOCS_STYLE, docsPage } from './docs-page';
+import { registerDocs } from './docs-page';
 import { fieldSchema, isRequired, objectSchema, type JsonSchema, type Shape } from './schema';
 
 export interface RouteEntry {
@@ -270,8 +269,6 @@ const SERVED = new WeakMap<FastifyInstance, readonly RouteEntry[]>();
 /** The routes an app serves (every method and URL Fastify registered, HEAD included). */
 export const servedRoutes = (app: FastifyInstance): readonly RouteEntry[] => SERVED.get(app) ?? [];
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
 export function registerOpenApi(app: FastifyInstance, routes: readonly RouteEntry[]): void {
   SERVED.set(app, routes);
   let document: string | undefined;
@@ -279,14 +276,7 @@ export function registerOpenApi(app: FastifyInstance, routes: readonly RouteEntr
     document ??= JSON.stringify(openApiDocument());
     return reply.type('application/json; charset=utf-8').send(document);
   });
-  const page = docsPage();
-  const csp = `default-src 'none'; script-src ${sha256(DOCS_SCRIPT)}; style-src ${sha256(DOCS_STYLE)}; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
-  app.get('/docs', async (_req, reply) =>
-    reply
-      .headers({ 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-cache' })
-      .type('text/html; charset=utf-8')
-      .send(page),
-  );
+  registerDocs(app);
   // Every served route has its declaration (and no declaration lacks its route), checked once all are registered.
   app.addHook('onReady', async () => assertDocumented(routes));
 }
